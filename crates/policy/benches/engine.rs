@@ -116,7 +116,7 @@ fn table_schema() -> Value {
                 "type": "object",
                 "additionalProperties": false,
                 "identifier": field_name(0),
-                "display": field_name(4),
+                "display": field_name(7),
                 "required": ["schema", field_name(0)],
                 "properties": Value::Object(props),
             }
