@@ -1,0 +1,100 @@
+//! sluis's protocollering: the record of every request, and the [`AuditSink`] it is committed to
+//! before a response leaves.
+//!
+//! The proxy builds one [`AccessRecord`] per request — allowed, denied or failed — and awaits
+//! [`AuditSink::commit`]; only when that succeeds does it release the response. A sink that cannot
+//! take the record makes the proxy answer 503 without data ("no record, no data").
+
+mod jsonl;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+pub use jsonl::{JsonLinesSink, MAX_QUEUE};
+
+/// Errors of the audit crate.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The store could not be opened or written.
+    #[error("audit store unavailable: {0}")]
+    Unavailable(String),
+    /// The commit queue is full: the store is not keeping up.
+    #[error("audit queue full")]
+    QueueFull,
+    /// The writer stopped.
+    #[error("audit writer stopped")]
+    Stopped,
+}
+
+/// The outcome of a request, as recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// The request was allowed and answered.
+    Permit,
+    /// The request was refused by policy (or authentication).
+    Deny,
+    /// The request was allowed but failed (upstream error, timeout...).
+    Error,
+}
+
+/// One record per request: who, with which rights, for which purpose, which decision.
+///
+/// Never holds request or response bodies, tokens or secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    /// Milliseconds since the Unix epoch when the request arrived.
+    pub time_ms: u64,
+    pub trace_id: String,
+    pub span_id: String,
+    /// The mounted API's name.
+    pub api: String,
+    /// e.g. `dataset.afvalwegingen.containers.list`.
+    pub operation: String,
+    pub method: String,
+    pub path: String,
+    /// Issuer name of the token, when one was verified.
+    pub issuer: Option<String>,
+    pub subject: Option<String>,
+    /// The acting user (from the configured user header or token claim).
+    pub user: Option<String>,
+    pub client_id: Option<String>,
+    pub scopes: Vec<String>,
+    /// The purpose as the client stated it.
+    pub purpose: Option<String>,
+    /// The registered processing activity the purpose maps to.
+    pub processing_activity: Option<String>,
+    pub correlation_id: Option<String>,
+    pub decision: Decision,
+    pub status: u16,
+    /// A machine-readable code for denials and errors (e.g. `invalidToken`, `forbidden`).
+    pub code: Option<String>,
+    pub reasons: Vec<String>,
+    /// Filter and sort parameters refused.
+    pub denied_params: Vec<String>,
+    /// Query parameter names (never values) of the request.
+    pub params: Vec<String>,
+    /// Fields delivered at a level other than `read` or withheld, as `path=level`.
+    pub field_levels: Vec<String>,
+    /// Number of records in the delivered response.
+    pub records: u64,
+    pub policy_version: Option<String>,
+    pub upstream_status: Option<u16>,
+    pub duration_ms: u64,
+    pub upstream_ms: Option<u64>,
+}
+
+/// A boxed future returned by [`AuditSink`] methods.
+pub type CommitFuture<'a> = Pin<Box<dyn Future<Output = Result<(), AuditError>> + Send + 'a>>;
+
+/// Where records go. Implementations must make a record durable before the future resolves.
+pub trait AuditSink: Send + Sync + std::fmt::Debug {
+    /// Commits one record; resolves when it is durable.
+    fn commit(&self, record: AccessRecord) -> CommitFuture<'_>;
+    /// True when the sink can currently take records (for readiness checks).
+    fn ready(&self) -> bool;
+    /// Records queued but not yet committed.
+    fn queue_depth(&self) -> usize;
+}
