@@ -533,10 +533,11 @@ impl Policy {
         let mut prefix = String::new();
         let mut current: Option<Arc<TablePlan>> = None;
         let mut filter_auth_ok = true;
-        let mut in_table = table.qualified.as_str();
+        let mut prev: Option<&Field> = None;
         for (t, f) in hops {
-            if t.qualified != in_table {
-                in_table = t.qualified.as_str();
+            // Continuing past a field without sub-fields means crossing its relation, possibly
+            // into the same table: look the rest up in the target's own plan.
+            if prev.is_some_and(|p| p.children.is_empty()) {
                 prefix.clear();
                 match self.plan(&t.qualified, scopes) {
                     Ok(p) if p.access => current = Some(p),
@@ -552,6 +553,7 @@ impl Policy {
                 return FilterVerdict::Denied;
             }
             filter_auth_ok &= f.filter_auth.satisfied_by(scopes);
+            prev = Some(f);
         }
         if filter_auth_ok {
             FilterVerdict::Allowed

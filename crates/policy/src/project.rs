@@ -67,6 +67,10 @@ fn rendered(v: &Value) -> std::borrow::Cow<'_, str> {
     }
 }
 
+fn all_read(fields: &[FieldPlan]) -> bool {
+    fields.iter().all(|c| c.level == Level::Read && all_read(&c.children))
+}
+
 impl<'k> Projector<'k> {
     pub fn new(key: &'k EncodingKey, random_seed: [u8; 32]) -> Self {
         Projector {
@@ -167,7 +171,7 @@ impl<'k> Projector<'k> {
             // A scalar where the schema says object: deliver it only at the container's own
             // level if every sub-field is read, else drop the content.
             (_, other) => {
-                if f.children.iter().any(|c| c.level != Level::Read) {
+                if !all_read(&f.children) {
                     *other = Value::Null;
                 }
             }

@@ -70,7 +70,12 @@ impl<'m> Ctx<'m, '_> {
     }
 
     /// Rules 5, 7 and 9: the contributions of every active profile to the table.
-    fn contributions(&self, di: usize, ti: usize, table: &Table) -> Vec<(String, Contribution<'m>)> {
+    fn contributions(
+        &self,
+        di: usize,
+        ti: usize,
+        table: &Table,
+    ) -> Vec<(String, Contribution<'m>)> {
         let mut out = Vec::new();
         for profile in &self.model.profiles {
             let active = profile
@@ -166,22 +171,38 @@ fn all_paths(fields: &[Field], out: &mut Vec<String>) {
     }
 }
 
-/// Evaluates one request on `dataset.table` from scratch.
-pub fn evaluate(
-    model: &Model,
+/// Table access, how it was opened, and every field's level.
+struct Levels {
+    access: bool,
+    via: Vec<String>,
+    fields: BTreeMap<String, Level>,
+}
+
+impl Levels {
+    fn fully_readable(&self) -> bool {
+        self.access && self.fields.values().all(|l| *l == Level::Read)
+    }
+}
+
+fn request_ctx<'m, 'r>(
+    model: &'m Model,
     scopes: &[String],
-    params: &[(String, String)],
-    detail: Option<&str>,
-    table: &str,
-) -> Evaluation {
+    params: &'r [(String, String)],
+    detail: Option<&'r str>,
+) -> Ctx<'m, 'r> {
     let mut names: BTreeSet<String> = scopes.iter().cloned().collect();
     names.insert("OPENBAAR".to_owned());
-    let ctx = Ctx {
+    Ctx {
         model,
         scopes: names,
         params,
         detail,
-    };
+    }
+}
+
+/// Rules 3, 5–12 and the identifier decision for one table.
+fn levels(ctx: &Ctx<'_, '_>, table: &str) -> Levels {
+    let model = ctx.model;
     let (di, ti) = find_table(model, table);
     let ds = &model.datasets[di];
     let t = &ds.tables[ti];
@@ -207,16 +228,51 @@ pub fn evaluate(
     via.sort();
     let access = !via.is_empty();
 
-    // Field levels.
     let mut paths = Vec::new();
     all_paths(&t.fields, &mut paths);
     let mut fields = BTreeMap::new();
     for p in &paths {
         fields.insert(
             p.clone(),
-            field_level(&ctx, t, p, access, auth_table, &contributions),
+            field_level(ctx, t, p, access, auth_table, &contributions),
         );
     }
+    Levels {
+        access,
+        via,
+        fields,
+    }
+}
+
+/// The levels of a relation's target table as a request without parameters sees them.
+fn target_levels(ctx: &Ctx<'_, '_>, target: &str) -> Levels {
+    let bare = Ctx {
+        model: ctx.model,
+        scopes: ctx.scopes.clone(),
+        params: &[],
+        detail: None,
+    };
+    levels(&bare, target)
+}
+
+/// Evaluates one request on `dataset.table` from scratch.
+pub fn evaluate(
+    model: &Model,
+    scopes: &[String],
+    params: &[(String, String)],
+    detail: Option<&str>,
+    table: &str,
+) -> Evaluation {
+    let ctx = request_ctx(model, scopes, params, detail);
+    let Levels {
+        access,
+        via,
+        fields,
+    } = levels(&ctx, table);
+    let (di, ti) = find_table(model, table);
+    let t = &model.datasets[di].tables[ti];
+    let mut paths = Vec::new();
+    all_paths(&t.fields, &mut paths);
 
     // Rule 17: relations.
     let mut expandable = BTreeMap::new();
@@ -225,7 +281,7 @@ pub fn evaluate(
         if let Some(target) = &f.relation {
             let ok = fields[p] == Level::Read
                 && !target.starts_with('!')
-                && evaluate(model, scopes, &[], None, target).fully_readable();
+                && target_levels(&ctx, target).fully_readable();
             expandable.insert(p.clone(), ok);
         }
     }
@@ -351,7 +407,6 @@ fn filter_verdict(
     path: &str,
 ) -> FilterVerdict {
     let model = ctx.model;
-    let mut current_table = table;
     let mut current_levels = levels.clone();
     let mut prefix: Vec<&str> = Vec::new();
     let mut fields = &table.fields;
@@ -374,14 +429,12 @@ fn filter_verdict(
         if !f.children.is_empty() {
             fields = &f.children;
         } else if let Some(target) = f.relation.as_deref().filter(|r| !r.starts_with('!')) {
-            let scopes: Vec<String> = ctx.scopes.iter().cloned().collect();
-            let e = evaluate(model, &scopes, &[], None, target);
+            let e = target_levels(ctx, target);
             let (di, ti) = find_table(model, target);
-            current_table = &model.datasets[di].tables[ti];
             current_levels = e.fields;
             visible &= e.access;
             prefix.clear();
-            fields = &current_table.fields;
+            fields = &model.datasets[di].tables[ti].fields;
         } else {
             return FilterVerdict::Unknown;
         }
