@@ -1,5 +1,18 @@
-//! The sluis data plane — the only networking crate.
+//! The sluis data plane — the only networking crate: the HTTP server with its request phases
+//! (authenticate, identify, route, authorize, forward, filter, record), the dataset adapter, the
+//! upstream client, JWKS refresh, metrics, the admin listener and hot reload.
+
+pub mod auth;
 pub mod config;
 pub mod error;
+pub mod metrics;
+pub mod pipeline;
 pub mod problem;
+pub mod query;
+pub mod server;
+pub mod state;
 pub mod upstream;
+
+pub use config::Config;
+pub use error::{ConfigProblem, ProxyError, StartError};
+pub use server::{ServerHandle, start, start_with_audit};

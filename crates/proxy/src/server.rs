@@ -1,0 +1,285 @@
+//! Listeners (API and admin), graceful shutdown, and hot reload on SIGHUP and on file change.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
+use hyper::body::Incoming as IncomingBody;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use serde_json::json;
+use sluis_audit::{AuditSink, JsonLinesSink};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::error::{ProxyError, StartError};
+use crate::pipeline::{self, Incoming};
+use crate::problem::{self, Body};
+use crate::state::{Runtime, Shared};
+
+/// Largest request head (request line plus headers) accepted.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// A running sluis.
+#[derive(Debug)]
+pub struct ServerHandle {
+    api_addr: SocketAddr,
+    admin_addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    done: tokio::task::JoinHandle<()>,
+    config_path: Option<PathBuf>,
+}
+
+impl ServerHandle {
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Reloads configuration and policy from the configuration file now.
+    pub async fn reload(&self) -> Result<(), StartError> {
+        match &self.config_path {
+            Some(p) => reload(&self.shared, p).await,
+            None => Err(StartError::Other("started without a configuration file".into())),
+        }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the grace period), and returns.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.done.await;
+    }
+
+    /// Waits until the server stops (after a signal).
+    pub async fn wait(self) {
+        let _ = self.done.await;
+    }
+}
+
+/// Builds the runtime for `config`, binds both listeners and starts serving.
+pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
+    let audit: Arc<dyn AuditSink> = Arc::new(
+        JsonLinesSink::open(&config.audit_path).map_err(|e| StartError::Other(format!("audit: {e}")))?,
+    );
+    start_with_audit(config, audit).await
+}
+
+/// As [`start`], with a given audit sink.
+pub async fn start_with_audit(config: Config, audit: Arc<dyn AuditSink>) -> Result<ServerHandle, StartError> {
+    crate::metrics::handle();
+    let config_path = config.source.clone().filter(|p| p.is_file());
+    let (listen, admin_listen, grace, poll) = (config.listen, config.admin_listen, config.shutdown_grace, config.reload_poll);
+    let runtime = Runtime::build(config)?;
+    runtime.auth.load_keys().await;
+    metrics::gauge!("sluis_policy_info", "version" => runtime.policy.version().to_owned()).set(1.0);
+    let api = TcpListener::bind(listen).await.map_err(|e| StartError::Bind(listen, e))?;
+    let admin = TcpListener::bind(admin_listen).await.map_err(|e| StartError::Bind(admin_listen, e))?;
+    let api_addr = api.local_addr().map_err(|e| StartError::Bind(listen, e))?;
+    let admin_addr = admin.local_addr().map_err(|e| StartError::Bind(admin_listen, e))?;
+    let (stop, stop_rx) = watch::channel(false);
+    runtime.auth.spawn_refreshers(stop_rx.clone());
+    let shared = Arc::new(Shared { runtime: ArcSwap::from_pointee(runtime), audit });
+    if let Some(path) = &config_path {
+        spawn_reloaders(Arc::clone(&shared), path.clone(), poll, stop_rx.clone());
+    }
+    let s1 = Arc::clone(&shared);
+    let s2 = Arc::clone(&shared);
+    let (r1, r2) = (stop_rx.clone(), stop_rx);
+    let done = tokio::spawn(async move {
+        let a = tokio::spawn(serve(api, r1, grace, move |req| {
+            let s = Arc::clone(&s1);
+            async move { api_service(s, req).await }
+        }));
+        let b = tokio::spawn(serve(admin, r2, grace, move |req| {
+            let s = Arc::clone(&s2);
+            async move { admin_service(s, req).await }
+        }));
+        let _ = a.await;
+        let _ = b.await;
+    });
+    tracing::info!(%api_addr, %admin_addr, "sluis serving");
+    Ok(ServerHandle { api_addr, admin_addr, shared, stop, done, config_path })
+}
+
+async fn serve<F, Fut>(listener: TcpListener, mut stop: watch::Receiver<bool>, grace: Duration, handler: F)
+where
+    F: Fn(Request<IncomingBody>) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Response<Body>> + Send + 'static,
+{
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let h = handler.clone();
+                let conn = http1::Builder::new()
+                    .max_buf_size(MAX_HEAD_BYTES)
+                    .serve_connection(TokioIo::new(stream), service_fn(move |req| {
+                        let h = h.clone();
+                        async move { Ok::<_, Infallible>(h(req).await) }
+                    }));
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!("grace period over; closing remaining connections");
+    }
+}
+
+async fn api_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Response<Body> {
+    let (parts, _body) = req.into_parts();
+    let host = parts.headers.get(hyper::header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let incoming = Incoming {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        host,
+    };
+    pipeline::handle(shared, incoming).await
+}
+
+async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Response<Body> {
+    if req.method() != Method::GET {
+        return problem::respond(&ProxyError::MethodNotAllowed, req.uri().path());
+    }
+    match req.uri().path() {
+        "/healthz" => problem::json_response(200, &json!({"status": "ok"}), "application/json"),
+        "/readyz" => {
+            let rt = shared.runtime.load_full();
+            let audit = shared.audit.ready();
+            let keys = rt.auth.ready();
+            let mut upstreams = serde_json::Map::new();
+            for m in &rt.mounts {
+                upstreams.insert(m.api.name.clone(), json!(reachable(&m.api.upstream.url).await));
+            }
+            let ok = audit && keys && upstreams.values().all(|v| v == &json!(true));
+            let body = json!({"status": if ok {"ready"} else {"not ready"}, "audit": audit, "issuerKeys": keys,
+                "upstreams": upstreams, "policyVersion": rt.policy.version()});
+            problem::json_response(if ok { 200 } else { 503 }, &body, "application/json")
+        }
+        "/metrics" => {
+            metrics::gauge!("sluis_audit_queue_depth").set(shared.audit.queue_depth() as f64);
+            let mut r = Response::new(http_body_util::Full::new(bytes::Bytes::from(crate::metrics::render())));
+            r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"));
+            r
+        }
+        p => problem::respond(&ProxyError::NotFound, p),
+    }
+}
+
+async fn reachable(url: &hyper::Uri) -> bool {
+    let Some(host) = url.host() else { return false };
+    let port = url.port_u16().unwrap_or(if url.scheme_str() == Some("https") { 443 } else { 80 });
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    matches!(tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect((host, port))).await, Ok(Ok(_)))
+}
+
+/// Loads the configuration file and policy again and swaps them in. A bad file keeps the
+/// running version; the problem is logged and counted.
+pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
+    let result = async {
+        let config = Config::load(path).map_err(StartError::Config)?;
+        let old = shared.runtime.load_full();
+        if config.listen != old.config.listen || config.admin_listen != old.config.admin_listen || config.audit_path != old.config.audit_path {
+            tracing::warn!("listener and audit settings change only on restart; other changes apply now");
+        }
+        let runtime = Runtime::build(config)?;
+        runtime.auth.load_keys().await;
+        Ok::<_, StartError>(runtime)
+    }
+    .await;
+    match result {
+        Ok(runtime) => {
+            let version = runtime.policy.version().to_owned();
+            let old = shared.runtime.swap(Arc::new(runtime));
+            metrics::gauge!("sluis_policy_info", "version" => old.policy.version().to_owned()).set(0.0);
+            metrics::gauge!("sluis_policy_info", "version" => version.clone()).set(1.0);
+            metrics::counter!("sluis_reloads_total", "result" => "ok").increment(1);
+            tracing::info!(policy_version = %version, "configuration reloaded");
+            Ok(())
+        }
+        Err(e) => {
+            metrics::counter!("sluis_reloads_total", "result" => "error").increment(1);
+            tracing::error!(error = %e, "reload failed; keeping the running configuration");
+            Err(e)
+        }
+    }
+}
+
+/// The newest modification time among the configuration file and every policy source.
+fn fingerprint(shared: &Shared, path: &Path) -> Vec<(PathBuf, Option<SystemTime>)> {
+    let rt = shared.runtime.load_full();
+    let mut files = vec![path.to_owned()];
+    let mut stack: Vec<PathBuf> = rt.config.schemas.iter().chain(&rt.config.profiles).cloned().collect();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                stack.extend(rd.filter_map(|e| e.ok().map(|e| e.path())));
+            }
+        } else {
+            files.push(p);
+        }
+    }
+    files.sort();
+    files.into_iter().map(|f| {
+        let m = std::fs::metadata(&f).and_then(|m| m.modified()).ok();
+        (f, m)
+    }).collect()
+}
+
+fn spawn_reloaders(shared: Arc<Shared>, path: PathBuf, poll: Duration, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        let mut last = fingerprint(&shared, &path);
+        loop {
+            #[cfg(unix)]
+            let hangup = async {
+                match hup.as_mut() {
+                    Some(h) => { h.recv().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let hangup = std::future::pending::<()>();
+            tokio::select! {
+                _ = hangup => {
+                    tracing::info!("SIGHUP: reloading");
+                    let _ = reload(&shared, &path).await;
+                    last = fingerprint(&shared, &path);
+                }
+                _ = tokio::time::sleep(poll) => {
+                    let now = fingerprint(&shared, &path);
+                    if now != last {
+                        // Let writers finish their files before reading them.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        let _ = reload(&shared, &path).await;
+                        last = fingerprint(&shared, &path);
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    });
+}

@@ -1,0 +1,78 @@
+//! The runtime built from one configuration version: policy, verifier, upstream clients. A
+//! reload builds a new one and swaps it in atomically; a request keeps the one it started with.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use sluis_audit::AuditSink;
+use sluis_policy::{EncodingKey, Policy, fs};
+
+use crate::auth::Authenticator;
+use crate::config::{Api, Config};
+use crate::error::{ConfigProblem, StartError};
+use crate::upstream::UpstreamClient;
+
+/// A mounted API with its upstream client.
+#[derive(Debug)]
+pub struct Mounted {
+    pub api: Api,
+    pub upstream: UpstreamClient,
+}
+
+/// Everything one configuration version needs to serve requests.
+#[derive(Debug)]
+pub struct Runtime {
+    pub config: Config,
+    pub policy: Arc<Policy>,
+    pub encoding_key: EncodingKey,
+    pub auth: Authenticator,
+    pub mounts: Vec<Mounted>,
+}
+
+impl Runtime {
+    /// Loads the policy and builds clients; validates that each API's dataset exists.
+    pub fn build(config: Config) -> Result<Runtime, StartError> {
+        let src = config.source.clone().unwrap_or_default();
+        let policy = fs::load_policy(&config.schemas, &config.profiles).map_err(|e| {
+            let problems = match e.diagnostics() {
+                [] => vec![ConfigProblem::new(&src, "policy", e.to_string())],
+                d => d.iter().map(|d| ConfigProblem::new(&d.file, &d.path, d.message.clone())).collect(),
+            };
+            StartError::Config(problems)
+        })?;
+        let mut problems = Vec::new();
+        for (i, a) in config.apis.iter().enumerate() {
+            if !policy.model().datasets.iter().any(|d| d.id == a.dataset) {
+                problems.push(ConfigProblem::new(&src, &format!("apis[{i}].dataset"), format!("dataset {:?} is not in the policy sources", a.dataset)));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(StartError::Config(problems));
+        }
+        let encoding_key = EncodingKey::new(config.encoding_key.expose().to_vec())
+            .map_err(|e| StartError::Config(vec![ConfigProblem::new(&src, "policy.encoding_key", e.to_string())]))?;
+        let auth = Authenticator::new(&config)?;
+        let mut mounts = Vec::new();
+        for a in &config.apis {
+            mounts.push(Mounted { api: a.clone(), upstream: UpstreamClient::new(&a.upstream)? });
+        }
+        // Longest prefix first, so nested mounts route to the most specific API.
+        mounts.sort_by_key(|m| std::cmp::Reverse(m.api.prefix.len()));
+        Ok(Runtime { config, policy: Arc::new(policy), encoding_key, auth, mounts })
+    }
+
+    /// The mount serving `path`, and the rest of the path after its prefix.
+    pub fn route<'p>(&self, path: &'p str) -> Option<(&Mounted, &'p str)> {
+        self.mounts.iter().find_map(|m| {
+            let rest = path.strip_prefix(m.api.prefix.as_str())?;
+            (rest.is_empty() || rest.starts_with('/')).then_some((m, rest))
+        })
+    }
+}
+
+/// State shared by every request and the admin listener.
+#[derive(Debug)]
+pub struct Shared {
+    pub runtime: ArcSwap<Runtime>,
+    pub audit: Arc<dyn AuditSink>,
+}
