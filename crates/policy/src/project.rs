@@ -40,11 +40,20 @@ impl EncodingKey {
 }
 
 /// Renders values for one response. Make one per response with a fresh `random_seed`.
-#[derive(Debug)]
 pub struct Projector<'k> {
-    key: &'k EncodingKey,
-    random_seed: [u8; 32],
+    _key: std::marker::PhantomData<&'k EncodingKey>,
+    /// HMAC state keyed once per response; cloned per value instead of re-deriving the key.
+    encoder: Option<HmacSha256>,
+    random: Option<HmacSha256>,
     counter: u64,
+}
+
+impl std::fmt::Debug for Projector<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Projector")
+            .field("counter", &self.counter)
+            .finish_non_exhaustive()
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -68,24 +77,28 @@ fn rendered(v: &Value) -> std::borrow::Cow<'_, str> {
 }
 
 fn all_read(fields: &[FieldPlan]) -> bool {
-    fields.iter().all(|c| c.level == Level::Read && all_read(&c.children))
+    fields
+        .iter()
+        .all(|c| c.level == Level::Read && all_read(&c.children))
 }
 
 impl<'k> Projector<'k> {
     pub fn new(key: &'k EncodingKey, random_seed: [u8; 32]) -> Self {
+        // HMAC accepts keys of any length, so these never fail.
+        let encoder = HmacSha256::new_from_slice(&key.0).ok();
+        let random = HmacSha256::new_from_slice(&random_seed).ok();
         Projector {
-            key,
-            random_seed,
+            _key: std::marker::PhantomData,
+            encoder,
+            random,
             counter: 0,
         }
     }
 
     /// The `encoded` form of a value in a field (domain `dataset.table.path`).
     pub fn encode(&self, domain: &str, v: &Value) -> String {
-        let mut mac = match HmacSha256::new_from_slice(&self.key.0) {
-            Ok(m) => m,
-            // HMAC accepts keys of any length; this arm cannot be reached.
-            Err(_) => return String::new(),
+        let Some(mut mac) = self.encoder.clone() else {
+            return String::new();
         };
         mac.update(b"sluis/encoded/v1\0");
         mac.update(domain.as_bytes());
@@ -96,7 +109,7 @@ impl<'k> Projector<'k> {
 
     fn random(&mut self) -> String {
         self.counter += 1;
-        let Ok(mut mac) = HmacSha256::new_from_slice(&self.random_seed) else {
+        let Some(mut mac) = self.random.clone() else {
             return String::new();
         };
         mac.update(&self.counter.to_be_bytes());

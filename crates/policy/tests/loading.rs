@@ -1,4 +1,9 @@
 //! Loading: the three dataset layouts, profile files, scope `$ref`s, the real Amsterdam Schema
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers fail the test on unexpected errors"
+)]
 //! files, and validation errors that name the file and the JSON path.
 
 use std::path::{Path, PathBuf};

@@ -10,7 +10,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Method, Request, Uri};
 use serde_json::Value;
-use sluis_token::{Algorithm, HmacClients, IssuerConfig, KeySet, Principal, ScopeClaim, TokenError, VerifiedCache, Verifier};
+use sluis_token::{
+    Algorithm, HmacClients, IssuerConfig, KeySet, Principal, ScopeClaim, TokenError, VerifiedCache,
+    Verifier,
+};
 use tokio::sync::Mutex;
 
 use crate::config::{Config, Issuer, KeysFrom, ScopeClaimKind};
@@ -81,7 +84,9 @@ impl KeyStore {
     async fn fetch(&self) -> Result<KeySet, String> {
         match &self.from {
             KeysFrom::JwksFile(path) => {
-                let bytes = tokio::fs::read(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+                let bytes = tokio::fs::read(path)
+                    .await
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
                 KeySet::from_jwks(&bytes).map_err(|e| e.to_string())
             }
             KeysFrom::JwksUrl(url) => {
@@ -93,13 +98,24 @@ impl KeyStore {
                 let doc_url = if s.contains("/.well-known/") {
                     s
                 } else {
-                    format!("{}/.well-known/openid-configuration", s.trim_end_matches('/'))
+                    format!(
+                        "{}/.well-known/openid-configuration",
+                        s.trim_end_matches('/')
+                    )
                 };
-                let doc_url: Uri = doc_url.parse().map_err(|_| "invalid discovery URL".to_owned())?;
+                let doc_url: Uri = doc_url
+                    .parse()
+                    .map_err(|_| "invalid discovery URL".to_owned())?;
                 let doc = self.get(doc_url).await?;
-                let v: Value = serde_json::from_slice(&doc).map_err(|e| format!("discovery document: {e}"))?;
-                let jwks_uri = v.get("jwks_uri").and_then(Value::as_str).ok_or("discovery document has no jwks_uri")?;
-                let jwks: Uri = jwks_uri.parse().map_err(|_| "invalid jwks_uri".to_owned())?;
+                let v: Value =
+                    serde_json::from_slice(&doc).map_err(|e| format!("discovery document: {e}"))?;
+                let jwks_uri = v
+                    .get("jwks_uri")
+                    .and_then(Value::as_str)
+                    .ok_or("discovery document has no jwks_uri")?;
+                let jwks: Uri = jwks_uri
+                    .parse()
+                    .map_err(|_| "invalid jwks_uri".to_owned())?;
                 let bytes = self.get(jwks).await?;
                 KeySet::from_jwks(&bytes).map_err(|e| e.to_string())
             }
@@ -148,7 +164,9 @@ fn scope_claim(i: &Issuer) -> ScopeClaim {
         ScopeClaimKind::Scp => ScopeClaim::Scp,
         ScopeClaimKind::Roles => ScopeClaim::Roles,
         ScopeClaimKind::Scopes => ScopeClaim::Scopes,
-        ScopeClaimKind::Keycloak => ScopeClaim::KeycloakRealmRoles { mapping: i.scope_mapping.clone() },
+        ScopeClaimKind::Keycloak => ScopeClaim::KeycloakRealmRoles {
+            mapping: i.scope_mapping.clone(),
+        },
     }
 }
 
@@ -169,12 +187,14 @@ impl Authenticator {
                     c.scopes = scope_claim(i);
                     c.audiences = i.audiences.clone();
                     for (id, secret) in clients {
-                        c.insert(id.clone(), secret.expose()).map_err(|e| StartError::Other(format!("issuer {}: {e}", i.name)))?;
+                        c.insert(id.clone(), secret.expose())
+                            .map_err(|e| StartError::Other(format!("issuer {}: {e}", i.name)))?;
                     }
                     hmac.push(c);
                 }
                 _ => {
-                    let algs: Vec<Algorithm> = i.algorithms.iter().filter_map(|a| algorithm(a)).collect();
+                    let algs: Vec<Algorithm> =
+                        i.algorithms.iter().filter_map(|a| algorithm(a)).collect();
                     issuers.push(
                         IssuerConfig::new(i.name.clone(), i.issuer.clone())
                             .with_audiences(i.audiences.clone())
@@ -192,10 +212,17 @@ impl Authenticator {
         }
         let mut verifier = Verifier::new(issuers).map_err(|e| StartError::Other(e.to_string()))?;
         for c in hmac {
-            verifier = verifier.with_hmac_clients(c).map_err(|e| StartError::Other(e.to_string()))?;
+            verifier = verifier
+                .with_hmac_clients(c)
+                .map_err(|e| StartError::Other(e.to_string()))?;
         }
         verifier = verifier.with_max_token_bytes(cfg.max_token_bytes);
-        Ok(Authenticator { verifier, stores, cache: VerifiedCache::new(cfg.token_cache_capacity), refresh_every })
+        Ok(Authenticator {
+            verifier,
+            stores,
+            cache: VerifiedCache::new(cfg.token_cache_capacity),
+            refresh_every,
+        })
     }
 
     /// Fetches every issuer's keys once. Failures are logged; the issuer's tokens are refused
@@ -209,7 +236,11 @@ impl Authenticator {
     /// Starts the scheduled refresh of every JWKS; the tasks end when `stop` fires.
     pub fn spawn_refreshers(&self, stop: tokio::sync::watch::Receiver<bool>) {
         for (name, store) in &self.stores {
-            let every = self.refresh_every.get(name).copied().unwrap_or(Duration::from_secs(300));
+            let every = self
+                .refresh_every
+                .get(name)
+                .copied()
+                .unwrap_or(Duration::from_secs(300));
             let store = Arc::clone(store);
             let mut stop = stop.clone();
             tokio::spawn(async move {
@@ -236,7 +267,9 @@ impl Authenticator {
         let first = self.verifier.verify(token, now, &self.keys());
         let result = match first {
             Err(TokenError::UnknownKey { issuer, .. }) => match self.stores.get(&issuer) {
-                Some(store) if store.refresh(false).await => self.verifier.verify(token, now, &self.keys()),
+                Some(store) if store.refresh(false).await => {
+                    self.verifier.verify(token, now, &self.keys())
+                }
                 _ => Err(TokenError::UnknownKey { issuer, kid: None }),
             },
             other => other,

@@ -401,7 +401,11 @@ impl Config {
     /// Reads and validates a configuration file. Relative paths in it are relative to the file.
     pub fn load(path: &Path) -> Result<Config, Vec<ConfigProblem>> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            vec![ConfigProblem::new(path, "", format!("cannot read configuration: {e}"))]
+            vec![ConfigProblem::new(
+                path,
+                "",
+                format!("cannot read configuration: {e}"),
+            )]
         })?;
         Self::parse(&text, path, &|name| std::env::var(name).ok())
     }
@@ -413,10 +417,18 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, Vec<ConfigProblem>> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let at = e.span().map(|s| line_col(text, s.start)).unwrap_or_default();
+            let at = e
+                .span()
+                .map(|s| line_col(text, s.start))
+                .unwrap_or_default();
             vec![ConfigProblem::new(path, &at, e.message().to_owned())]
         })?;
-        let mut v = Validator { path, env, problems: Vec::new(), base: path.parent().unwrap_or(Path::new("")) };
+        let mut v = Validator {
+            path,
+            env,
+            problems: Vec::new(),
+            base: path.parent().unwrap_or(Path::new("")),
+        };
         let cfg = v.config(raw);
         match cfg {
             Some(c) if v.problems.is_empty() => Ok(c),
@@ -426,7 +438,9 @@ impl Config {
 
     /// Finds the processing activity a stated purpose maps to (by id or alias).
     pub fn activity(&self, purpose: &str) -> Option<&Activity> {
-        self.activities.iter().find(|a| a.id == purpose || a.aliases.iter().any(|x| x == purpose))
+        self.activities
+            .iter()
+            .find(|a| a.id == purpose || a.aliases.iter().any(|x| x == purpose))
     }
 }
 
@@ -446,11 +460,16 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn problem(&mut self, at: &str, msg: impl Into<String>) {
-        self.problems.push(ConfigProblem::new(self.path, at, msg.into()));
+        self.problems
+            .push(ConfigProblem::new(self.path, at, msg.into()));
     }
 
     fn rel(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() { p.to_owned() } else { self.base.join(p) }
+        if p.is_absolute() {
+            p.to_owned()
+        } else {
+            self.base.join(p)
+        }
     }
 
     fn secret(&mut self, at: &str, s: &RawSecret) -> Option<Secret> {
@@ -458,7 +477,10 @@ impl Validator<'_> {
             (Some(name), None) => match (self.env)(name) {
                 Some(v) if !v.is_empty() => Some(Secret(v.into_bytes())),
                 _ => {
-                    self.problem(at, format!("environment variable {name} is not set or empty"));
+                    self.problem(
+                        at,
+                        format!("environment variable {name} is not set or empty"),
+                    );
                     None
                 }
             },
@@ -476,13 +498,19 @@ impl Validator<'_> {
                         Some(Secret(b))
                     }
                     Err(e) => {
-                        self.problem(at, format!("cannot read secret file {}: {e}", file.display()));
+                        self.problem(
+                            at,
+                            format!("cannot read secret file {}: {e}", file.display()),
+                        );
                         None
                     }
                 }
             }
             _ => {
-                self.problem(at, "a secret needs exactly one of env = \"VAR\" or file = \"PATH\"");
+                self.problem(
+                    at,
+                    "a secret needs exactly one of env = \"VAR\" or file = \"PATH\"",
+                );
                 None
             }
         }
@@ -492,7 +520,10 @@ impl Validator<'_> {
         match s.parse() {
             Ok(a) => Some(a),
             Err(_) => {
-                self.problem(at, format!("{s:?} is not an address such as 127.0.0.1:8080"));
+                self.problem(
+                    at,
+                    format!("{s:?} is not an address such as 127.0.0.1:8080"),
+                );
                 None
             }
         }
@@ -500,7 +531,9 @@ impl Validator<'_> {
 
     fn url(&mut self, at: &str, s: &str) -> Option<Uri> {
         match s.parse::<Uri>() {
-            Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some() => {
+            Ok(u)
+                if matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some() =>
+            {
                 Some(u)
             }
             _ => {
@@ -514,17 +547,24 @@ impl Validator<'_> {
         let listen = self.addr("server.listen", &raw.server.listen);
         let admin_listen = self.addr("server.admin_listen", &raw.server.admin_listen);
         if listen.is_some() && listen == admin_listen && listen.is_some_and(|a| a.port() != 0) {
-            self.problem("server.admin_listen", "the admin listener must differ from the API listener");
+            self.problem(
+                "server.admin_listen",
+                "the admin listener must differ from the API listener",
+            );
         }
         let public_url = raw.server.public_url.as_ref().and_then(|u| {
-            self.url("server.public_url", u).map(|_| u.trim_end_matches('/').to_owned())
+            self.url("server.public_url", u)
+                .map(|_| u.trim_end_matches('/').to_owned())
         });
         if raw.server.max_body_bytes == 0 {
             self.problem("server.max_body_bytes", "must be above 0");
         }
         let encoding_key = self.secret("policy.encoding_key", &raw.policy.encoding_key);
         if encoding_key.as_ref().is_some_and(|k| k.0.len() < 32) {
-            self.problem("policy.encoding_key", "the encoding key must be at least 32 bytes");
+            self.problem(
+                "policy.encoding_key",
+                "the encoding key must be at least 32 bytes",
+            );
         }
         if raw.policy.schemas.is_empty() {
             self.problem("policy.schemas", "name at least one dataset file or folder");
@@ -537,7 +577,10 @@ impl Validator<'_> {
         for (i, ri) in raw.issuers.iter().enumerate() {
             let at = format!("issuers[{i}]");
             if !names.insert(ri.name.clone()) {
-                self.problem(&format!("{at}.name"), format!("duplicate issuer name {:?}", ri.name));
+                self.problem(
+                    &format!("{at}.name"),
+                    format!("duplicate issuer name {:?}", ri.name),
+                );
             }
             if let Some(iss) = self.issuer(&at, ri) {
                 issuers.push(iss);
@@ -550,7 +593,10 @@ impl Validator<'_> {
             let at = format!("processing_activities[{i}]");
             for id in std::iter::once(&a.id).chain(&a.aliases) {
                 if id.trim().is_empty() || !ids.insert(id.clone()) {
-                    self.problem(&at, format!("processing activity id or alias {id:?} is empty or used twice"));
+                    self.problem(
+                        &at,
+                        format!("processing activity id or alias {id:?} is empty or used twice"),
+                    );
                 }
             }
             if a.retention_days == 0 {
@@ -573,10 +619,16 @@ impl Validator<'_> {
             let at = format!("apis[{i}]");
             let prefix = ra.prefix.trim_end_matches('/').to_owned();
             if !prefix.starts_with('/') || prefix.len() < 2 || prefix.contains("//") {
-                self.problem(&format!("{at}.prefix"), format!("{:?} must be a path such as /v1/afval", ra.prefix));
+                self.problem(
+                    &format!("{at}.prefix"),
+                    format!("{:?} must be a path such as /v1/afval", ra.prefix),
+                );
             }
             if !prefixes.insert(prefix.clone()) {
-                self.problem(&format!("{at}.prefix"), format!("prefix {prefix} is mounted twice"));
+                self.problem(
+                    &format!("{at}.prefix"),
+                    format!("prefix {prefix} is mounted twice"),
+                );
             }
             let dataset = match (ra.kind, &ra.dataset) {
                 (ApiKind::Dataset, Some(d)) => d.clone(),
@@ -585,12 +637,25 @@ impl Validator<'_> {
                     String::new()
                 }
             };
-            let upstream = self.upstream(&format!("{at}.upstream"), &ra.upstream, raw.server.max_body_bytes);
+            let upstream = self.upstream(
+                &format!("{at}.upstream"),
+                &ra.upstream,
+                raw.server.max_body_bytes,
+            );
             let purpose_header = ra.purpose_header.clone();
             if purpose_header.is_some() && activities.is_empty() {
-                self.problem(&format!("{at}.purpose_header"), "a purpose header needs processing_activities to map to");
+                self.problem(
+                    &format!("{at}.purpose_header"),
+                    "a purpose header needs processing_activities to map to",
+                );
             }
-            for h in ra.required_headers.iter().chain(&ra.user_header).chain(&purpose_header).chain(&ra.correlation_header) {
+            for h in ra
+                .required_headers
+                .iter()
+                .chain(&ra.user_header)
+                .chain(&purpose_header)
+                .chain(&ra.correlation_header)
+            {
                 if hyper::header::HeaderName::from_bytes(h.as_bytes()).is_err() {
                     self.problem(&at, format!("{h:?} is not a valid header name"));
                 }
@@ -602,10 +667,17 @@ impl Validator<'_> {
                     kind: ra.kind,
                     dataset,
                     upstream,
-                    required_headers: ra.required_headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                    required_headers: ra
+                        .required_headers
+                        .iter()
+                        .map(|h| h.to_ascii_lowercase())
+                        .collect(),
                     user_header: ra.user_header.as_ref().map(|h| h.to_ascii_lowercase()),
                     purpose_header: purpose_header.map(|h| h.to_ascii_lowercase()),
-                    correlation_header: ra.correlation_header.as_ref().map(|h| h.to_ascii_lowercase()),
+                    correlation_header: ra
+                        .correlation_header
+                        .as_ref()
+                        .map(|h| h.to_ascii_lowercase()),
                 });
             }
         }
@@ -635,14 +707,20 @@ impl Validator<'_> {
         let keys = match ri.kind {
             IssuerKind::Hmac => {
                 if ri.clients.is_empty() {
-                    self.problem(&format!("{at}.clients"), "an hmac issuer needs at least one client");
+                    self.problem(
+                        &format!("{at}.clients"),
+                        "an hmac issuer needs at least one client",
+                    );
                 }
                 let mut clients = Vec::new();
                 for (j, c) in ri.clients.iter().enumerate() {
                     let s = self.secret(&format!("{at}.clients[{j}].secret"), &c.secret);
                     if let Some(s) = s {
                         if s.0.len() < 32 {
-                            self.problem(&format!("{at}.clients[{j}].secret"), "HS256 secrets must be at least 32 bytes");
+                            self.problem(
+                                &format!("{at}.clients[{j}].secret"),
+                                "HS256 secrets must be at least 32 bytes",
+                            );
                         }
                         clients.push((c.client_id.clone(), s));
                     }
@@ -650,11 +728,16 @@ impl Validator<'_> {
                 KeysFrom::Hmac(clients)
             }
             IssuerKind::Jwt => match (&ri.discovery_url, &ri.jwks_url, &ri.jwks_file) {
-                (Some(d), None, None) => KeysFrom::Discovery(self.url(&format!("{at}.discovery_url"), d)?),
+                (Some(d), None, None) => {
+                    KeysFrom::Discovery(self.url(&format!("{at}.discovery_url"), d)?)
+                }
                 (None, Some(u), None) => KeysFrom::JwksUrl(self.url(&format!("{at}.jwks_url"), u)?),
                 (None, None, Some(f)) => KeysFrom::JwksFile(self.rel(f)),
                 _ => {
-                    self.problem(at, "a jwt issuer needs exactly one of discovery_url, jwks_url or jwks_file");
+                    self.problem(
+                        at,
+                        "a jwt issuer needs exactly one of discovery_url, jwks_url or jwks_file",
+                    );
                     return None;
                 }
             },
@@ -663,7 +746,10 @@ impl Validator<'_> {
             (Some(i), _) => i.clone(),
             (None, IssuerKind::Hmac) => String::new(),
             (None, IssuerKind::Jwt) => {
-                self.problem(&format!("{at}.issuer"), "the expected iss value is required");
+                self.problem(
+                    &format!("{at}.issuer"),
+                    "the expected iss value is required",
+                );
                 return None;
             }
         };
@@ -677,15 +763,27 @@ impl Validator<'_> {
         };
         for a in &algorithms {
             let hmac = a.starts_with("HS");
-            let known = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA", "HS256", "HS384", "HS512"];
+            let known = [
+                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+                "HS256", "HS384", "HS512",
+            ];
             if !known.contains(&a.as_str()) {
-                self.problem(&format!("{at}.algorithms"), format!("{a:?} is not an allowed algorithm (none is never allowed)"));
+                self.problem(
+                    &format!("{at}.algorithms"),
+                    format!("{a:?} is not an allowed algorithm (none is never allowed)"),
+                );
             } else if hmac != (ri.kind == IssuerKind::Hmac) {
-                self.problem(&format!("{at}.algorithms"), format!("{a} does not fit a {:?} issuer", ri.kind));
+                self.problem(
+                    &format!("{at}.algorithms"),
+                    format!("{a} does not fit a {:?} issuer", ri.kind),
+                );
             }
         }
         if ri.jwks_min_refresh_secs == 0 {
-            self.problem(&format!("{at}.jwks_min_refresh_secs"), "must be at least 1 second");
+            self.problem(
+                &format!("{at}.jwks_min_refresh_secs"),
+                "must be at least 1 second",
+            );
         }
         Some(Issuer {
             name: ri.name.clone(),
@@ -710,7 +808,8 @@ impl Validator<'_> {
             if hyper::header::HeaderName::from_bytes(k.header.as_bytes()).is_err() {
                 self.problem(&format!("{at}.api_key.header"), "not a valid header name");
             }
-            self.secret(&format!("{at}.api_key.value"), &k.value).map(|s| (k.header.clone(), s))
+            self.secret(&format!("{at}.api_key.value"), &k.value)
+                .map(|s| (k.header.clone(), s))
         });
         let oauth2 = match &ru.oauth2 {
             None => None,
@@ -736,15 +835,27 @@ impl Validator<'_> {
         });
         if let Some(t) = &tls {
             if t.client_cert_file.is_some() != t.client_key_file.is_some() {
-                self.problem(&format!("{at}.tls"), "client_cert_file and client_key_file go together");
+                self.problem(
+                    &format!("{at}.tls"),
+                    "client_cert_file and client_key_file go together",
+                );
             }
-            for f in [&t.ca_file, &t.client_cert_file, &t.client_key_file].into_iter().flatten() {
+            for f in [&t.ca_file, &t.client_cert_file, &t.client_key_file]
+                .into_iter()
+                .flatten()
+            {
                 if !f.is_file() {
-                    self.problem(&format!("{at}.tls"), format!("{} is not a readable file", f.display()));
+                    self.problem(
+                        &format!("{at}.tls"),
+                        format!("{} is not a readable file", f.display()),
+                    );
                 }
             }
             if url.scheme_str() != Some("https") {
-                self.problem(&format!("{at}.tls"), "tls settings need an https upstream url");
+                self.problem(
+                    &format!("{at}.tls"),
+                    "tls settings need an https upstream url",
+                );
             }
         }
         if ru.timeout_ms == 0 || ru.connect_timeout_ms == 0 {

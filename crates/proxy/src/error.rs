@@ -12,7 +12,11 @@ pub struct ConfigProblem {
 
 impl ConfigProblem {
     pub fn new(file: &Path, at: &str, message: String) -> Self {
-        ConfigProblem { file: file.to_owned(), at: at.to_owned(), message }
+        ConfigProblem {
+            file: file.to_owned(),
+            at: at.to_owned(),
+            message,
+        }
     }
 }
 
@@ -38,7 +42,12 @@ pub enum ProxyError {
     #[error("unknown processing activity: {0}")]
     UnknownPurpose(String),
     #[error("{title}")]
-    Forbidden { title: String, detail: String, code: &'static str, invalid: Vec<(String, String)> },
+    Forbidden {
+        title: String,
+        detail: String,
+        code: &'static str,
+        invalid: Vec<(String, String)>,
+    },
     #[error("{0}")]
     BadRequest(String, Vec<(String, String)>),
     #[error("not found")]

@@ -27,14 +27,38 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 }
 
 fn describe() {
-    metrics::describe_counter!("sluis_requests_total", "Requests by api, operation, status and decision.");
-    metrics::describe_histogram!("sluis_request_duration_seconds", "Time from request to response, by api.");
-    metrics::describe_histogram!("sluis_upstream_duration_seconds", "Upstream call latency, by api.");
-    metrics::describe_counter!("sluis_jwks_refreshes_total", "JWKS fetches by issuer and result.");
-    metrics::describe_counter!("sluis_reloads_total", "Configuration and policy reloads by result.");
-    metrics::describe_gauge!("sluis_policy_info", "The policy version in force (label), value 1.");
-    metrics::describe_gauge!("sluis_audit_queue_depth", "Audit records waiting to be committed.");
-    metrics::describe_counter!("sluis_audit_failures_total", "Requests refused because their record could not be committed.");
+    metrics::describe_counter!(
+        "sluis_requests_total",
+        "Requests by api, operation, status and decision."
+    );
+    metrics::describe_histogram!(
+        "sluis_request_duration_seconds",
+        "Time from request to response, by api."
+    );
+    metrics::describe_histogram!(
+        "sluis_upstream_duration_seconds",
+        "Upstream call latency, by api."
+    );
+    metrics::describe_counter!(
+        "sluis_jwks_refreshes_total",
+        "JWKS fetches by issuer and result."
+    );
+    metrics::describe_counter!(
+        "sluis_reloads_total",
+        "Configuration and policy reloads by result."
+    );
+    metrics::describe_gauge!(
+        "sluis_policy_info",
+        "The policy version in force (label), value 1."
+    );
+    metrics::describe_gauge!(
+        "sluis_audit_queue_depth",
+        "Audit records waiting to be committed."
+    );
+    metrics::describe_counter!(
+        "sluis_audit_failures_total",
+        "Requests refused because their record could not be committed."
+    );
 }
 
 /// Renders the current metrics in Prometheus text format.

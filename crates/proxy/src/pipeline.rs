@@ -52,7 +52,10 @@ pub struct Incoming {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -73,7 +76,11 @@ fn trace(headers: &hyper::HeaderMap) -> (String, String, String) {
     if let Some(tp) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
         let parts: Vec<&str> = tp.trim().split('-').collect();
         if let [version, trace_id, parent, flags] = parts.as_slice() {
-            let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            let hex = |s: &str, n: usize| {
+                s.len() == n
+                    && s.bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            };
             let valid = hex(version, 2)
                 && *version != "ff"
                 && hex(trace_id, 32)
@@ -90,7 +97,12 @@ fn trace(headers: &hyper::HeaderMap) -> (String, String, String) {
 }
 
 fn header(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Handles one API request end to end.
@@ -99,13 +111,20 @@ pub async fn handle(shared: Arc<Shared>, req: Incoming) -> Response<Body> {
     let time_ms = now_ms();
     let rt = shared.runtime.load_full();
     let (trace_id, span_id, flags) = trace(&req.headers);
-    let mut trail = Trail { policy_version: Some(rt.policy.version().to_owned()), ..Trail::default() };
+    let mut trail = Trail {
+        policy_version: Some(rt.policy.version().to_owned()),
+        ..Trail::default()
+    };
     let result = run(&rt, &req, &mut trail, (&trace_id, &span_id, &flags)).await;
     let (status, code, outcome) = match &result {
         Ok(_) => (200u16, None, Outcome::Permit),
         Err(e) => {
             let p = problem::Problem::from_error(e);
-            let outcome = if p.status >= 500 || matches!(e, ProxyError::UpstreamProblem(..)) { Outcome::Error } else { Outcome::Deny };
+            let outcome = if p.status >= 500 || matches!(e, ProxyError::UpstreamProblem(..)) {
+                Outcome::Error
+            } else {
+                Outcome::Deny
+            };
             let status = match e {
                 ProxyError::UpstreamProblem(s, _) => *s,
                 _ => p.status,
@@ -163,15 +182,24 @@ pub async fn handle(shared: Arc<Shared>, req: Incoming) -> Response<Body> {
         (_, Outcome::Deny) => "deny",
         _ => "error",
     };
-    let api = if trail.api.is_empty() { "-".to_owned() } else { trail.api.clone() };
+    let api = if trail.api.is_empty() {
+        "-".to_owned()
+    } else {
+        trail.api.clone()
+    };
     metrics::counter!("sluis_requests_total", "api" => api.clone(), "operation" => trail.operation.clone(),
         "status" => final_status.to_string(), "decision" => decision)
     .increment(1);
-    metrics::histogram!("sluis_request_duration_seconds", "api" => api).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("sluis_request_duration_seconds", "api" => api)
+        .record(started.elapsed().as_secs_f64());
     if let Ok(v) = HeaderValue::from_str(&format!("00-{trace_id}-{span_id}-{flags}")) {
         resp.headers_mut().insert("traceparent", v);
     }
-    if let Some(c) = trail.correlation_id.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+    if let Some(c) = trail
+        .correlation_id
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
         resp.headers_mut().insert("x-correlation-id", c);
     }
     if req.method == Method::HEAD {
@@ -180,7 +208,12 @@ pub async fn handle(shared: Arc<Shared>, req: Incoming) -> Response<Body> {
     resp
 }
 
-async fn run(rt: &Runtime, req: &Incoming, trail: &mut Trail, tc: (&str, &str, &str)) -> Result<Response<Body>, ProxyError> {
+async fn run(
+    rt: &Runtime,
+    req: &Incoming,
+    trail: &mut Trail,
+    tc: (&str, &str, &str),
+) -> Result<Response<Body>, ProxyError> {
     // route (the mount only; the operation follows after authentication)
     let Some((mount, rest)) = rt.route(&req.path) else {
         return Err(ProxyError::NotFound);
@@ -189,7 +222,8 @@ async fn run(rt: &Runtime, req: &Incoming, trail: &mut Trail, tc: (&str, &str, &
     if req.method == Method::OPTIONS {
         // OPTIONS is never authorized (as DSO does): it describes, it does not deliver data.
         let mut r = Response::new(Full::new(Bytes::new()));
-        r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
         trail.operation = "options".into();
         return Ok(r);
     }
@@ -200,12 +234,25 @@ async fn run(rt: &Runtime, req: &Incoming, trail: &mut Trail, tc: (&str, &str, &
     let token = match req.headers.get(AUTHORIZATION).map(|v| v.to_str()) {
         None => return Err(ProxyError::MissingToken),
         Some(Ok(v)) => match v.split_once(' ') {
-            Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => t.trim(),
-            _ => return Err(ProxyError::InvalidToken("the Authorization header is not a bearer token".into())),
+            Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => {
+                t.trim()
+            }
+            _ => {
+                return Err(ProxyError::InvalidToken(
+                    "the Authorization header is not a bearer token".into(),
+                ));
+            }
         },
-        Some(Err(_)) => return Err(ProxyError::InvalidToken("the Authorization header is not valid text".into())),
+        Some(Err(_)) => {
+            return Err(ProxyError::InvalidToken(
+                "the Authorization header is not valid text".into(),
+            ));
+        }
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let principal = rt.auth.authenticate(token, now).await?;
     trail.issuer = Some(principal.issuer.clone());
     trail.subject = Some(principal.subject.clone());
@@ -213,10 +260,25 @@ async fn run(rt: &Runtime, req: &Incoming, trail: &mut Trail, tc: (&str, &str, &
     trail.scopes = principal.scopes.clone();
     // identify
     let api = &mount.api;
-    let missing: Vec<String> = api.required_headers.iter().filter(|h| header(&req.headers, h).is_none()).cloned().collect();
-    trail.user = api.user_header.as_deref().and_then(|h| header(&req.headers, h)).or_else(|| principal.user.clone());
-    trail.correlation_id = api.correlation_header.as_deref().and_then(|h| header(&req.headers, h));
-    trail.purpose = api.purpose_header.as_deref().and_then(|h| header(&req.headers, h));
+    let missing: Vec<String> = api
+        .required_headers
+        .iter()
+        .filter(|h| header(&req.headers, h).is_none())
+        .cloned()
+        .collect();
+    trail.user = api
+        .user_header
+        .as_deref()
+        .and_then(|h| header(&req.headers, h))
+        .or_else(|| principal.user.clone());
+    trail.correlation_id = api
+        .correlation_header
+        .as_deref()
+        .and_then(|h| header(&req.headers, h));
+    trail.purpose = api
+        .purpose_header
+        .as_deref()
+        .and_then(|h| header(&req.headers, h));
     if !missing.is_empty() {
         return Err(ProxyError::MissingHeaders(missing));
     }
@@ -247,7 +309,12 @@ async fn dataset(
         _ => return Err(ProxyError::NotFound),
     };
     let detail = match detail {
-        Some(d) => Some(percent_encoding::percent_decode_str(d).decode_utf8().map_err(|_| ProxyError::NotFound)?.into_owned()),
+        Some(d) => Some(
+            percent_encoding::percent_decode_str(d)
+                .decode_utf8()
+                .map_err(|_| ProxyError::NotFound)?
+                .into_owned(),
+        ),
         None => None,
     };
     let table = format!("{}.{table_id}", api.dataset);
@@ -255,14 +322,23 @@ async fn dataset(
     if policy.model().table_index(&table).is_none() {
         return Err(ProxyError::NotFound);
     }
-    trail.operation = format!("dataset.{table}.{}", if detail.is_some() { "detail" } else { "list" });
-    let params = crate::query::parse(req.query.as_deref())
-        .ok_or_else(|| ProxyError::BadRequest("the query string is not valid UTF-8".into(), vec![]))?;
+    trail.operation = format!(
+        "dataset.{table}.{}",
+        if detail.is_some() { "detail" } else { "list" }
+    );
+    let params = crate::query::parse(req.query.as_deref()).ok_or_else(|| {
+        ProxyError::BadRequest("the query string is not valid UTF-8".into(), vec![])
+    })?;
     trail.params = params.iter().map(|(k, _)| k.clone()).collect();
     // authorize
     let scope_set = policy.scope_set(scopes);
     let decision = policy
-        .decide(&PolicyRequest { table: &table, scopes: &scope_set, params: &params, detail: detail.as_deref() })
+        .decide(&PolicyRequest {
+            table: &table,
+            scopes: &scope_set,
+            params: &params,
+            detail: detail.as_deref(),
+        })
         .map_err(|e| ProxyError::Internal(e.to_string()))?;
     trail.reasons = decision.reasons.clone();
     trail.denied_params = decision
@@ -283,17 +359,33 @@ async fn dataset(
         .collect();
     // `_fields`: unknown → 400, hidden → 403.
     let fields: Option<Vec<String>> = params.iter().find(|(k, _)| k == "_fields").map(|(_, v)| {
-        v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
     });
     if let Some(fs) = &fields {
         let unknown: Vec<&String> = fs.iter().filter(|f| plan.field(f).is_none()).collect();
         if !unknown.is_empty() {
-            let invalid = unknown.iter().map(|f| ((*f).clone(), "not a field of the table".to_owned())).collect();
-            return Err(ProxyError::BadRequest(format!("_fields names unknown fields of {table}"), invalid));
+            let invalid = unknown
+                .iter()
+                .map(|f| ((*f).clone(), "not a field of the table".to_owned()))
+                .collect();
+            return Err(ProxyError::BadRequest(
+                format!("_fields names unknown fields of {table}"),
+                invalid,
+            ));
         }
-        let hidden: Vec<&String> = fs.iter().filter(|f| plan.field(f).is_some_and(|p| !p.level.is_visible())).collect();
+        let hidden: Vec<&String> = fs
+            .iter()
+            .filter(|f| plan.field(f).is_some_and(|p| !p.level.is_visible()))
+            .collect();
         if !hidden.is_empty() {
-            let invalid = hidden.iter().map(|f| ((*f).clone(), "not authorized".to_owned())).collect();
+            let invalid = hidden
+                .iter()
+                .map(|f| ((*f).clone(), "not authorized".to_owned()))
+                .collect();
             return Err(ProxyError::Forbidden {
                 title: "Not allowed to request these fields.".into(),
                 detail: format!("_fields names fields of {table} the caller may not read"),
@@ -304,7 +396,10 @@ async fn dataset(
     }
     // forward
     let upstream_path = match &detail {
-        Some(id) => format!("/{table_id}/{}", percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)),
+        Some(id) => format!(
+            "/{table_id}/{}",
+            percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
+        ),
         None => format!("/{table_id}"),
     };
     let upstream_path = match &req.query {
@@ -315,21 +410,33 @@ async fn dataset(
     if let Ok(v) = HeaderValue::from_str(&format!("00-{trace_id}-{span_id}-{flags}")) {
         headers.push((HeaderName::from_static("traceparent"), v));
     }
-    if let Some(c) = trail.correlation_id.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+    if let Some(c) = trail
+        .correlation_id
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
         headers.push((HeaderName::from_static("x-correlation-id"), c));
     }
     let resp = mount.upstream.get(&upstream_path, &headers).await;
     let resp = resp?;
     trail.upstream_status = Some(resp.status);
     trail.upstream_ms = Some(resp.elapsed.as_millis() as u64);
-    metrics::histogram!("sluis_upstream_duration_seconds", "api" => api.name.clone()).record(resp.elapsed.as_secs_f64());
+    metrics::histogram!("sluis_upstream_duration_seconds", "api" => api.name.clone())
+        .record(resp.elapsed.as_secs_f64());
     if !(200..300).contains(&resp.status) {
         return Err(map_failure(&resp));
     }
-    if !resp.content_type.as_deref().is_some_and(|c| c.contains("json")) {
-        return Err(ProxyError::BadUpstream("the upstream body is not JSON".into()));
+    if !resp
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.contains("json"))
+    {
+        return Err(ProxyError::BadUpstream(
+            "the upstream body is not JSON".into(),
+        ));
     }
-    let mut body: Value = serde_json::from_slice(&resp.body).map_err(|e| ProxyError::BadUpstream(format!("invalid JSON: {e}")))?;
+    let mut body: Value = serde_json::from_slice(&resp.body)
+        .map_err(|e| ProxyError::BadUpstream(format!("invalid JSON: {e}")))?;
     // On detail, filters the upstream may ignore are applied here: an excluded object is a 404.
     if detail.is_some() {
         for (k, v) in &params {
@@ -349,17 +456,27 @@ async fn dataset(
         (None, Some(h)) => format!("http://{h}{}", api.prefix),
         (None, None) => api.prefix.clone(),
     };
-    let links = LinkRewriter { upstream_base: mount.upstream.base().to_owned(), public_base };
+    let links = LinkRewriter {
+        upstream_base: mount.upstream.base().to_owned(),
+        public_base,
+    };
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| ProxyError::Internal(format!("randomness: {e}")))?;
     let projector = Projector::new(&rt.encoding_key, seed);
     let filter = HalFilter::new(policy, &scope_set, &links, projector, fields);
-    let summary = if detail.is_some() { filter.detail(&plan, &mut body) } else { filter.list(&plan, table_id, &mut body) }
-        .map_err(|e| ProxyError::BadUpstream(e.to_string()))?;
+    let summary = if detail.is_some() {
+        filter.detail(&plan, &mut body)
+    } else {
+        filter.list(&plan, table_id, &mut body)
+    }
+    .map_err(|e| ProxyError::BadUpstream(e.to_string()))?;
     trail.records = summary.records;
     let out = serde_json::to_vec(&body).map_err(|e| ProxyError::Internal(e.to_string()))?;
     let mut r = Response::new(Full::new(Bytes::from(out)));
-    r.headers_mut().insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/hal+json"),
+    );
     Ok(r)
 }
 
@@ -383,8 +500,9 @@ fn denial_error(d: &Denial, table: &str) -> ProxyError {
             code: "expandNotAllowed",
             invalid: vec![(f.clone(), "not authorized".into())],
         },
-        Denial::UnknownFilter(f) | Denial::UnknownExpand(f) => {
-            ProxyError::BadRequest(d.title(), vec![(f.clone(), format!("not a field of {table}"))])
-        }
+        Denial::UnknownFilter(f) | Denial::UnknownExpand(f) => ProxyError::BadRequest(
+            d.title(),
+            vec![(f.clone(), format!("not a field of {table}"))],
+        ),
     }
 }

@@ -33,11 +33,29 @@ impl Problem {
             invalid: Vec::new(),
         };
         match e {
-            ProxyError::MissingToken => p(401, "notAuthenticated", "Authentication required.", "The request has no bearer token.".into()),
-            ProxyError::InvalidToken(why) => p(401, "invalidToken", "The bearer token is not valid.", why.clone()),
+            ProxyError::MissingToken => p(
+                401,
+                "notAuthenticated",
+                "Authentication required.",
+                "The request has no bearer token.".into(),
+            ),
+            ProxyError::InvalidToken(why) => p(
+                401,
+                "invalidToken",
+                "The bearer token is not valid.",
+                why.clone(),
+            ),
             ProxyError::MissingHeaders(h) => Problem {
-                invalid: h.iter().map(|n| (n.clone(), "required header is missing".to_owned())).collect(),
-                ..p(403, "missingHeaders", "Required headers are missing.", format!("Missing: {}.", h.join(", ")))
+                invalid: h
+                    .iter()
+                    .map(|n| (n.clone(), "required header is missing".to_owned()))
+                    .collect(),
+                ..p(
+                    403,
+                    "missingHeaders",
+                    "Required headers are missing.",
+                    format!("Missing: {}.", h.join(", ")),
+                )
             },
             ProxyError::UnknownPurpose(v) => p(
                 403,
@@ -45,20 +63,68 @@ impl Problem {
                 "The stated purpose is not a registered processing activity.",
                 format!("{v:?} does not name a registered processing activity."),
             ),
-            ProxyError::Forbidden { title, detail, code, invalid } => {
-                Problem { invalid: invalid.clone(), ..p(403, code, title, detail.clone()) }
-            }
-            ProxyError::BadRequest(detail, invalid) => {
-                Problem { invalid: invalid.clone(), ..p(400, "paramsValidation", "Invalid request.", detail.clone()) }
-            }
-            ProxyError::NotFound => p(404, "notFound", "Not found.", "No resource at this path.".into()),
-            ProxyError::MethodNotAllowed => p(405, "methodNotAllowed", "Method not allowed.", "Only GET, HEAD and OPTIONS are served.".into()),
-            ProxyError::UpstreamTimeout => p(504, "upstreamTimeout", "The source system did not answer in time.", "Try again later.".into()),
-            ProxyError::UpstreamUnavailable(_) => p(503, "upstreamUnavailable", "The source system is unavailable.", "Try again later.".into()),
-            ProxyError::BackendConfig(_) => p(502, "backendConfig", "The source system refused sluis's credentials.", "This is a configuration problem on the server side; contact the administrator.".into()),
-            ProxyError::BadUpstream(_) => p(502, "badUpstream", "The source system answered with an unusable response.", "Try again later or contact the administrator.".into()),
-            ProxyError::UpstreamProblem(status, _) => p(*status, "upstream", "The source system reported a problem.", String::new()),
-            ProxyError::AuditUnavailable(_) => p(503, "auditUnavailable", "The request could not be recorded.", "No data is released without a record; try again later.".into()),
+            ProxyError::Forbidden {
+                title,
+                detail,
+                code,
+                invalid,
+            } => Problem {
+                invalid: invalid.clone(),
+                ..p(403, code, title, detail.clone())
+            },
+            ProxyError::BadRequest(detail, invalid) => Problem {
+                invalid: invalid.clone(),
+                ..p(400, "paramsValidation", "Invalid request.", detail.clone())
+            },
+            ProxyError::NotFound => p(
+                404,
+                "notFound",
+                "Not found.",
+                "No resource at this path.".into(),
+            ),
+            ProxyError::MethodNotAllowed => p(
+                405,
+                "methodNotAllowed",
+                "Method not allowed.",
+                "Only GET, HEAD and OPTIONS are served.".into(),
+            ),
+            ProxyError::UpstreamTimeout => p(
+                504,
+                "upstreamTimeout",
+                "The source system did not answer in time.",
+                "Try again later.".into(),
+            ),
+            ProxyError::UpstreamUnavailable(_) => p(
+                503,
+                "upstreamUnavailable",
+                "The source system is unavailable.",
+                "Try again later.".into(),
+            ),
+            ProxyError::BackendConfig(_) => p(
+                502,
+                "backendConfig",
+                "The source system refused sluis's credentials.",
+                "This is a configuration problem on the server side; contact the administrator."
+                    .into(),
+            ),
+            ProxyError::BadUpstream(_) => p(
+                502,
+                "badUpstream",
+                "The source system answered with an unusable response.",
+                "Try again later or contact the administrator.".into(),
+            ),
+            ProxyError::UpstreamProblem(status, _) => p(
+                *status,
+                "upstream",
+                "The source system reported a problem.",
+                String::new(),
+            ),
+            ProxyError::AuditUnavailable(_) => p(
+                503,
+                "auditUnavailable",
+                "The request could not be recorded.",
+                "No data is released without a record; try again later.".into(),
+            ),
             ProxyError::TooLarge => p(413, "tooLarge", "Request too large.", String::new()),
             ProxyError::Internal(_) => p(500, "internal", "Internal error.", String::new()),
         }
@@ -87,7 +153,8 @@ pub fn respond(e: &ProxyError, instance: &str) -> Response<Body> {
         } else {
             "Bearer realm=\"sluis\", error=\"invalid_token\""
         };
-        resp.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(v));
+        resp.headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(v));
     }
     resp
 }
@@ -120,7 +187,8 @@ pub fn json_response(status: u16, body: &Value, content_type: &'static str) -> R
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut resp = Response::new(Full::new(Bytes::from(bytes)));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
@@ -133,15 +201,22 @@ mod tests {
         let r = respond(&ProxyError::InvalidToken("token expired".into()), "/v1/x");
         assert_eq!(r.status(), 401);
         assert_eq!(
-            r.headers().get(WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()),
+            r.headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok()),
             Some("Bearer realm=\"sluis\", error=\"invalid_token\"")
         );
-        assert_eq!(r.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+        assert_eq!(
+            r.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
     }
 
     #[test]
     fn upstream_details_do_not_leak() {
-        let p = Problem::from_error(&ProxyError::UpstreamUnavailable("connect to 10.1.2.3:443 refused".into()));
+        let p = Problem::from_error(&ProxyError::UpstreamUnavailable(
+            "connect to 10.1.2.3:443 refused".into(),
+        ));
         assert!(!p.detail.contains("10.1.2.3"));
         let p = Problem::from_error(&ProxyError::BackendConfig(401));
         assert_eq!((p.status, p.code), (502, "backendConfig"));

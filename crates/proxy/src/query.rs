@@ -10,7 +10,12 @@ pub fn parse(query: Option<&str>) -> Option<Vec<(String, String)>> {
     let Some(q) = query else { return Some(out) };
     for part in q.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        let dec = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8().ok().map(|c| c.into_owned());
+        let dec = |s: &str| {
+            percent_decode_str(&s.replace('+', " "))
+                .decode_utf8()
+                .ok()
+                .map(|c| c.into_owned())
+        };
         out.push((dec(k)?, dec(v)?));
     }
     Some(out)
@@ -43,7 +48,9 @@ fn like(pattern: &str, text: &str) -> bool {
         if part.is_empty() {
             continue;
         }
-        let Some(rest) = text.get(pos..) else { return false };
+        let Some(rest) = text.get(pos..) else {
+            return false;
+        };
         match rest.find(part) {
             Some(found) if i > 0 || found == 0 => pos += found + part.len(),
             _ => return false,
@@ -70,7 +77,11 @@ pub fn matches(obj: &Value, base: &str, op: Option<&str>, value: &str) -> bool {
         let is_null = found.iter().all(|v| v.is_null());
         return is_null == want_null;
     }
-    let found: Vec<String> = found.into_iter().filter(|v| !v.is_null()).map(rendered).collect();
+    let found: Vec<String> = found
+        .into_iter()
+        .filter(|v| !v.is_null())
+        .map(rendered)
+        .collect();
     use std::cmp::Ordering::*;
     found.iter().any(|f| match op {
         None | Some("exact") => f == value,
@@ -94,7 +105,12 @@ mod tests {
     fn parses() {
         assert_eq!(
             parse(Some("a=1&b=x%20y&c&d=e+f")),
-            Some(vec![("a".into(), "1".into()), ("b".into(), "x y".into()), ("c".into(), "".into()), ("d".into(), "e f".into())])
+            Some(vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y".into()),
+                ("c".into(), "".into()),
+                ("d".into(), "e f".into())
+            ])
         );
         assert_eq!(parse(Some("a=%ff")), None);
     }

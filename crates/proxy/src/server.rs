@@ -53,7 +53,9 @@ impl ServerHandle {
     pub async fn reload(&self) -> Result<(), StartError> {
         match &self.config_path {
             Some(p) => reload(&self.shared, p).await,
-            None => Err(StartError::Other("started without a configuration file".into())),
+            None => Err(StartError::Other(
+                "started without a configuration file".into(),
+            )),
         }
     }
 
@@ -72,26 +74,44 @@ impl ServerHandle {
 /// Builds the runtime for `config`, binds both listeners and starts serving.
 pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
     let audit: Arc<dyn AuditSink> = Arc::new(
-        JsonLinesSink::open(&config.audit_path).map_err(|e| StartError::Other(format!("audit: {e}")))?,
+        JsonLinesSink::open(&config.audit_path)
+            .map_err(|e| StartError::Other(format!("audit: {e}")))?,
     );
     start_with_audit(config, audit).await
 }
 
 /// As [`start`], with a given audit sink.
-pub async fn start_with_audit(config: Config, audit: Arc<dyn AuditSink>) -> Result<ServerHandle, StartError> {
+pub async fn start_with_audit(
+    config: Config,
+    audit: Arc<dyn AuditSink>,
+) -> Result<ServerHandle, StartError> {
     crate::metrics::handle();
     let config_path = config.source.clone().filter(|p| p.is_file());
-    let (listen, admin_listen, grace, poll) = (config.listen, config.admin_listen, config.shutdown_grace, config.reload_poll);
+    let (listen, admin_listen, grace, poll) = (
+        config.listen,
+        config.admin_listen,
+        config.shutdown_grace,
+        config.reload_poll,
+    );
     let runtime = Runtime::build(config)?;
     runtime.auth.load_keys().await;
     metrics::gauge!("sluis_policy_info", "version" => runtime.policy.version().to_owned()).set(1.0);
-    let api = TcpListener::bind(listen).await.map_err(|e| StartError::Bind(listen, e))?;
-    let admin = TcpListener::bind(admin_listen).await.map_err(|e| StartError::Bind(admin_listen, e))?;
+    let api = TcpListener::bind(listen)
+        .await
+        .map_err(|e| StartError::Bind(listen, e))?;
+    let admin = TcpListener::bind(admin_listen)
+        .await
+        .map_err(|e| StartError::Bind(admin_listen, e))?;
     let api_addr = api.local_addr().map_err(|e| StartError::Bind(listen, e))?;
-    let admin_addr = admin.local_addr().map_err(|e| StartError::Bind(admin_listen, e))?;
+    let admin_addr = admin
+        .local_addr()
+        .map_err(|e| StartError::Bind(admin_listen, e))?;
     let (stop, stop_rx) = watch::channel(false);
     runtime.auth.spawn_refreshers(stop_rx.clone());
-    let shared = Arc::new(Shared { runtime: ArcSwap::from_pointee(runtime), audit });
+    let shared = Arc::new(Shared {
+        runtime: ArcSwap::from_pointee(runtime),
+        audit,
+    });
     if let Some(path) = &config_path {
         spawn_reloaders(Arc::clone(&shared), path.clone(), poll, stop_rx.clone());
     }
@@ -111,11 +131,22 @@ pub async fn start_with_audit(config: Config, audit: Arc<dyn AuditSink>) -> Resu
         let _ = b.await;
     });
     tracing::info!(%api_addr, %admin_addr, "sluis serving");
-    Ok(ServerHandle { api_addr, admin_addr, shared, stop, done, config_path })
+    Ok(ServerHandle {
+        api_addr,
+        admin_addr,
+        shared,
+        stop,
+        done,
+        config_path,
+    })
 }
 
-async fn serve<F, Fut>(listener: TcpListener, mut stop: watch::Receiver<bool>, grace: Duration, handler: F)
-where
+async fn serve<F, Fut>(
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+    grace: Duration,
+    handler: F,
+) where
     F: Fn(Request<IncomingBody>) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = Response<Body>> + Send + 'static,
 {
@@ -141,14 +172,21 @@ where
         }
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("grace period over; closing remaining connections");
     }
 }
 
 async fn api_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Response<Body> {
     let (parts, _body) = req.into_parts();
-    let host = parts.headers.get(hyper::header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let host = parts
+        .headers
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let incoming = Incoming {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -171,7 +209,10 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
             let keys = rt.auth.ready();
             let mut upstreams = serde_json::Map::new();
             for m in &rt.mounts {
-                upstreams.insert(m.api.name.clone(), json!(reachable(&m.api.upstream.url).await));
+                upstreams.insert(
+                    m.api.name.clone(),
+                    json!(reachable(&m.api.upstream.url).await),
+                );
             }
             let ok = audit && keys && upstreams.values().all(|v| v == &json!(true));
             let body = json!({"status": if ok {"ready"} else {"not ready"}, "audit": audit, "issuerKeys": keys,
@@ -180,8 +221,13 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
         }
         "/metrics" => {
             metrics::gauge!("sluis_audit_queue_depth").set(shared.audit.queue_depth() as f64);
-            let mut r = Response::new(http_body_util::Full::new(bytes::Bytes::from(crate::metrics::render())));
-            r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"));
+            let mut r = Response::new(http_body_util::Full::new(bytes::Bytes::from(
+                crate::metrics::render(),
+            )));
+            r.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
             r
         }
         p => problem::respond(&ProxyError::NotFound, p),
@@ -190,9 +236,22 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
 
 async fn reachable(url: &hyper::Uri) -> bool {
     let Some(host) = url.host() else { return false };
-    let port = url.port_u16().unwrap_or(if url.scheme_str() == Some("https") { 443 } else { 80 });
+    let port = url
+        .port_u16()
+        .unwrap_or(if url.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    matches!(tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect((host, port))).await, Ok(Ok(_)))
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect((host, port))
+        )
+        .await,
+        Ok(Ok(_))
+    )
 }
 
 /// Loads the configuration file and policy again and swaps them in. A bad file keeps the
@@ -201,8 +260,13 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
     let result = async {
         let config = Config::load(path).map_err(StartError::Config)?;
         let old = shared.runtime.load_full();
-        if config.listen != old.config.listen || config.admin_listen != old.config.admin_listen || config.audit_path != old.config.audit_path {
-            tracing::warn!("listener and audit settings change only on restart; other changes apply now");
+        if config.listen != old.config.listen
+            || config.admin_listen != old.config.admin_listen
+            || config.audit_path != old.config.audit_path
+        {
+            tracing::warn!(
+                "listener and audit settings change only on restart; other changes apply now"
+            );
         }
         let runtime = Runtime::build(config)?;
         runtime.auth.load_keys().await;
@@ -213,7 +277,8 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
         Ok(runtime) => {
             let version = runtime.policy.version().to_owned();
             let old = shared.runtime.swap(Arc::new(runtime));
-            metrics::gauge!("sluis_policy_info", "version" => old.policy.version().to_owned()).set(0.0);
+            metrics::gauge!("sluis_policy_info", "version" => old.policy.version().to_owned())
+                .set(0.0);
             metrics::gauge!("sluis_policy_info", "version" => version.clone()).set(1.0);
             metrics::counter!("sluis_reloads_total", "result" => "ok").increment(1);
             tracing::info!(policy_version = %version, "configuration reloaded");
@@ -231,7 +296,13 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
 fn fingerprint(shared: &Shared, path: &Path) -> Vec<(PathBuf, Option<SystemTime>)> {
     let rt = shared.runtime.load_full();
     let mut files = vec![path.to_owned()];
-    let mut stack: Vec<PathBuf> = rt.config.schemas.iter().chain(&rt.config.profiles).cloned().collect();
+    let mut stack: Vec<PathBuf> = rt
+        .config
+        .schemas
+        .iter()
+        .chain(&rt.config.profiles)
+        .cloned()
+        .collect();
     while let Some(p) = stack.pop() {
         if p.is_dir() {
             if let Ok(rd) = std::fs::read_dir(&p) {
@@ -242,13 +313,21 @@ fn fingerprint(shared: &Shared, path: &Path) -> Vec<(PathBuf, Option<SystemTime>
         }
     }
     files.sort();
-    files.into_iter().map(|f| {
-        let m = std::fs::metadata(&f).and_then(|m| m.modified()).ok();
-        (f, m)
-    }).collect()
+    files
+        .into_iter()
+        .map(|f| {
+            let m = std::fs::metadata(&f).and_then(|m| m.modified()).ok();
+            (f, m)
+        })
+        .collect()
 }
 
-fn spawn_reloaders(shared: Arc<Shared>, path: PathBuf, poll: Duration, mut stop: watch::Receiver<bool>) {
+fn spawn_reloaders(
+    shared: Arc<Shared>,
+    path: PathBuf,
+    poll: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     tokio::spawn(async move {
         #[cfg(unix)]
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
@@ -257,7 +336,9 @@ fn spawn_reloaders(shared: Arc<Shared>, path: PathBuf, poll: Duration, mut stop:
             #[cfg(unix)]
             let hangup = async {
                 match hup.as_mut() {
-                    Some(h) => { h.recv().await; }
+                    Some(h) => {
+                        h.recv().await;
+                    }
                     None => std::future::pending::<()>().await,
                 }
             };
@@ -282,4 +363,60 @@ fn spawn_reloaders(shared: Arc<Shared>, path: PathBuf, poll: Duration, mut stop:
             }
         }
     });
+}
+
+/// Validates everything [`start`] would load, without binding or fetching anything: the
+/// configuration, secrets, policy sources, datasets of the APIs, TLS files and JWKS files.
+/// Returns a one-line summary, or every problem found.
+pub fn check(path: &Path) -> Result<String, Vec<crate::error::ConfigProblem>> {
+    let config = Config::load(path)?;
+    let mut problems = Vec::new();
+    for (i, iss) in config.issuers.iter().enumerate() {
+        if let crate::config::KeysFrom::JwksFile(f) = &iss.keys {
+            let at = format!("issuers[{i}].jwks_file");
+            match std::fs::read(f) {
+                Ok(bytes) => {
+                    if let Err(e) = sluis_token::KeySet::from_jwks(&bytes) {
+                        problems.push(crate::error::ConfigProblem::new(
+                            path,
+                            &at,
+                            format!("{}: {e}", f.display()),
+                        ));
+                    }
+                }
+                Err(e) => problems.push(crate::error::ConfigProblem::new(
+                    path,
+                    &at,
+                    format!("{}: {e}", f.display()),
+                )),
+            }
+        }
+    }
+    let summary = match Runtime::build(config) {
+        Ok(rt) => format!(
+            "{} API{}, {} issuer{}, policy version {}",
+            rt.mounts.len(),
+            if rt.mounts.len() == 1 { "" } else { "s" },
+            rt.config.issuers.len(),
+            if rt.config.issuers.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            rt.policy.version()
+        ),
+        Err(StartError::Config(p)) => {
+            problems.extend(p);
+            String::new()
+        }
+        Err(e) => {
+            problems.push(crate::error::ConfigProblem::new(path, "", e.to_string()));
+            String::new()
+        }
+    };
+    if problems.is_empty() {
+        Ok(summary)
+    } else {
+        Err(problems)
+    }
 }

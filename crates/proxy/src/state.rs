@@ -36,29 +36,51 @@ impl Runtime {
         let policy = fs::load_policy(&config.schemas, &config.profiles).map_err(|e| {
             let problems = match e.diagnostics() {
                 [] => vec![ConfigProblem::new(&src, "policy", e.to_string())],
-                d => d.iter().map(|d| ConfigProblem::new(&d.file, &d.path, d.message.clone())).collect(),
+                d => d
+                    .iter()
+                    .map(|d| ConfigProblem::new(&d.file, &d.path, d.message.clone()))
+                    .collect(),
             };
             StartError::Config(problems)
         })?;
         let mut problems = Vec::new();
         for (i, a) in config.apis.iter().enumerate() {
             if !policy.model().datasets.iter().any(|d| d.id == a.dataset) {
-                problems.push(ConfigProblem::new(&src, &format!("apis[{i}].dataset"), format!("dataset {:?} is not in the policy sources", a.dataset)));
+                problems.push(ConfigProblem::new(
+                    &src,
+                    &format!("apis[{i}].dataset"),
+                    format!("dataset {:?} is not in the policy sources", a.dataset),
+                ));
             }
         }
         if !problems.is_empty() {
             return Err(StartError::Config(problems));
         }
-        let encoding_key = EncodingKey::new(config.encoding_key.expose().to_vec())
-            .map_err(|e| StartError::Config(vec![ConfigProblem::new(&src, "policy.encoding_key", e.to_string())]))?;
+        let encoding_key =
+            EncodingKey::new(config.encoding_key.expose().to_vec()).map_err(|e| {
+                StartError::Config(vec![ConfigProblem::new(
+                    &src,
+                    "policy.encoding_key",
+                    e.to_string(),
+                )])
+            })?;
         let auth = Authenticator::new(&config)?;
         let mut mounts = Vec::new();
         for a in &config.apis {
-            mounts.push(Mounted { api: a.clone(), upstream: UpstreamClient::new(&a.upstream)? });
+            mounts.push(Mounted {
+                api: a.clone(),
+                upstream: UpstreamClient::new(&a.upstream)?,
+            });
         }
         // Longest prefix first, so nested mounts route to the most specific API.
         mounts.sort_by_key(|m| std::cmp::Reverse(m.api.prefix.len()));
-        Ok(Runtime { config, policy: Arc::new(policy), encoding_key, auth, mounts })
+        Ok(Runtime {
+            config,
+            policy: Arc::new(policy),
+            encoding_key,
+            auth,
+            mounts,
+        })
     }
 
     /// The mount serving `path`, and the rest of the path after its prefix.

@@ -48,13 +48,19 @@ fn tls_config(tls: Option<&Tls>) -> Result<rustls::ClientConfig, StartError> {
     let mut roots = rustls::RootCertStore::empty();
     match tls.and_then(|t| t.ca_file.as_ref()) {
         Some(ca) => {
-            let pem = std::fs::read(ca).map_err(|e| StartError::Other(format!("{}: {e}", ca.display())))?;
+            let pem = std::fs::read(ca)
+                .map_err(|e| StartError::Other(format!("{}: {e}", ca.display())))?;
             for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
                 let cert = cert.map_err(|e| StartError::Other(format!("{}: {e}", ca.display())))?;
-                roots.add(cert).map_err(|e| StartError::Other(format!("{}: {e}", ca.display())))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| StartError::Other(format!("{}: {e}", ca.display())))?;
             }
             if roots.is_empty() {
-                return Err(StartError::Other(format!("{}: no certificates", ca.display())));
+                return Err(StartError::Other(format!(
+                    "{}: no certificates",
+                    ca.display()
+                )));
             }
         }
         None => {
@@ -76,7 +82,8 @@ fn tls_config(tls: Option<&Tls>) -> Result<rustls::ClientConfig, StartError> {
             };
             let cert_pem = read(cert)?;
             let key_pem = read(key)?;
-            let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut cert_pem.as_slice()).collect();
+            let certs: Result<Vec<_>, _> =
+                rustls_pemfile::certs(&mut cert_pem.as_slice()).collect();
             let certs = certs.map_err(|e| StartError::Other(format!("{}: {e}", cert.display())))?;
             let key = rustls_pemfile::private_key(&mut key_pem.as_slice())
                 .map_err(|e| StartError::Other(format!("{}: {e}", key.display())))?
@@ -89,7 +96,11 @@ fn tls_config(tls: Option<&Tls>) -> Result<rustls::ClientConfig, StartError> {
 }
 
 /// Builds a pooled HTTP(S) client with the given connect timeout and TLS settings.
-pub fn https_client(connect_timeout: Duration, pool_max_idle: usize, tls: Option<&Tls>) -> Result<HttpsClient, StartError> {
+pub fn https_client(
+    connect_timeout: Duration,
+    pool_max_idle: usize,
+    tls: Option<&Tls>,
+) -> Result<HttpsClient, StartError> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(connect_timeout));
@@ -108,8 +119,17 @@ pub fn https_client(connect_timeout: Duration, pool_max_idle: usize, tls: Option
 impl UpstreamClient {
     pub fn new(cfg: &Upstream) -> Result<Self, StartError> {
         let client = https_client(cfg.connect_timeout, cfg.pool_max_idle, cfg.tls.as_ref())?;
-        let oauth = cfg.oauth2.as_ref().map(|o| Arc::new(OauthState { cfg: o.clone(), token: Mutex::new(None) }));
-        Ok(UpstreamClient { client, cfg: cfg.clone(), oauth })
+        let oauth = cfg.oauth2.as_ref().map(|o| {
+            Arc::new(OauthState {
+                cfg: o.clone(),
+                token: Mutex::new(None),
+            })
+        });
+        Ok(UpstreamClient {
+            client,
+            cfg: cfg.clone(),
+            oauth,
+        })
     }
 
     /// The configured base URL (no trailing slash).
@@ -118,10 +138,16 @@ impl UpstreamClient {
     }
 
     /// GETs `path_and_query` (appended to the base URL) with the given extra headers.
-    pub async fn get(&self, path_and_query: &str, headers: &[(HeaderName, HeaderValue)]) -> Result<UpstreamResponse, ProxyError> {
+    pub async fn get(
+        &self,
+        path_and_query: &str,
+        headers: &[(HeaderName, HeaderValue)],
+    ) -> Result<UpstreamResponse, ProxyError> {
         let uri: Uri = format!("{}{}", self.cfg.base, path_and_query)
             .parse()
-            .map_err(|_| ProxyError::BadRequest("the request path cannot be forwarded".into(), vec![]))?;
+            .map_err(|_| {
+                ProxyError::BadRequest("the request path cannot be forwarded".into(), vec![])
+            })?;
         let started = Instant::now();
         let fut = async {
             let mut req = Request::builder().method(Method::GET).uri(uri);
@@ -130,19 +156,31 @@ impl UpstreamClient {
             }
             req = req.header(ACCEPT, "application/hal+json, application/json");
             if let Some((h, v)) = &self.cfg.api_key {
-                let v = HeaderValue::from_bytes(v.expose()).map_err(|_| ProxyError::Internal("api key is not a valid header value".into()))?;
+                let v = HeaderValue::from_bytes(v.expose()).map_err(|_| {
+                    ProxyError::Internal("api key is not a valid header value".into())
+                })?;
                 req = req.header(h.as_str(), v);
             }
             if let Some(o) = &self.oauth {
                 let token = self.oauth_token(o).await?;
                 req = req.header(AUTHORIZATION, format!("Bearer {token}"));
             }
-            let req = req.body(Full::new(Bytes::new())).map_err(|e| ProxyError::Internal(e.to_string()))?;
+            let req = req
+                .body(Full::new(Bytes::new()))
+                .map_err(|e| ProxyError::Internal(e.to_string()))?;
             let resp = self.client.request(req).await.map_err(|e| {
-                if e.is_connect() { ProxyError::UpstreamUnavailable(e.to_string()) } else { ProxyError::BadUpstream(e.to_string()) }
+                if e.is_connect() {
+                    ProxyError::UpstreamUnavailable(e.to_string())
+                } else {
+                    ProxyError::BadUpstream(e.to_string())
+                }
             })?;
             let status = resp.status().as_u16();
-            let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let content_type = resp
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let body = Limited::new(resp.into_body(), self.cfg.max_body_bytes)
                 .collect()
                 .await
@@ -159,7 +197,12 @@ impl UpstreamClient {
             // The cached token may have been revoked; fetch a fresh one next time.
             *o.token.lock().await = None;
         }
-        Ok(UpstreamResponse { status, content_type, body, elapsed: started.elapsed() })
+        Ok(UpstreamResponse {
+            status,
+            content_type,
+            body,
+            elapsed: started.elapsed(),
+        })
     }
 
     async fn oauth_token(&self, o: &OauthState) -> Result<String, ProxyError> {
@@ -197,8 +240,13 @@ impl UpstreamClient {
         if status != 200 {
             return Err(ProxyError::BackendConfig(status));
         }
-        let v: Value = serde_json::from_slice(&body).map_err(|_| ProxyError::BackendConfig(status))?;
-        let token = v.get("access_token").and_then(Value::as_str).ok_or(ProxyError::BackendConfig(status))?.to_owned();
+        let v: Value =
+            serde_json::from_slice(&body).map_err(|_| ProxyError::BackendConfig(status))?;
+        let token = v
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or(ProxyError::BackendConfig(status))?
+            .to_owned();
         let ttl = v.get("expires_in").and_then(Value::as_u64).unwrap_or(300);
         let until = Instant::now() + Duration::from_secs(ttl).saturating_sub(o.cfg.margin);
         *guard = Some((token.clone(), until));
@@ -215,7 +263,10 @@ pub fn map_failure(resp: &UpstreamResponse) -> ProxyError {
     if resp.status == 401 || resp.status == 403 {
         return ProxyError::BackendConfig(resp.status);
     }
-    let is_json = resp.content_type.as_deref().is_some_and(|c| c.contains("json"));
+    let is_json = resp
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.contains("json"));
     if is_json
         && let Ok(doc @ Value::Object(_)) = serde_json::from_slice::<Value>(&resp.body)
         && (400..600).contains(&resp.status)

@@ -1,0 +1,329 @@
+//! `sluis demo`: sluis on its embedded defaults — an example policy, a fixture upstream with
+//! fictional data, and a demo signing key — plus `sluis demo token` to mint tokens it accepts.
+//!
+//! The demo signing key is public knowledge (it is in this source tree): the demo issuer exists
+//! only in the configuration `sluis demo` writes, never in a real deployment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Args as ClapArgs, Subcommand};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::json;
+use sluis_testkit::{DatasetFixture, FixtureConfig, FixtureData};
+
+use crate::CliError;
+
+const DEMO_KEY: &str = include_str!("demo/demo-signing-key.pem");
+const DEMO_JWKS: &str = include_str!("demo/demo-jwks.json");
+const DEMO_KID: &str = "sluis-demo-1";
+/// The demo issuer's `iss`.
+pub const DEMO_ISSUER: &str = "https://demo.sluis.invalid";
+/// The audience demo tokens carry.
+pub const DEMO_AUDIENCE: &str = "sluis-demo";
+
+/// The example policy, embedded so the demo runs from any directory.
+const POLICY_FILES: &[(&str, &str)] = &[
+    (
+        "datasets/afvalwegingen/dataset.json",
+        include_str!("../../../examples/policy/datasets/afvalwegingen/dataset.json"),
+    ),
+    (
+        "datasets/afvalwegingen/containers/v1.json",
+        include_str!("../../../examples/policy/datasets/afvalwegingen/containers/v1.json"),
+    ),
+    (
+        "datasets/afvalwegingen/clusters/v1.json",
+        include_str!("../../../examples/policy/datasets/afvalwegingen/clusters/v1.json"),
+    ),
+    (
+        "datasets/brp.json",
+        include_str!("../../../examples/policy/datasets/brp.json"),
+    ),
+    (
+        "datasets/parkeervakken.json",
+        include_str!("../../../examples/policy/datasets/parkeervakken.json"),
+    ),
+    (
+        "datasets/scopes/brp_r.json",
+        include_str!("../../../examples/policy/datasets/scopes/brp_r.json"),
+    ),
+    (
+        "profiles/brp_naamzoeker.json",
+        include_str!("../../../examples/policy/profiles/brp_naamzoeker.json"),
+    ),
+    (
+        "profiles/handhaving.json",
+        include_str!("../../../examples/policy/profiles/handhaving.json"),
+    ),
+    (
+        "profiles/iedereen.json",
+        include_str!("../../../examples/policy/profiles/iedereen.json"),
+    ),
+];
+
+#[derive(Debug, ClapArgs)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<DemoCommand>,
+    /// Address of the API listener.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Address of the admin listener (health, readiness, metrics).
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    admin_listen: SocketAddr,
+    /// Where the demo writes its configuration, policy copy and audit log
+    /// (default: a `sluis-demo` folder in the system's temporary directory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoCommand {
+    /// Print a token the demo accepts.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct TokenArgs {
+    /// Scopes, separated by spaces.
+    #[arg(long, default_value = "")]
+    scopes: String,
+    /// The user the token names (claim `email`).
+    #[arg(long, default_value = "medewerker@demo.sluis.invalid")]
+    user: String,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    ttl: u64,
+}
+
+/// Signs a demo token.
+pub fn token(scopes: &str, user: &str, ttl: u64) -> Result<String, CliError> {
+    if ttl == 0 || ttl > 30 * 24 * 3600 {
+        return Err(CliError::Usage(
+            "--ttl must be between 1 second and 30 days".into(),
+        ));
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = json!({
+        "iss": DEMO_ISSUER, "aud": DEMO_AUDIENCE, "sub": user, "email": user,
+        "azp": "sluis-demo-client", "scope": scopes.split_whitespace().collect::<Vec<_>>().join(" "),
+        "iat": now, "nbf": now, "exp": now + ttl,
+    });
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(DEMO_KID.into());
+    let key = EncodingKey::from_ec_pem(DEMO_KEY.as_bytes())
+        .map_err(|e| CliError::Usage(format!("demo key: {e}")))?;
+    jsonwebtoken::encode(&header, &claims, &key)
+        .map_err(|e| CliError::Usage(format!("signing: {e}")))
+}
+
+fn write(path: &Path, contents: &str) -> Result<(), CliError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, contents).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+}
+
+/// Writes the demo configuration for an upstream at `upstream` into `dir`; returns its path.
+pub fn write_config(
+    dir: &Path,
+    listen: SocketAddr,
+    admin: SocketAddr,
+    upstream: &str,
+) -> Result<PathBuf, CliError> {
+    for (rel, text) in POLICY_FILES {
+        write(&dir.join("policy").join(rel), text)?;
+    }
+    write(&dir.join("demo-jwks.json"), DEMO_JWKS)?;
+    let key_path = dir.join("encoding.key");
+    if !key_path.exists() {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| CliError::Usage(format!("randomness: {e}")))?;
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        write(&key_path, &hex)?;
+    }
+    let config = format!(
+        r#"# Written by `sluis demo`. See docs/configuration.md for every setting.
+[server]
+listen = "{listen}"
+admin_listen = "{admin}"
+
+[policy]
+schemas = ["policy/datasets"]
+profiles = ["policy/profiles"]
+encoding_key = {{ file = "encoding.key" }}
+
+[[issuers]]
+name = "demo"
+issuer = "{DEMO_ISSUER}"
+jwks_file = "demo-jwks.json"
+audiences = ["{DEMO_AUDIENCE}"]
+algorithms = ["ES256"]
+scopes = "scope"
+
+[[apis]]
+name = "afvalwegingen"
+prefix = "/v1/afvalwegingen"
+kind = "dataset"
+dataset = "afvalwegingen"
+upstream = {{ url = "{upstream}/v1/afvalwegingen", timeout_ms = 5000 }}
+
+[[apis]]
+name = "parkeervakken"
+prefix = "/v1/parkeervakken"
+kind = "dataset"
+dataset = "parkeervakken"
+upstream = {{ url = "{upstream}/v1/parkeervakken", timeout_ms = 5000 }}
+
+[[apis]]
+name = "brp"
+prefix = "/v1/brp"
+kind = "dataset"
+dataset = "brp"
+upstream = {{ url = "{upstream}/v1/brp", timeout_ms = 5000 }}
+required_headers = ["X-User", "X-Correlation-ID", "X-Task-Description"]
+user_header = "X-User"
+purpose_header = "X-Task-Description"
+correlation_header = "X-Correlation-ID"
+
+[[processing_activities]]
+id = "bijstand-aanvraag"
+name = "Behandelen aanvraag bijstandsuitkering"
+purpose = "Vaststellen recht op bijstand"
+legal_basis = "Participatiewet art. 43"
+retention_days = 3650
+
+[[processing_activities]]
+id = "parkeervergunning"
+name = "Behandelen aanvraag parkeervergunning"
+purpose = "Vaststellen woonadres aanvrager"
+legal_basis = "Verordening parkeerbelastingen"
+retention_days = 730
+
+[audit]
+kind = "jsonl"
+path = "audit.jsonl"
+"#
+    );
+    let path = dir.join("sluis.toml");
+    write(&path, &config)?;
+    Ok(path)
+}
+
+pub async fn run(args: &Args) -> Result<String, CliError> {
+    if let Some(DemoCommand::Token(t)) = &args.command {
+        return Ok(format!("{}\n", token(&t.scopes, &t.user, t.ttl)?));
+    }
+    let dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("sluis-demo"));
+    let fixture_config = FixtureConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..FixtureConfig::default()
+    };
+    // Real values from the fixture's data make the example requests find something.
+    let data = FixtureData::generate(&fixture_config)
+        .map_err(|e| CliError::Usage(format!("fixture data: {e}")))?;
+    let first = |dataset: &str, table: &str| {
+        data.table(dataset, table)
+            .and_then(|t| t.records().first().cloned())
+    };
+    let vak = first("parkeervakken", "parkeervakken")
+        .and_then(|r| r.get("id").and_then(|v| v.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    let person = first("brp", "ingeschrevenpersonen").unwrap_or_default();
+    let naam = person
+        .get("geslachtsnaam")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_owned();
+    let postcode = person
+        .get("verblijfplaats")
+        .and_then(|v| v.get("postcode"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_owned();
+    let fixture = DatasetFixture::start(fixture_config)
+        .await
+        .map_err(|e| CliError::Usage(format!("fixture upstream: {e}")))?;
+    let path = write_config(&dir, args.listen, args.admin_listen, &fixture.base_url())?;
+    let config = sluis_proxy::Config::load(&path)
+        .map_err(|p| CliError::Config(p.iter().map(ToString::to_string).collect()))?;
+    let server = sluis_proxy::start(config)
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let base = format!("http://{}", server.api_addr());
+    println!("sluis demo listening on {base}");
+    println!(
+        "admin (health, readiness, metrics) on http://{}",
+        server.admin_addr()
+    );
+    println!(
+        "configuration, policy copy and audit log in {}\n",
+        dir.display()
+    );
+    let vak_path = format!("/v1/parkeervakken/parkeervakken/{vak}");
+    let brp_path = format!(
+        "/v1/brp/ingeschrevenpersonen?verblijfplaats.postcode={postcode}&geslachtsnaam={naam}"
+    );
+    let examples = [
+        (
+            "anyone with a token: containers, owner's name cut to one letter",
+            "",
+            "/v1/afvalwegingen/containers?_pageSize=2",
+            "",
+        ),
+        (
+            "BAG/R: containers with owner names and their clusters",
+            "BAG/R",
+            "/v1/afvalwegingen/containers?_pageSize=2&_expandScope=cluster",
+            "",
+        ),
+        (
+            "a handhaver: one parkeervak, type and first letter of soort",
+            "HANDHAVING",
+            vak_path.as_str(),
+            "",
+        ),
+        (
+            "a handhaver without a need-to-know query: 403",
+            "HANDHAVING",
+            "/v1/parkeervakken/parkeervakken",
+            "",
+        ),
+        (
+            "BRP/RNAME: persons by postcode and name, BSN pseudonymised",
+            "BRP/RNAME",
+            brp_path.as_str(),
+            " -H 'X-User: medewerker1' -H 'X-Correlation-ID: demo-1' -H 'X-Task-Description: bijstand-aanvraag'",
+        ),
+        (
+            "BRP/R: full access to persons",
+            "BRP/R",
+            "/v1/brp/ingeschrevenpersonen?_pageSize=1",
+            " -H 'X-User: medewerker1' -H 'X-Correlation-ID: demo-2' -H 'X-Task-Description: parkeervergunning'",
+        ),
+    ];
+    println!("Try (tokens valid for one hour; `sluis demo token --scopes \"...\"` makes more):\n");
+    for (what, scopes, path, extra) in examples {
+        let t = token(scopes, "medewerker@demo.sluis.invalid", 3600)?;
+        println!("# {what}\ncurl -s -H 'Authorization: Bearer {t}'{extra} '{base}{path}'\n");
+    }
+    println!(
+        "# every request is recorded before its response leaves:\ntail -n 3 {}\n",
+        dir.join("audit.jsonl").display()
+    );
+    println!("Press Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    server.shutdown().await;
+    let _ = fixture.shutdown().await;
+    Ok(String::new())
+}
