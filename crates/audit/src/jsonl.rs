@@ -45,7 +45,12 @@ impl JsonLinesSink {
             .name("sluis-audit-jsonl".into())
             .spawn(move || writer(file, rx, h, d))
             .map_err(|e| AuditError::Unavailable(e.to_string()))?;
-        Ok(JsonLinesSink { tx, healthy, depth, path: path.to_owned() })
+        Ok(JsonLinesSink {
+            tx,
+            healthy,
+            depth,
+            path: path.to_owned(),
+        })
     }
 
     /// The file records are appended to.
@@ -77,7 +82,9 @@ fn writer(mut file: File, rx: Receiver<Job>, healthy: Arc<AtomicBool>, depth: Ar
         let result = if buf.is_empty() {
             Err("record could not be encoded".to_owned())
         } else {
-            file.write_all(&buf).and_then(|()| file.sync_data()).map_err(|e| e.to_string())
+            file.write_all(&buf)
+                .and_then(|()| file.sync_data())
+                .map_err(|e| e.to_string())
         };
         healthy.store(result.is_ok(), Ordering::Relaxed);
         depth.fetch_sub(batch.len(), Ordering::Relaxed);

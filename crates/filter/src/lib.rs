@@ -107,27 +107,47 @@ impl<'a, 'k> HalFilter<'a, 'k> {
         projector: Projector<'k>,
         fields: Option<Vec<String>>,
     ) -> Self {
-        HalFilter { policy, scopes, links, projector, fields, summary: Summary::default() }
+        HalFilter {
+            policy,
+            scopes,
+            links,
+            projector,
+            fields,
+            summary: Summary::default(),
+        }
     }
 
     /// Filters a list response for `table_id` (the key under `_embedded`).
-    pub fn list(mut self, plan: &TablePlan, table_id: &str, body: &mut Value) -> Result<Summary, FilterError> {
+    pub fn list(
+        mut self,
+        plan: &TablePlan,
+        table_id: &str,
+        body: &mut Value,
+    ) -> Result<Summary, FilterError> {
         let Value::Object(top) = body else {
-            return Err(FilterError::Shape("a list response must be a JSON object".into()));
+            return Err(FilterError::Shape(
+                "a list response must be a JSON object".into(),
+            ));
         };
         top.retain(|k, _| LIST_KEYS.contains(&k.as_str()));
         if let Some(Value::Object(links)) = top.get_mut("_links") {
-            links.retain(|k, _| matches!(k.as_str(), "self" | "next" | "previous" | "first" | "last"));
+            links.retain(|k, _| {
+                matches!(k.as_str(), "self" | "next" | "previous" | "first" | "last")
+            });
             links.values_mut().for_each(|l| self.links.rewrite_link(l));
         }
         let Some(Value::Object(embedded)) = top.get_mut("_embedded") else {
-            return Err(FilterError::Shape("a list response needs an _embedded object".into()));
+            return Err(FilterError::Shape(
+                "a list response needs an _embedded object".into(),
+            ));
         };
         let mut out = Map::new();
         for (k, mut v) in std::mem::take(embedded) {
             if k == table_id {
                 let Value::Array(items) = &mut v else {
-                    return Err(FilterError::Shape(format!("_embedded.{k} must be an array")));
+                    return Err(FilterError::Shape(format!(
+                        "_embedded.{k} must be an array"
+                    )));
                 };
                 for item in items.iter_mut() {
                     self.record(plan, item, true)?;
@@ -152,7 +172,9 @@ impl<'a, 'k> HalFilter<'a, 'k> {
     /// Filters a detail response (one record).
     pub fn detail(mut self, plan: &TablePlan, body: &mut Value) -> Result<Summary, FilterError> {
         if !body.is_object() {
-            return Err(FilterError::Shape("a detail response must be a JSON object".into()));
+            return Err(FilterError::Shape(
+                "a detail response must be a JSON object".into(),
+            ));
         }
         self.record(plan, body, true)?;
         self.summary.records += 1;
@@ -179,7 +201,9 @@ impl<'a, 'k> HalFilter<'a, 'k> {
         if let Some(Value::Object(emb)) = embedded {
             let mut kept = Map::new();
             for (k, mut ev) in emb {
-                let Some(target) = expandable(plan, &k) else { continue };
+                let Some(target) = expandable(plan, &k) else {
+                    continue;
+                };
                 let tplan = self.policy.plan(&target, self.scopes)?;
                 match &mut ev {
                     Value::Array(items) => {
@@ -217,7 +241,10 @@ fn expandable(plan: &TablePlan, name: &str) -> Option<String> {
 
 /// Keeps only the `_fields` paths (top-level names, or dotted paths into objects).
 fn narrow(rec: &mut Map<String, Value>, fields: &[String]) {
-    let tops: HashSet<&str> = fields.iter().map(|f| f.split('.').next().unwrap_or(f)).collect();
+    let tops: HashSet<&str> = fields
+        .iter()
+        .map(|f| f.split('.').next().unwrap_or(f))
+        .collect();
     rec.retain(|k, _| tops.contains(k.as_str()));
     for (k, v) in rec.iter_mut() {
         let subs: Vec<String> = fields
@@ -252,16 +279,30 @@ mod tests {
             upstream_base: "http://10.0.0.5:8000/v1/afval".into(),
             public_base: "https://sluis.example/api/afval".into(),
         };
-        assert_eq!(r.rewrite("http://10.0.0.5:8000/v1/afval/containers/1"), "https://sluis.example/api/afval/containers/1");
-        assert_eq!(r.rewrite("http://10.0.0.5:8000/v1/afval?page=2"), "https://sluis.example/api/afval?page=2");
-        assert_eq!(r.rewrite("http://10.0.0.5:8000/v1/afvalx"), "https://sluis.example/v1/afvalx");
-        assert_eq!(r.rewrite("https://schemas.data.amsterdam.nl/x"), "https://schemas.data.amsterdam.nl/x");
+        assert_eq!(
+            r.rewrite("http://10.0.0.5:8000/v1/afval/containers/1"),
+            "https://sluis.example/api/afval/containers/1"
+        );
+        assert_eq!(
+            r.rewrite("http://10.0.0.5:8000/v1/afval?page=2"),
+            "https://sluis.example/api/afval?page=2"
+        );
+        assert_eq!(
+            r.rewrite("http://10.0.0.5:8000/v1/afvalx"),
+            "https://sluis.example/v1/afvalx"
+        );
+        assert_eq!(
+            r.rewrite("https://schemas.data.amsterdam.nl/x"),
+            "https://schemas.data.amsterdam.nl/x"
+        );
     }
 
     #[test]
     fn narrows_nested() {
         let mut m = serde_json::json!({"a": 1, "b": {"x": 1, "y": 2}, "c": [{"x": 1, "y": 2}]});
-        let Value::Object(ref mut rec) = m else { unreachable!() };
+        let Value::Object(ref mut rec) = m else {
+            unreachable!()
+        };
         narrow(rec, &["b.x".into(), "c.y".into()]);
         assert_eq!(m, serde_json::json!({"b": {"x": 1}, "c": [{"y": 2}]}));
     }
