@@ -123,6 +123,16 @@ pub fn token(scopes: &str, user: &str, ttl: u64) -> Result<String, CliError> {
         .map_err(|e| CliError::Usage(format!("signing: {e}")))
 }
 
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
+fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 fn write(path: &Path, contents: &str) -> Result<(), CliError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
