@@ -1,11 +1,17 @@
 //! `sluis check` and `sluis demo token` as a user runs them.
-#![allow(clippy::unwrap_used, reason = "test helpers fail the test on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on unexpected errors"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn sluis(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -64,22 +70,45 @@ fn valid_configuration_passes() {
     let dir = std::env::temp_dir().join(format!("sluis-check-ok-{}", std::process::id()));
     let cfg = write_config(&dir, &good(&root().join("examples/policy")));
     let key = "k".repeat(32);
-    let out = sluis(&["check", "--config", cfg.to_str().unwrap()], &[("SLUIS_TEST_KEY", &key)]);
+    let out = sluis(
+        &["check", "--config", cfg.to_str().unwrap()],
+        &[("SLUIS_TEST_KEY", &key)],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("ok (1 API, 1 issuer, policy version"), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("ok (1 API, 1 issuer, policy version"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn every_problem_is_listed_and_secrets_never_printed() {
     let dir = std::env::temp_dir().join(format!("sluis-check-bad-{}", std::process::id()));
     let body = good(&root().join("examples/policy"))
-        .replace("admin_listen = \"127.0.0.1:0\"", "admin_listen = \"nowhere\"")
-        .replace("dataset = \"afvalwegingen\"", "dataset = \"afvalwegingen\"\nrequired_headers = [\"bad header\"]")
-        .replace("algorithms = [\"ES256\"]", "algorithms = [\"none\", \"HS256\"]")
+        .replace(
+            "admin_listen = \"127.0.0.1:0\"",
+            "admin_listen = \"nowhere\"",
+        )
+        .replace(
+            "dataset = \"afvalwegingen\"",
+            "dataset = \"afvalwegingen\"\nrequired_headers = [\"bad header\"]",
+        )
+        .replace(
+            "algorithms = [\"ES256\"]",
+            "algorithms = [\"none\", \"HS256\"]",
+        )
         .replace("http://127.0.0.1:9/", "ftp://x/");
     let cfg = write_config(&dir, &body);
-    let out = sluis(&["check", "--config", cfg.to_str().unwrap()], &[("SLUIS_TEST_KEY", "short-secret-value")]);
+    let out = sluis(
+        &["check", "--config", cfg.to_str().unwrap()],
+        &[("SLUIS_TEST_KEY", "short-secret-value")],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     for want in [
@@ -92,7 +121,10 @@ fn every_problem_is_listed_and_secrets_never_printed() {
     ] {
         assert!(err.contains(want), "missing {want:?} in {err}");
     }
-    assert!(!err.contains("short-secret-value"), "a secret leaked: {err}");
+    assert!(
+        !err.contains("short-secret-value"),
+        "a secret leaked: {err}"
+    );
 }
 
 #[test]
@@ -100,17 +132,30 @@ fn policy_and_toml_errors_name_file_and_place() {
     let dir = std::env::temp_dir().join(format!("sluis-check-policy-{}", std::process::id()));
     let profiles = dir.join("profiles");
     std::fs::create_dir_all(&profiles).unwrap();
-    std::fs::write(profiles.join("p.json"), r#"{"id": "p", "datasets": {"nope": {}}}"#).unwrap();
+    std::fs::write(
+        profiles.join("p.json"),
+        r#"{"id": "p", "datasets": {"nope": {}}}"#,
+    )
+    .unwrap();
     let body = good(&root().join("examples/policy")).replace(
-        &format!("profiles = [\"{}/profiles\"]", root().join("examples/policy").display()),
+        &format!(
+            "profiles = [\"{}/profiles\"]",
+            root().join("examples/policy").display()
+        ),
         "profiles = [\"profiles\"]",
     );
     let cfg = write_config(&dir, &body);
     let key = "k".repeat(32);
-    let out = sluis(&["check", "--config", cfg.to_str().unwrap()], &[("SLUIS_TEST_KEY", &key)]);
+    let out = sluis(
+        &["check", "--config", cfg.to_str().unwrap()],
+        &[("SLUIS_TEST_KEY", &key)],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("p.json: $.datasets.nope: unknown dataset \"nope\""), "{err}");
+    assert!(
+        err.contains("p.json: $.datasets.nope: unknown dataset \"nope\""),
+        "{err}"
+    );
 
     let cfg = write_config(&dir, "[server]\nlisten = 5\n");
     let out = sluis(&["check", "--config", cfg.to_str().unwrap()], &[]);
@@ -125,8 +170,24 @@ fn policy_and_toml_errors_name_file_and_place() {
 
 #[test]
 fn demo_token_is_a_signed_jwt_with_the_scopes() {
-    let out = sluis(&["demo", "token", "--scopes", "BAG/R  BRP/RNAME", "--user", "u1", "--ttl", "60"], &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sluis(
+        &[
+            "demo",
+            "token",
+            "--scopes",
+            "BAG/R  BRP/RNAME",
+            "--user",
+            "u1",
+            "--ttl",
+            "60",
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap();
     let parts: Vec<&str> = token.trim().split('.').collect();
     assert_eq!(parts.len(), 3);

@@ -1,5 +1,8 @@
 //! `sluis explain` as a user runs it: the stable JSON shape, the text format, exit codes.
-#![allow(clippy::unwrap_used, reason = "test helpers fail the test on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on unexpected errors"
+)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

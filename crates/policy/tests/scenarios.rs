@@ -445,7 +445,10 @@ fn detail_status(p: &Policy, scopes: &[&str], params: &[(&str, &str)], row: &Val
     let excluded = params.iter().any(|(k, v)| {
         row.get(*k).is_some_and(|rv| match rv {
             Value::String(s) => s != v,
-            other => other != &Value::String((*v).to_owned()) && other.as_f64().map(|n| n.to_string()).as_deref() != Some(*v),
+            other => {
+                other != &Value::String((*v).to_owned())
+                    && other.as_f64().map(|n| n.to_string()).as_deref() != Some(*v)
+            }
         })
     });
     if excluded { 404 } else { 200 }
