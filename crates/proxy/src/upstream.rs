@@ -168,13 +168,7 @@ impl UpstreamClient {
             let req = req
                 .body(Full::new(Bytes::new()))
                 .map_err(|e| ProxyError::Internal(e.to_string()))?;
-            let resp = self.client.request(req).await.map_err(|e| {
-                if e.is_connect() {
-                    ProxyError::UpstreamUnavailable(e.to_string())
-                } else {
-                    ProxyError::BadUpstream(e.to_string())
-                }
-            })?;
+            let resp = self.client.request(req).await.map_err(|e| classify(&e))?;
             let status = resp.status().as_u16();
             let content_type = resp
                 .headers()
@@ -251,6 +245,24 @@ impl UpstreamClient {
         let until = Instant::now() + Duration::from_secs(ttl).saturating_sub(o.cfg.margin);
         *guard = Some((token.clone(), until));
         Ok(token)
+    }
+}
+
+/// Connect, TLS and transport failures mean the upstream is unavailable (503); anything else
+/// is an unusable answer (502).
+fn classify(e: &hyper_util::client::legacy::Error) -> ProxyError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    let mut transport = e.is_connect();
+    while let Some(s) = source {
+        if s.is::<std::io::Error>() || s.is::<rustls::Error>() {
+            transport = true;
+        }
+        source = s.source();
+    }
+    if transport {
+        ProxyError::UpstreamUnavailable(e.to_string())
+    } else {
+        ProxyError::BadUpstream(e.to_string())
     }
 }
 
