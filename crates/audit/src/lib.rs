@@ -6,6 +6,7 @@
 //! take the record makes the proxy answer 503 without data ("no record, no data").
 
 mod jsonl;
+mod record;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,6 +14,7 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 
 pub use jsonl::{JsonLinesSink, MAX_QUEUE};
+pub use record::{Entry, ProcessingRecord, PurgeRecord, SpanStatus, SubjectRole};
 
 /// Errors of the audit crate.
 #[derive(Debug, thiserror::Error)]
