@@ -37,6 +37,8 @@ pub struct KeyStore {
     last_attempt: Mutex<Option<Instant>>,
     min_interval: Duration,
     client: Client,
+    /// Set when a refresh dropped a key: tokens verified with it must not live on in the cache.
+    keys_removed: std::sync::atomic::AtomicBool,
 }
 
 impl KeyStore {
@@ -48,6 +50,7 @@ impl KeyStore {
             last_attempt: Mutex::new(None),
             min_interval: issuer.jwks_min_refresh,
             client,
+            keys_removed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -71,7 +74,13 @@ impl KeyStore {
         metrics::counter!("sluis_jwks_refreshes_total", "issuer" => self.name.clone(), "result" => outcome).increment(1);
         match result {
             Ok(set) => {
+                let dropped = self
+                    .current()
+                    .is_some_and(|old| old.kids().any(|k| !set.contains_kid(k)));
                 self.current.store(Some(Arc::new(set)));
+                if dropped {
+                    self.keys_removed.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
                 true
             }
             Err(e) => {
@@ -261,6 +270,14 @@ impl Authenticator {
     /// Verifies a bearer token: from the cache, else against the issuer's keys, refreshing them
     /// once (rate limited) when the token names an unknown key.
     pub async fn authenticate(&self, token: &str, now: u64) -> Result<Arc<Principal>, ProxyError> {
+        // A retired key ends the life of every token verified with it.
+        if self
+            .stores
+            .values()
+            .any(|s| s.keys_removed.swap(false, std::sync::atomic::Ordering::SeqCst))
+        {
+            self.cache.clear();
+        }
         if let Some(p) = self.cache.get(token, now) {
             return Ok(p);
         }
