@@ -1,7 +1,8 @@
 //! Filtering HAL (DSO-style) dataset responses through compiled policy plans.
 //!
 //! Every record is projected through its table's plan (hidden and unknown keys removed, values
-//! rendered at their level); `_links` keep `self` and `schema` plus relations the caller may
+//! rendered at their level); `_links` keep `self` (and `schema` when the table was opened by
+//! `auth` rather than a profile) plus relations the caller may
 //! expand; `_embedded` keeps only expandable relations, each projected through its target
 //! table's plan, recursively; URLs pointing at the upstream are rewritten to sluis's public URL.
 //! Nothing here does I/O.
@@ -194,7 +195,12 @@ impl<'a, 'k> HalFilter<'a, 'k> {
         }
         let mut front = Map::new();
         if let Some(Value::Object(mut links)) = links {
-            links.retain(|k, _| k == "self" || k == "schema" || expandable(plan, k).is_some());
+            // The schema link describes every field of the table; DSO leaves it out for callers
+            // who reach the table only through a profile (scenario P9).
+            let schema = plan.via.contains(&sluis_policy::Via::Auth);
+            links.retain(|k, _| {
+                k == "self" || (k == "schema" && schema) || expandable(plan, k).is_some()
+            });
             links.values_mut().for_each(|l| self.links.rewrite_link(l));
             front.insert("_links".into(), Value::Object(links));
         }

@@ -79,7 +79,8 @@ impl KeyStore {
                     .is_some_and(|old| old.kids().any(|k| !set.contains_kid(k)));
                 self.current.store(Some(Arc::new(set)));
                 if dropped {
-                    self.keys_removed.store(true, std::sync::atomic::Ordering::SeqCst);
+                    self.keys_removed
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
                 }
                 true
             }
@@ -271,11 +272,10 @@ impl Authenticator {
     /// once (rate limited) when the token names an unknown key.
     pub async fn authenticate(&self, token: &str, now: u64) -> Result<Arc<Principal>, ProxyError> {
         // A retired key ends the life of every token verified with it.
-        if self
-            .stores
-            .values()
-            .any(|s| s.keys_removed.swap(false, std::sync::atomic::Ordering::SeqCst))
-        {
+        if self.stores.values().any(|s| {
+            s.keys_removed
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+        }) {
             self.cache.clear();
         }
         if let Some(p) = self.cache.get(token, now) {

@@ -107,7 +107,7 @@ pub async fn start_with_audit(
         .local_addr()
         .map_err(|e| StartError::Bind(admin_listen, e))?;
     let (stop, stop_rx) = watch::channel(false);
-    runtime.auth.spawn_refreshers(stop_rx.clone());
+    runtime.spawn_refreshers();
     let shared = Arc::new(Shared {
         runtime: ArcSwap::from_pointee(runtime),
         audit,
@@ -275,6 +275,8 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
     .await;
     match result {
         Ok(runtime) => {
+            // The new key stores need their own schedule; the old ones stop with their runtime.
+            runtime.spawn_refreshers();
             let version = runtime.policy.version().to_owned();
             let old = shared.runtime.swap(Arc::new(runtime));
             metrics::gauge!("sluis_policy_info", "version" => old.policy.version().to_owned())

@@ -27,6 +27,9 @@ pub struct Runtime {
     pub encoding_key: EncodingKey,
     pub auth: Authenticator,
     pub mounts: Vec<Mounted>,
+    /// Dropped with this runtime (replaced by a reload, or the server stopped), which ends its
+    /// scheduled JWKS refreshes.
+    refresh_stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Runtime {
@@ -80,7 +83,13 @@ impl Runtime {
             encoding_key,
             auth,
             mounts,
+            refresh_stop: tokio::sync::watch::channel(false).0,
         })
+    }
+
+    /// Starts this runtime's scheduled JWKS refreshes; they run as long as the runtime lives.
+    pub fn spawn_refreshers(&self) {
+        self.auth.spawn_refreshers(self.refresh_stop.subscribe());
     }
 
     /// The mount serving `path`, and the rest of the path after its prefix.

@@ -43,6 +43,18 @@ struct OauthState {
     token: Mutex<Option<(String, Instant)>>,
 }
 
+/// The system's root certificates, read once per process (reloads build new clients often).
+fn native_roots() -> &'static rustls::RootCertStore {
+    static ROOTS: std::sync::OnceLock<rustls::RootCertStore> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+        roots
+    })
+}
+
 fn tls_config(tls: Option<&Tls>) -> Result<rustls::ClientConfig, StartError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
@@ -63,11 +75,7 @@ fn tls_config(tls: Option<&Tls>) -> Result<rustls::ClientConfig, StartError> {
                 )));
             }
         }
-        None => {
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = roots.add(cert);
-            }
-        }
+        None => roots = native_roots().clone(),
     }
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -674,8 +674,16 @@ async fn tokens_and_key_rotation_from_a_real_openid_provider() {
     assert!(containers(&r.json())[0]["eigenaarNaam"].is_string());
     assert_eq!(env.jwks_refreshes().await, 3);
     // A token sluis verified (and cached) before its key was retired is refused too.
-    assert_invalid_token(&env.get(list, &old_a).await, "cached token of dropped kid1", &[&kid1]);
-    assert_invalid_token(&env.get(list, &new2).await, "cached token of dropped kid2", &[&kid2]);
+    assert_invalid_token(
+        &env.get(list, &old_a).await,
+        "cached token of dropped kid1",
+        &[&kid1],
+    );
+    assert_invalid_token(
+        &env.get(list, &new2).await,
+        "cached token of dropped kid2",
+        &[&kid2],
+    );
     // sluis now holds only kid3: tokens signed with kid1 or kid2 that it has not cached are
     // refused (each may trigger one rate-limited refresh, which finds the same single key).
     assert_invalid_token(&env.get(list, &old_b).await, "dropped kid1", &[&kid1]);

@@ -1,0 +1,143 @@
+//! Upstream faults mapped to problem+json: timeout → 504, unreachable → 503, upstream problem
+//! documents passed on with `instance` rewritten, non-JSON and oversized bodies → 502.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "integration tests: a failed expectation must abort the test loudly"
+)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+const LIST: &str = "/api/afval/containers";
+
+/// The body says nothing about the upstream's address.
+#[track_caller]
+fn no_upstream_details(h: &Harness, r: &Resp) {
+    let text = r.text();
+    assert!(
+        !text.contains(&format!("127.0.0.1:{}", h.upstream_port)),
+        "{text}"
+    );
+    assert!(!text.contains("/v1/afvalwegingen"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_faults_map_to_problems() {
+    let h = Harness::start(Opts {
+        timeout_ms: 400,
+        upstream_max_body: Some(64 * 1024),
+        ..Opts::default()
+    })
+    .await;
+    let t = token(&[]);
+    let faults = h.fixture().faults().clone();
+
+    // Slower than the upstream timeout.
+    faults.set_delay(Duration::from_millis(1500));
+    let r = h.get(LIST, Some(&t), &[]).await;
+    r.problem(504, "upstreamTimeout");
+    no_upstream_details(&h, &r);
+    faults.reset();
+
+    // Upstream problem documents pass through with sluis's instance.
+    faults.set_status(Some(500));
+    let r = h.get(&format!("{LIST}?_pageSize=3"), Some(&t), &[]).await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    let doc = r.json();
+    assert_eq!(doc["instance"], json!(LIST));
+    assert_eq!(doc["status"], json!(500));
+    assert_eq!(doc["detail"], json!("Fault injected by the fixture."));
+    no_upstream_details(&h, &r);
+    faults.set_status(Some(404));
+    let r = h.get(&format!("{LIST}/1"), Some(&t), &[]).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["instance"], json!(format!("{LIST}/1")));
+    faults.reset();
+
+    // A real upstream 404 (no such object) too.
+    let r = h.get(&format!("{LIST}/99999"), Some(&t), &[]).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(r.json()["instance"], json!(format!("{LIST}/99999")));
+    no_upstream_details(&h, &r);
+
+    // A maintenance page instead of JSON.
+    faults.set_non_json(true);
+    let r = h.get(LIST, Some(&t), &[]).await;
+    r.problem(502, "badUpstream");
+    assert!(!r.text().contains("onderhoud"));
+    faults.reset();
+
+    // A body above the configured cap.
+    faults.set_oversized(Some(256 * 1024));
+    let r = h.get(LIST, Some(&t), &[]).await;
+    r.problem(502, "badUpstream");
+    assert!(r.body.len() < 4096);
+    faults.reset();
+
+    // Back to normal on the same pooled client.
+    let r = h.get(LIST, Some(&t), &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // Every failure was recorded as an error.
+    let decisions: Vec<(String, u64)> = h
+        .audit_lines()
+        .iter()
+        .map(|l| {
+            (
+                l["decision"].as_str().unwrap().to_owned(),
+                l["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, u64)> = [
+        ("error", 504),
+        ("error", 500),
+        ("error", 404),
+        ("error", 404),
+        ("error", 502),
+        ("error", 502),
+        ("permit", 200),
+    ]
+    .iter()
+    .map(|(d, s)| ((*d).to_owned(), *s))
+    .collect();
+    assert_eq!(decisions, want);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_upstream_is_503() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let h = Harness::start(Opts {
+        upstream_override: Some(format!("http://127.0.0.1:{port}")),
+        ..Opts::default()
+    })
+    .await;
+    let r = h.get(LIST, Some(&token(&[])), &[]).await;
+    let doc = r.problem(503, "upstreamUnavailable");
+    assert!(!r.text().contains(&port.to_string()), "{doc}");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_going_down_is_503() {
+    let mut h = Harness::start(Opts::default()).await;
+    let t = token(&[]);
+    assert_eq!(h.get(LIST, Some(&t), &[]).await.status, 200);
+    h.fixture.take().unwrap().shutdown().await.unwrap();
+    let r = h.get(LIST, Some(&t), &[]).await;
+    r.problem(503, "upstreamUnavailable");
+    h.shutdown().await;
+}
