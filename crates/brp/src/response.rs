@@ -1,0 +1,381 @@
+//! Filtering of an upstream `200` answer by a [`Plan`], and what it tells the audit.
+//!
+//! [`filter_response`] withholds persons with `geheimhoudingPersoonsgegevens` from callers
+//! without the scope for them, reads each remaining person's identifiers and flags, strips the
+//! identifiers sluis added for protocollering and the auto-delivered flags the caller may not
+//! receive, and lists the field paths delivered. It changes the body in place; sealing (for
+//! pseudonymous callers) comes after it, so the summary holds plaintext identifiers for the
+//! audit only.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::decide::Plan;
+use crate::paths::AutoField;
+
+/// How a person figures in a request (Logboek Dataverwerkingen: the role of a data subject).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SubjectRole {
+    /// Looked up by burgerservicenummer (`RaadpleegMetBurgerservicenummer`).
+    Geraadpleegd,
+    /// Found by a search (`Zoek*`).
+    GevondenInZoekresultaat,
+    /// A partner, parent, child or person with authority (gezag) of a delivered person.
+    Gerelateerd,
+}
+
+impl SubjectRole {
+    /// `geraadpleegd`, `gevonden-in-zoekresultaat` or `gerelateerd`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectRole::Geraadpleegd => "geraadpleegd",
+            SubjectRole::GevondenInZoekresultaat => "gevonden-in-zoekresultaat",
+            SubjectRole::Gerelateerd => "gerelateerd",
+        }
+    }
+}
+
+/// How a related person relates to the delivered person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Relation {
+    /// In `partners`.
+    Partner,
+    /// In `ouders`.
+    Ouder,
+    /// In `kinderen`.
+    Kind,
+    /// Anywhere in `gezag`.
+    Gezag,
+}
+
+/// Facts about a delivered person that an audit reviewer wants to see.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PersonFlags {
+    /// `geheimhoudingPersoonsgegevens` was set (delivered only to callers with the scope).
+    pub geheim: bool,
+    /// Deceased: `opschortingBijhouding.reden.code` is `O`, or `overlijden` was delivered.
+    pub overleden: bool,
+    /// Some delivered data is under investigation (`inOnderzoek` anywhere in the person).
+    pub in_onderzoek: bool,
+    /// Registered outside the own municipality: from `gemeenteVanInschrijving` in the answer,
+    /// else from the municipality the search was restricted to; `None` when unknown.
+    pub buiten_gemeente: Option<bool>,
+}
+
+/// A related person with a burgerservicenummer in the delivered data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelatedPerson {
+    /// The related person's burgerservicenummer.
+    pub burgerservicenummer: String,
+    /// How they relate.
+    pub relation: Relation,
+}
+
+/// One delivered person, as the audit records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveredPerson {
+    /// The burgerservicenummer (read before sluis stripped an injected one).
+    pub burgerservicenummer: Option<String>,
+    /// The A-nummer, for `Persoon` answers.
+    pub a_nummer: Option<String>,
+    /// Geraadpleegd or gevonden in zoekresultaat.
+    pub role: SubjectRole,
+    /// Flags.
+    pub flags: PersonFlags,
+    /// Partners, parents, children and gezag persons with a burgerservicenummer in the answer.
+    pub related: Vec<RelatedPerson>,
+}
+
+/// A person sluis withheld, so the audit knows which.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithheldPerson {
+    /// The burgerservicenummer, when the answer had one.
+    pub burgerservicenummer: Option<String>,
+    /// The A-nummer, when the answer had one.
+    pub a_nummer: Option<String>,
+}
+
+/// One data subject of a response: a row of the processing log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// The burgerservicenummer.
+    pub burgerservicenummer: String,
+    /// The A-nummer, when known.
+    pub a_nummer: Option<String>,
+    /// The role.
+    pub role: SubjectRole,
+}
+
+/// What [`filter_response`] found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseSummary {
+    /// The persons delivered, in answer order.
+    pub persons: Vec<DeliveredPerson>,
+    /// How many persons were withheld because of `geheimhoudingPersoonsgegevens`. The adapter
+    /// tells the client this number (a response header), so that "nobody found" and "withheld"
+    /// differ.
+    pub withheld: usize,
+    /// Which persons were withheld.
+    pub withheld_persons: Vec<WithheldPerson>,
+    /// The dotted paths present in the delivered persons (array items share their array's
+    /// path), sorted.
+    pub fields_delivered: Vec<String>,
+    /// Auto-delivered flags that were present and removed.
+    pub flags_removed: Vec<AutoField>,
+}
+
+impl ResponseSummary {
+    /// The data subjects: each delivered person with a burgerservicenummer, then each related
+    /// person (role `gerelateerd`) not already listed.
+    pub fn subjects(&self) -> Vec<Subject> {
+        let mut out: Vec<Subject> = Vec::new();
+        for p in &self.persons {
+            if let Some(bsn) = &p.burgerservicenummer {
+                out.push(Subject {
+                    burgerservicenummer: bsn.clone(),
+                    a_nummer: p.a_nummer.clone(),
+                    role: p.role,
+                });
+            }
+        }
+        for p in &self.persons {
+            for r in &p.related {
+                if !out
+                    .iter()
+                    .any(|s| s.burgerservicenummer == r.burgerservicenummer)
+                {
+                    out.push(Subject {
+                        burgerservicenummer: r.burgerservicenummer.clone(),
+                        a_nummer: None,
+                        role: SubjectRole::Gerelateerd,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Filters an upstream answer (`{"type": ..., "personen": [...]}`) in place by the plan.
+/// A body without a `personen` array is left as it is and yields an empty summary.
+pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
+    let mut summary = ResponseSummary::default();
+    let Some(personen) = body.get_mut("personen").and_then(Value::as_array_mut) else {
+        return summary;
+    };
+    let role = if plan.query_type().is_search() {
+        SubjectRole::GevondenInZoekresultaat
+    } else {
+        SubjectRole::Geraadpleegd
+    };
+    let own = plan.municipality();
+    let mut delivered_paths = BTreeSet::new();
+    let mut removed = BTreeSet::new();
+
+    let upstream = std::mem::take(personen);
+    for person in upstream {
+        // Anything but an object is not a person: not delivered.
+        let Value::Object(mut obj) = person else {
+            continue;
+        };
+        let burgerservicenummer = text(obj.get("burgerservicenummer"));
+        let a_nummer = text(obj.get("aNummer"));
+        let geheim = is_set(obj.get(AutoField::GeheimhoudingPersoonsgegevens.name()));
+        if geheim && !plan.see_geheim() {
+            summary.withheld += 1;
+            summary.withheld_persons.push(WithheldPerson {
+                burgerservicenummer,
+                a_nummer,
+            });
+            continue;
+        }
+        let flags = PersonFlags {
+            geheim,
+            overleden: is_deceased(&obj),
+            in_onderzoek: has_key_deep(&obj, AutoField::InOnderzoek.name()),
+            buiten_gemeente: match obj.get("gemeenteVanInschrijving") {
+                Some(g) => text(g.get("code"))
+                    .or_else(|| text(Some(g)))
+                    .map(|c| c != own),
+                None => plan.search_municipality().map(|m| m != own),
+            },
+        };
+        let related = related_persons(&obj);
+
+        for id in plan.injected_identifiers() {
+            obj.remove(id);
+            // The BRP flags an investigated identifier because it was asked for; the client
+            // did not ask.
+            if let Some(Value::Object(onderzoek)) = obj.get_mut(AutoField::InOnderzoek.name()) {
+                onderzoek.remove(id);
+                if onderzoek.is_empty() {
+                    obj.remove(AutoField::InOnderzoek.name());
+                }
+            }
+        }
+        for flag in AutoField::ALL {
+            if !plan.auto_flags_allowed().contains(&flag) && remove_key_deep(&mut obj, flag.name())
+            {
+                removed.insert(flag);
+            }
+        }
+        collect_paths(&obj, "", &mut delivered_paths);
+
+        summary.persons.push(DeliveredPerson {
+            burgerservicenummer,
+            a_nummer,
+            role,
+            flags,
+            related,
+        });
+        personen.push(Value::Object(obj));
+    }
+    summary.fields_delivered = delivered_paths.into_iter().collect();
+    summary.flags_removed = removed.into_iter().collect();
+    summary
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether an indicator is set. Fails closed: anything but an explicit "no" counts as set.
+fn is_set(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            !(s.is_empty() || s == "0" || s.eq_ignore_ascii_case("false"))
+        }
+        Some(_) => true,
+    }
+}
+
+fn is_deceased(person: &Map<String, Value>) -> bool {
+    let reden = person
+        .get(AutoField::OpschortingBijhouding.name())
+        .and_then(|o| o.get("reden"))
+        .and_then(|r| r.get("code"))
+        .and_then(Value::as_str);
+    let overlijden = person
+        .get("overlijden")
+        .is_some_and(|o| o.as_object().is_none_or(|m| !m.is_empty()));
+    reden == Some("O") || overlijden
+}
+
+fn has_key_deep(obj: &Map<String, Value>, key: &str) -> bool {
+    obj.iter().any(|(k, v)| k == key || value_has_key(v, key))
+}
+
+fn value_has_key(v: &Value, key: &str) -> bool {
+    match v {
+        Value::Object(m) => has_key_deep(m, key),
+        Value::Array(items) => items.iter().any(|i| value_has_key(i, key)),
+        _ => false,
+    }
+}
+
+/// Removes `key` at any depth; returns whether anything was removed.
+fn remove_key_deep(obj: &mut Map<String, Value>, key: &str) -> bool {
+    let mut removed = obj.remove(key).is_some();
+    for v in obj.values_mut() {
+        removed |= remove_in_value(v, key);
+    }
+    removed
+}
+
+fn remove_in_value(v: &mut Value, key: &str) -> bool {
+    match v {
+        Value::Object(m) => remove_key_deep(m, key),
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |acc, i| remove_in_value(i, key) | acc),
+        _ => false,
+    }
+}
+
+fn related_persons(person: &Map<String, Value>) -> Vec<RelatedPerson> {
+    let mut out: Vec<RelatedPerson> = Vec::new();
+    let mut add = |bsn: String, relation: Relation| {
+        if !out
+            .iter()
+            .any(|r| r.burgerservicenummer == bsn && r.relation == relation)
+        {
+            out.push(RelatedPerson {
+                burgerservicenummer: bsn,
+                relation,
+            });
+        }
+    };
+    for (group, relation) in [
+        ("partners", Relation::Partner),
+        ("ouders", Relation::Ouder),
+        ("kinderen", Relation::Kind),
+    ] {
+        if let Some(Value::Array(items)) = person.get(group) {
+            for item in items {
+                if let Some(bsn) = text(item.get("burgerservicenummer")) {
+                    add(bsn, relation);
+                }
+            }
+        }
+    }
+    if let Some(gezag) = person.get("gezag") {
+        let mut found = Vec::new();
+        bsns_deep(gezag, &mut found);
+        for bsn in found {
+            add(bsn, Relation::Gezag);
+        }
+    }
+    out
+}
+
+fn bsns_deep(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if k == "burgerservicenummer" {
+                    if let Some(bsn) = text(Some(v)) {
+                        out.push(bsn);
+                    }
+                } else {
+                    bsns_deep(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| bsns_deep(i, out)),
+        _ => {}
+    }
+}
+
+fn collect_paths(obj: &Map<String, Value>, prefix: &str, out: &mut BTreeSet<String>) {
+    for (k, v) in obj {
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        collect_value_paths(v, path, out);
+    }
+}
+
+fn collect_value_paths(v: &Value, path: String, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => collect_paths(m, &path, out),
+        Value::Array(items) if !items.is_empty() => {
+            for item in items {
+                collect_value_paths(item, path.clone(), out);
+            }
+        }
+        _ => {
+            out.insert(path);
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! Response filtering: geheimhouding (H4), identifiers injected and stripped, flags, subjects
+//! and delivered fields.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+mod common;
+
+use common::{h_policy, query, scopes};
+use serde_json::{Value, json};
+use sluis_brp::{AutoField, Plan, Relation, Subject, SubjectRole, WithheldPerson, filter_response};
+
+fn plan(body: Value, s: &[&str]) -> Plan {
+    h_policy().decide(&query(body), &scopes(s)).unwrap()
+}
+
+fn postcode_plan(extra: &[&str]) -> Plan {
+    let mut s = vec![
+        "benk-brp-zoekvraag-postcode-huisnummer",
+        "benk-brp-gegevensset-1",
+    ];
+    s.extend_from_slice(extra);
+    plan(
+        json!({"type": "ZoekMetPostcodeEnHuisnummer", "postcode": "1234AB", "huisnummer": 1}),
+        &s,
+    )
+}
+
+fn foo_bar() -> Value {
+    json!({
+        "type": "ZoekMetPostcodeEnHuisnummer",
+        "personen": [
+            {"burgerservicenummer": "999993653", "naam": {"voornamen": "Foo"}, "leeftijd": 40},
+            {"burgerservicenummer": "999990639", "naam": {"voornamen": "Bar"}, "geheimhoudingPersoonsgegevens": true}
+        ]
+    })
+}
+
+// H4: persons with geheimhouding withheld unless the scope allows them.
+#[test]
+fn h4_geheim_persons_withheld_and_counted() {
+    let p = postcode_plan(&[]);
+    let mut body = foo_bar();
+    let s = filter_response(&p, &mut body);
+    assert_eq!(body["personen"].as_array().unwrap().len(), 1);
+    assert_eq!(body["personen"][0]["naam"]["voornamen"], json!("Foo"));
+    assert_eq!(s.withheld, 1);
+    assert_eq!(
+        s.withheld_persons,
+        [WithheldPerson {
+            burgerservicenummer: Some("999990639".into()),
+            a_nummer: None
+        }]
+    );
+    assert_eq!(s.persons.len(), 1);
+    assert_eq!(
+        s.persons[0].burgerservicenummer.as_deref(),
+        Some("999993653")
+    );
+    assert_eq!(s.persons[0].role, SubjectRole::GevondenInZoekresultaat);
+}
+
+#[test]
+fn h4_geheim_persons_delivered_with_the_scope() {
+    let p = postcode_plan(&["benk-brp-inclusief-geheim"]);
+    let mut body = foo_bar();
+    let s = filter_response(&p, &mut body);
+    assert_eq!(s.withheld, 0);
+    assert_eq!(s.persons.len(), 2);
+    assert!(s.persons[1].flags.geheim);
+    // The flag itself is allowed to this caller by [auto_delivered].
+    assert_eq!(
+        body["personen"][1]["geheimhoudingPersoonsgegevens"],
+        json!(true)
+    );
+}
+
+#[test]
+fn geheim_indicator_fails_closed() {
+    let p = postcode_plan(&[]);
+    for (v, withheld) in [
+        (json!(true), true),
+        (json!("1"), true),
+        (json!(7), true),
+        (json!("ja"), true),
+        (json!({}), true),
+        (json!(false), false),
+        (json!(0), false),
+        (json!("0"), false),
+        (json!(null), false),
+    ] {
+        let mut body = json!({"personen": [{"burgerservicenummer": "999993653", "geheimhoudingPersoonsgegevens": v}]});
+        assert_eq!(
+            filter_response(&p, &mut body).withheld == 1,
+            withheld,
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn identifiers_injected_are_read_then_stripped() {
+    // The client asked only for naam; sluis added burgerservicenummer and aNummer.
+    let p = plan(
+        json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": ["999993653"], "fields": ["naam"]}),
+        &["benk-brp-zoekvraag-bsn", "benk-brp-gegevensset-1"],
+    );
+    assert_eq!(p.injected_identifiers(), ["burgerservicenummer", "aNummer"]);
+    let mut body = json!({
+        "type": "RaadpleegMetBurgerservicenummer",
+        "personen": [{
+            "aNummer": "8940402024",
+            "burgerservicenummer": "999993653",
+            "naam": {"voornamen": "Suzanne", "geslachtsnaam": "Moulin"},
+            "inOnderzoek": {"burgerservicenummer": true, "datumIngangOnderzoekPersoon": {"datum": "2020-01-01"}}
+        }]
+    });
+    let s = filter_response(&p, &mut body);
+    let person = &body["personen"][0];
+    assert!(person.get("burgerservicenummer").is_none());
+    assert!(person.get("aNummer").is_none());
+    assert_eq!(
+        person["inOnderzoek"],
+        json!({"datumIngangOnderzoekPersoon": {"datum": "2020-01-01"}})
+    );
+    assert_eq!(
+        s.persons[0].burgerservicenummer.as_deref(),
+        Some("999993653")
+    );
+    assert_eq!(s.persons[0].a_nummer.as_deref(), Some("8940402024"));
+    assert_eq!(s.persons[0].role, SubjectRole::Geraadpleegd);
+    assert!(s.persons[0].flags.in_onderzoek);
+    assert_eq!(
+        s.fields_delivered,
+        [
+            "inOnderzoek.datumIngangOnderzoekPersoon.datum",
+            "naam.geslachtsnaam",
+            "naam.voornamen"
+        ]
+    );
+    assert_eq!(
+        s.subjects(),
+        [Subject {
+            burgerservicenummer: "999993653".into(),
+            a_nummer: Some("8940402024".into()),
+            role: SubjectRole::Geraadpleegd
+        }]
+    );
+}
+
+#[test]
+fn identifiers_asked_for_stay() {
+    let p = plan(
+        json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": ["999993653"], "fields": ["naam", "burgerservicenummer"]}),
+        &[
+            "benk-brp-zoekvraag-bsn",
+            "benk-brp-gegevensset-1",
+            "benk-brp-gegevensset-ids",
+        ],
+    );
+    let mut body = json!({"personen": [{"aNummer": "8940402024", "burgerservicenummer": "999993653", "naam": {}}]});
+    filter_response(&p, &mut body);
+    assert_eq!(
+        body["personen"][0],
+        json!({"burgerservicenummer": "999993653", "naam": {}})
+    );
+}
+
+#[test]
+fn auto_flags_removed_for_callers_without_them() {
+    let p = plan(
+        json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": ["999993653"], "fields": ["naam", "verblijfplaats"]}),
+        &[
+            "benk-brp-zoekvraag-bsn",
+            "benk-brp-gegevensset-1",
+            "benk-brp-inclusief-geheim",
+        ],
+    );
+    let mut body = json!({"personen": [{
+        "burgerservicenummer": "999993653",
+        "naam": {"voornamen": "X", "inOnderzoek": {"voornamen": true}},
+        "geheimhoudingPersoonsgegevens": true,
+        "rni": [{"deelnemer": {"code": "0101"}}],
+        "verblijfplaats": {"type": "Adres", "indicatieVastgesteldVerblijftNietOpAdres": true},
+        "opschortingBijhouding": {"reden": {"code": "F"}}
+    }]});
+    let s = filter_response(&p, &mut body);
+    let person = &body["personen"][0];
+    // rni needs benk-brp-rni; the rest are allowed to this caller.
+    assert!(person.get("rni").is_none());
+    assert_eq!(person["geheimhoudingPersoonsgegevens"], json!(true));
+    assert_eq!(person["naam"]["inOnderzoek"], json!({"voornamen": true}));
+    assert_eq!(
+        person["verblijfplaats"]["indicatieVastgesteldVerblijftNietOpAdres"],
+        json!(true)
+    );
+    assert_eq!(s.flags_removed, [AutoField::Rni]);
+    assert!(s.persons[0].flags.in_onderzoek);
+    assert!(!s.persons[0].flags.overleden);
+
+    // A policy that gives inOnderzoek to no one removes it at every depth.
+    let policy = sluis_brp::BrpPolicy::from_toml_str(
+        "municipality = \"0363\"\n[query_types]\nRaadpleegMetBurgerservicenummer = [\"z\"]\n[field_sets]\nz = [\"naam\"]\n[auto_delivered]\ninOnderzoek = \"never\"\n",
+        "t.toml",
+    )
+    .unwrap();
+    let q = query(
+        json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": ["999993653"]}),
+    );
+    let p = policy.decide(&q, &scopes(&["z"])).unwrap();
+    let mut body = json!({"personen": [{"naam": {"voornamen": "X", "inOnderzoek": {"voornamen": true}}, "inOnderzoek": {"x": true}}]});
+    let s = filter_response(&p, &mut body);
+    assert_eq!(body["personen"][0], json!({"naam": {"voornamen": "X"}}));
+    assert!(s.persons[0].flags.in_onderzoek, "read before removal");
+}
+
+#[test]
+fn deceased_and_outside_municipality_flags() {
+    let p = plan(
+        json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": ["999993653", "999990639", "999991425"], "fields": ["naam"]}),
+        &[
+            "benk-brp-zoekvraag-bsn",
+            "benk-brp-gegevensset-1",
+            "benk-brp-landelijk",
+        ],
+    );
+    let mut body = json!({"personen": [
+        {"burgerservicenummer": "999993653", "opschortingBijhouding": {"reden": {"code": "O", "omschrijving": "overlijden"}},
+         "gemeenteVanInschrijving": {"code": "0599", "omschrijving": "Rotterdam"}},
+        {"burgerservicenummer": "999990639", "overlijden": {"datum": {"type": "Datum", "datum": "2001-01-01"}},
+         "gemeenteVanInschrijving": {"code": "0363", "omschrijving": "Amsterdam"}},
+        {"burgerservicenummer": "999991425"}
+    ]});
+    let s = filter_response(&p, &mut body);
+    let flags: Vec<_> = s
+        .persons
+        .iter()
+        .map(|p| (p.flags.overleden, p.flags.buiten_gemeente))
+        .collect();
+    assert_eq!(
+        flags,
+        [(true, Some(true)), (true, Some(false)), (false, None)]
+    );
+
+    // A search restricted to the own municipality: everyone found lives there.
+    let p = postcode_plan(&[]);
+    let mut body = json!({"personen": [{"burgerservicenummer": "999993653"}]});
+    assert_eq!(
+        filter_response(&p, &mut body).persons[0]
+            .flags
+            .buiten_gemeente,
+        Some(false)
+    );
+}
+
+#[test]
+fn related_persons_become_gerelateerd_subjects() {
+    let p = plan(
+        json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": ["999993653"], "fields": ["partners", "ouders", "kinderen.burgerservicenummer"]}),
+        &["benk-brp-zoekvraag-bsn", "benk-brp-gegevensset-familie"],
+    );
+    let mut body = json!({"personen": [{
+        "burgerservicenummer": "999993653",
+        "partners": [{"burgerservicenummer": "999993239", "naam": {"voornamen": "Johanna"}}],
+        "ouders": [{"burgerservicenummer": "999991425"}, {"burgerservicenummer": "999994803"}, {"naam": {}}],
+        "kinderen": [{"burgerservicenummer": "999992387"}],
+        "gezag": [{"type": "GezamenlijkOuderlijkGezag", "ouders": [{"burgerservicenummer": "999991425"}], "minderjarige": {"burgerservicenummer": "999992387"}}]
+    }]});
+    let s = filter_response(&p, &mut body);
+    let related: Vec<(&str, Relation)> = s.persons[0]
+        .related
+        .iter()
+        .map(|r| (r.burgerservicenummer.as_str(), r.relation))
+        .collect();
+    assert_eq!(
+        related,
+        [
+            ("999993239", Relation::Partner),
+            ("999991425", Relation::Ouder),
+            ("999994803", Relation::Ouder),
+            ("999992387", Relation::Kind),
+            ("999991425", Relation::Gezag),
+            ("999992387", Relation::Gezag),
+        ]
+    );
+    let subjects: Vec<(String, SubjectRole)> = s
+        .subjects()
+        .into_iter()
+        .map(|s| (s.burgerservicenummer, s.role))
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            ("999993653".into(), SubjectRole::Geraadpleegd),
+            ("999993239".into(), SubjectRole::Gerelateerd),
+            ("999991425".into(), SubjectRole::Gerelateerd),
+            ("999994803".into(), SubjectRole::Gerelateerd),
+            ("999992387".into(), SubjectRole::Gerelateerd),
+        ]
+    );
+    assert_eq!(
+        SubjectRole::GevondenInZoekresultaat.as_str(),
+        "gevonden-in-zoekresultaat"
+    );
+}
+
+#[test]
+fn odd_bodies() {
+    let p = postcode_plan(&[]);
+    let mut body = json!({"type": "x"});
+    assert_eq!(filter_response(&p, &mut body), Default::default());
+    let mut body = json!({"personen": [1, "x", null, {"burgerservicenummer": 999993653_u64}]});
+    let s = filter_response(&p, &mut body);
+    assert_eq!(
+        body["personen"].as_array().unwrap().len(),
+        1,
+        "non-objects are not persons"
+    );
+    assert_eq!(
+        s.persons[0].burgerservicenummer.as_deref(),
+        Some("999993653")
+    );
+}
