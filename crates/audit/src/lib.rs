@@ -5,8 +5,17 @@
 //! [`AuditSink::commit`]; only when that succeeds does it release the response. A sink that cannot
 //! take the record makes the proxy answer 503 without data ("no record, no data").
 
+pub mod chain;
+mod group;
 mod jsonl;
+mod memory;
+mod pseudonym;
+mod purge;
 mod record;
+mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+mod verify;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,6 +24,17 @@ use serde::{Deserialize, Serialize};
 
 pub use jsonl::{JsonLinesSink, MAX_QUEUE};
 pub use record::{Entry, ProcessingRecord, PurgeRecord, SpanStatus, SubjectRole};
+
+pub use chain::{
+    ChainConfig, Checkpoint, CheckpointSigner, EntryIndex, EntryKind, GENESIS_HASH, PublicKey,
+    RawRow, StoredEntry,
+};
+pub use group::{EntrySink, GroupCommitConfig, GroupCommitSink, GroupCommitStats};
+pub use memory::MemoryStore;
+pub use pseudonym::{SubjectKey, SubjectKeys};
+pub use purge::{DAY_MS, PURGE_RECORDS_KEY, PurgePlanner};
+pub use store::{AuditStore, QueryFilter, SCHEMA_VERSION, export_each, now_ms};
+pub use verify::{MAX_PROBLEMS, Problem, ProblemKind, RowSource, VerifyReport, verify_log};
 
 /// Errors of the audit crate.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +48,10 @@ pub enum AuditError {
     /// The writer stopped.
     #[error("audit writer stopped")]
     Stopped,
+    /// Data or configuration the audit log cannot accept (an undecodable row, a malformed key).
+    /// Never repeats a secret.
+    #[error("invalid audit data: {0}")]
+    Invalid(String),
 }
 
 /// The outcome of a request, as recorded.

@@ -173,6 +173,16 @@ struct RawApi {
     user_header: Option<String>,
     purpose_header: Option<String>,
     correlation_header: Option<String>,
+    brp_policy: Option<PathBuf>,
+    #[serde(default)]
+    seal_keys: Vec<RawSealKey>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSealKey {
+    id: String,
+    key: RawSecret,
 }
 
 /// The adapter a mounted API uses.
@@ -181,6 +191,8 @@ struct RawApi {
 pub enum ApiKind {
     /// An Amsterdam-Schema / DSO-style HAL dataset API.
     Dataset,
+    /// Haal Centraal BRP Personen v2 (`POST {prefix}/personen`).
+    Brp,
 }
 
 #[derive(Debug, Deserialize)]
@@ -353,6 +365,10 @@ pub struct Api {
     pub user_header: Option<String>,
     pub purpose_header: Option<String>,
     pub correlation_header: Option<String>,
+    /// BRP only: the BRP policy file.
+    pub brp_policy: Option<PathBuf>,
+    /// BRP only: keys for sealed (pseudonymous) BSNs, current first; base64 of 32 bytes each.
+    pub seal_keys: Vec<(String, Secret)>,
 }
 
 #[derive(Debug, Clone)]
@@ -636,7 +652,33 @@ impl Validator<'_> {
                     self.problem(&format!("{at}.dataset"), "a dataset API names its dataset");
                     String::new()
                 }
+                (ApiKind::Brp, Some(_)) => {
+                    self.problem(
+                        &format!("{at}.dataset"),
+                        "a brp API has no dataset; it has brp_policy",
+                    );
+                    String::new()
+                }
+                (ApiKind::Brp, None) => String::new(),
             };
+            let brp_policy = ra.brp_policy.as_ref().map(|p| self.rel(p));
+            match (ra.kind, &brp_policy) {
+                (ApiKind::Brp, None) => self.problem(
+                    &format!("{at}.brp_policy"),
+                    "a brp API needs its BRP policy file",
+                ),
+                (ApiKind::Dataset, Some(_)) => self.problem(
+                    &format!("{at}.brp_policy"),
+                    "only brp APIs take a BRP policy file",
+                ),
+                _ => {}
+            }
+            let mut seal_keys = Vec::new();
+            for (j, k) in ra.seal_keys.iter().enumerate() {
+                if let Some(secret) = self.secret(&format!("{at}.seal_keys[{j}].key"), &k.key) {
+                    seal_keys.push((k.id.clone(), secret));
+                }
+            }
             let upstream = self.upstream(
                 &format!("{at}.upstream"),
                 &ra.upstream,
@@ -678,6 +720,8 @@ impl Validator<'_> {
                         .correlation_header
                         .as_ref()
                         .map(|h| h.to_ascii_lowercase()),
+                    brp_policy,
+                    seal_keys,
                 });
             }
         }

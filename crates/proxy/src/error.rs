@@ -68,6 +68,9 @@ pub enum ProxyError {
     AuditUnavailable(String),
     #[error("request body too large")]
     TooLarge,
+    /// A BRP request refused by validation or policy, in the BRP API's problem shape.
+    #[error("{}", .0.title)]
+    Brp(Box<sluis_brp::Denial>),
     #[error("internal error: {0}")]
     Internal(String),
 }

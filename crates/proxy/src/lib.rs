@@ -3,6 +3,7 @@
 //! upstream client, JWKS refresh, metrics, the admin listener and hot reload.
 
 pub mod auth;
+mod brp;
 pub mod config;
 pub mod error;
 pub mod metrics;

@@ -20,25 +20,25 @@ use crate::upstream::map_failure;
 
 /// What the pipeline learns about a request, for its audit record and metrics.
 #[derive(Debug, Default)]
-struct Trail {
-    api: String,
-    operation: String,
-    issuer: Option<String>,
-    subject: Option<String>,
-    user: Option<String>,
-    client_id: Option<String>,
-    scopes: Vec<String>,
-    purpose: Option<String>,
-    activity: Option<String>,
-    correlation_id: Option<String>,
-    reasons: Vec<String>,
-    denied_params: Vec<String>,
-    params: Vec<String>,
-    field_levels: Vec<String>,
-    records: u64,
-    policy_version: Option<String>,
-    upstream_status: Option<u16>,
-    upstream_ms: Option<u64>,
+pub(crate) struct Trail {
+    pub(crate) api: String,
+    pub(crate) operation: String,
+    pub(crate) issuer: Option<String>,
+    pub(crate) subject: Option<String>,
+    pub(crate) user: Option<String>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) purpose: Option<String>,
+    pub(crate) activity: Option<String>,
+    pub(crate) correlation_id: Option<String>,
+    pub(crate) reasons: Vec<String>,
+    pub(crate) denied_params: Vec<String>,
+    pub(crate) params: Vec<String>,
+    pub(crate) field_levels: Vec<String>,
+    pub(crate) records: u64,
+    pub(crate) policy_version: Option<String>,
+    pub(crate) upstream_status: Option<u16>,
+    pub(crate) upstream_ms: Option<u64>,
 }
 
 /// The request data the pipeline needs (the body of a GET is ignored).
@@ -49,6 +49,8 @@ pub struct Incoming {
     pub query: Option<String>,
     pub headers: hyper::HeaderMap,
     pub host: Option<String>,
+    /// The request body (POST only; bounded by the server).
+    pub body: Bytes,
 }
 
 fn now_ms() -> u64 {
@@ -58,7 +60,7 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     if getrandom::fill(&mut buf).is_err() {
         // Without OS randomness, fall back to time-derived ids; they only need to be unique.
@@ -227,7 +229,11 @@ async fn run(
         trail.operation = "options".into();
         return Ok(r);
     }
-    if req.method != Method::GET && req.method != Method::HEAD {
+    let allowed = match mount.api.kind {
+        crate::config::ApiKind::Dataset => req.method == Method::GET || req.method == Method::HEAD,
+        crate::config::ApiKind::Brp => req.method == Method::POST,
+    };
+    if !allowed {
         return Err(ProxyError::MethodNotAllowed);
     }
     // authenticate
@@ -288,7 +294,10 @@ async fn run(
             None => return Err(ProxyError::UnknownPurpose(p.clone())),
         }
     }
-    dataset(rt, mount, rest, req, trail, &principal.scopes, tc).await
+    match &mount.brp {
+        Some(brp) => crate::brp::handle(mount, brp, rest, req, trail, &principal, tc).await,
+        None => dataset(rt, mount, rest, req, trail, &principal.scopes, tc).await,
+    }
 }
 
 /// The dataset adapter: `{prefix}/{table}` (list) and `{prefix}/{table}/{id}` (detail).

@@ -126,6 +126,14 @@ impl Problem {
                 "No data is released without a record; try again later.".into(),
             ),
             ProxyError::TooLarge => p(413, "tooLarge", "Request too large.", String::new()),
+            ProxyError::Brp(d) => Problem {
+                invalid: d
+                    .invalid_params
+                    .iter()
+                    .map(|i| (i.name.clone(), i.reason.clone()))
+                    .collect(),
+                ..p(d.status, d.code, &d.title, d.detail.clone())
+            },
             ProxyError::Internal(_) => p(500, "internal", "Internal error.", String::new()),
         }
     }
@@ -135,6 +143,8 @@ impl Problem {
 pub fn respond(e: &ProxyError, instance: &str) -> Response<Body> {
     // An upstream problem document is passed on with `instance` rewritten; anything else is ours.
     let (status, body) = match e {
+        // BRP refusals keep the BRP API's own problem shape (RFC 7231 type URIs, Dutch texts).
+        ProxyError::Brp(d) => (d.status, d.to_problem_json(instance)),
         ProxyError::UpstreamProblem(status, Value::Object(doc)) => {
             let mut doc = doc.clone();
             doc.insert("instance".into(), Value::String(instance.to_owned()));

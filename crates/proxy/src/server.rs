@@ -180,8 +180,23 @@ async fn serve<F, Fut>(
     }
 }
 
+/// Largest request body accepted (BRP queries are a few KB).
+const MAX_REQUEST_BODY: usize = 1024 * 1024;
+
 async fn api_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Response<Body> {
-    let (parts, _body) = req.into_parts();
+    let (parts, body) = req.into_parts();
+    let body = if parts.method == Method::POST {
+        use http_body_util::BodyExt;
+        match http_body_util::Limited::new(body, MAX_REQUEST_BODY)
+            .collect()
+            .await
+        {
+            Ok(b) => b.to_bytes(),
+            Err(_) => return problem::respond(&ProxyError::TooLarge, parts.uri.path()),
+        }
+    } else {
+        bytes::Bytes::new()
+    };
     let host = parts
         .headers
         .get(hyper::header::HOST)
@@ -193,6 +208,7 @@ async fn api_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respons
         query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
         host,
+        body,
     };
     pipeline::handle(shared, incoming).await
 }

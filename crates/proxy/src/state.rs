@@ -17,6 +17,70 @@ use crate::upstream::UpstreamClient;
 pub struct Mounted {
     pub api: Api,
     pub upstream: UpstreamClient,
+    /// BRP APIs: their policy and the keys for sealed BSNs.
+    pub brp: Option<BrpMount>,
+}
+
+/// What a BRP mount needs besides its upstream.
+#[derive(Debug)]
+pub struct BrpMount {
+    pub policy: sluis_brp::BrpPolicy,
+    pub keyring: Option<sluis_brp::Keyring>,
+}
+
+fn brp_mount(
+    api: &Api,
+    src: &std::path::Path,
+    i: usize,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<BrpMount> {
+    let path = api.brp_policy.as_ref()?;
+    let policy = match sluis_brp::BrpPolicy::load(path) {
+        Ok(p) => p,
+        Err(e) => {
+            match e.problems() {
+                [] => problems.push(ConfigProblem::new(path, "", e.to_string())),
+                ps => problems.extend(ps.iter().map(|p| {
+                    ConfigProblem::new(std::path::Path::new(&p.file), &p.key, p.message.clone())
+                })),
+            }
+            return None;
+        }
+    };
+    let mut keys = Vec::new();
+    for (j, (id, secret)) in api.seal_keys.iter().enumerate() {
+        match sluis_brp::SealKey::from_base64(id, secret.expose_str().trim()) {
+            Ok(k) => keys.push(k),
+            Err(e) => problems.push(ConfigProblem::new(
+                src,
+                &format!("apis[{i}].seal_keys[{j}]"),
+                e.to_string(),
+            )),
+        }
+    }
+    if policy.special_scopes().pseudonymous_bsn.is_some() && keys.is_empty() {
+        problems.push(ConfigProblem::new(
+            src,
+            &format!("apis[{i}].seal_keys"),
+            "the BRP policy has a pseudonymous_bsn scope, so seal_keys are required".into(),
+        ));
+    }
+    let mut keys = keys.into_iter();
+    let keyring = match keys.next() {
+        None => None,
+        Some(current) => match sluis_brp::Keyring::new(current, keys.collect()) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                problems.push(ConfigProblem::new(
+                    src,
+                    &format!("apis[{i}].seal_keys"),
+                    e.to_string(),
+                ));
+                None
+            }
+        },
+    };
+    Some(BrpMount { policy, keyring })
 }
 
 /// Everything one configuration version needs to serve requests.
@@ -47,7 +111,12 @@ impl Runtime {
             StartError::Config(problems)
         })?;
         let mut problems = Vec::new();
+        let mut brp = Vec::new();
         for (i, a) in config.apis.iter().enumerate() {
+            brp.push(brp_mount(a, &src, i, &mut problems));
+            if a.kind != crate::config::ApiKind::Dataset {
+                continue;
+            }
             if !policy.model().datasets.iter().any(|d| d.id == a.dataset) {
                 problems.push(ConfigProblem::new(
                     &src,
@@ -69,10 +138,11 @@ impl Runtime {
             })?;
         let auth = Authenticator::new(&config)?;
         let mut mounts = Vec::new();
-        for a in &config.apis {
+        for (a, brp) in config.apis.iter().zip(brp) {
             mounts.push(Mounted {
                 api: a.clone(),
                 upstream: UpstreamClient::new(&a.upstream)?,
+                brp,
             });
         }
         // Longest prefix first, so nested mounts route to the most specific API.

@@ -151,6 +151,26 @@ impl UpstreamClient {
         path_and_query: &str,
         headers: &[(HeaderName, HeaderValue)],
     ) -> Result<UpstreamResponse, ProxyError> {
+        self.send(Method::GET, path_and_query, None, headers).await
+    }
+
+    /// POSTs a JSON body to `path` (appended to the base URL).
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: Bytes,
+        headers: &[(HeaderName, HeaderValue)],
+    ) -> Result<UpstreamResponse, ProxyError> {
+        self.send(Method::POST, path, Some(body), headers).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Bytes>,
+        headers: &[(HeaderName, HeaderValue)],
+    ) -> Result<UpstreamResponse, ProxyError> {
         let uri: Uri = format!("{}{}", self.cfg.base, path_and_query)
             .parse()
             .map_err(|_| {
@@ -158,7 +178,10 @@ impl UpstreamClient {
             })?;
         let started = Instant::now();
         let fut = async {
-            let mut req = Request::builder().method(Method::GET).uri(uri);
+            let mut req = Request::builder().method(method).uri(uri);
+            if body.is_some() {
+                req = req.header(CONTENT_TYPE, "application/json; charset=utf-8");
+            }
             for (k, v) in headers {
                 req = req.header(k, v);
             }
@@ -174,7 +197,7 @@ impl UpstreamClient {
                 req = req.header(AUTHORIZATION, format!("Bearer {token}"));
             }
             let req = req
-                .body(Full::new(Bytes::new()))
+                .body(Full::new(body.clone().unwrap_or_default()))
                 .map_err(|e| ProxyError::Internal(e.to_string()))?;
             let resp = self.client.request(req).await.map_err(|e| classify(&e))?;
             let status = resp.status().as_u16();

@@ -1,0 +1,275 @@
+//! The PostgreSQL store against a real server: the shared conformance scenarios (tampering
+//! through raw SQL), several independent instances appending to one log, and group commit.
+//!
+//! Needs `SLUIS_TEST_PG` (a connection string); start a throw-away server with
+//! `export SLUIS_TEST_PG="$(scripts/pg-test-server)"`. Without it these tests fail, unless
+//! `SLUIS_SKIP_PG=1` says to skip them. Each test works in its own schema, so they run in
+//! parallel and can be re-run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use std::sync::Arc;
+
+use postgres::{Client, NoTls};
+use sluis_audit::testing::{self, Fixture};
+use sluis_audit::{
+    AuditSink, AuditStore, EntrySink, GroupCommitConfig, GroupCommitSink, QueryFilter,
+};
+use sluis_audit_postgres::{PgConfig, PgStore};
+
+/// The test server's connection string, or `None` when PostgreSQL tests are explicitly skipped.
+fn conninfo() -> Option<String> {
+    if std::env::var("SLUIS_SKIP_PG").is_ok_and(|v| v == "1") {
+        eprintln!("skipping PostgreSQL test: SLUIS_SKIP_PG=1");
+        return None;
+    }
+    match std::env::var("SLUIS_TEST_PG") {
+        Ok(c) if !c.trim().is_empty() => Some(c),
+        _ => panic!(
+            "SLUIS_TEST_PG is not set. Start the test server with\n    \
+             export SLUIS_TEST_PG=\"$(scripts/pg-test-server)\"\n\
+             (stop it with `scripts/pg-test-server stop`), or set SLUIS_SKIP_PG=1 to skip the \
+             PostgreSQL tests."
+        ),
+    }
+}
+
+/// A schema of its own for `name`, dropped first so a re-run starts clean.
+fn fresh_schema(conn: &str, name: &str) -> String {
+    let schema = format!("t_{name}_{}", std::process::id());
+    let mut admin = Client::connect(conn, NoTls).unwrap();
+    admin
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .unwrap();
+    schema
+}
+
+fn config(conn: &str, schema: &str) -> PgConfig {
+    PgConfig::new(conn, testing::chain_config()).with_schema(schema)
+}
+
+fn fixture(name: &str) -> Option<Fixture> {
+    let conn = conninfo()?;
+    let schema = fresh_schema(&conn, name);
+    let store = PgStore::open(config(&conn, &schema)).unwrap();
+    let mut tamper = Client::connect(&conn, NoTls).unwrap();
+    tamper
+        .batch_execute(&format!("SET search_path TO \"{schema}\""))
+        .unwrap();
+    Some(Fixture {
+        store: Box::new(store),
+        sql: Box::new(move |sql: &str| tamper.batch_execute(sql).unwrap()),
+    })
+}
+
+macro_rules! scenario {
+    ($test:ident, $scenario:ident) => {
+        #[test]
+        fn $test() {
+            if let Some(f) = fixture(stringify!($test)) {
+                testing::$scenario(f);
+            }
+        }
+    };
+}
+
+scenario!(append_verify_query, scenario_append_verify_query);
+scenario!(altered_body_is_caught, scenario_altered);
+scenario!(altered_index_column_is_caught, scenario_altered_index);
+scenario!(deleted_row_is_caught, scenario_removed);
+scenario!(swapped_seqs_are_caught, scenario_reordered_seq);
+scenario!(swapped_bodies_are_caught, scenario_reordered_body);
+scenario!(truncation_is_caught_by_the_checkpoint, scenario_truncated);
+scenario!(forged_checkpoint_is_caught, scenario_forged_checkpoint);
+scenario!(
+    changed_checkpoint_hash_is_caught,
+    scenario_checkpoint_hash_changed
+);
+scenario!(purge_keeps_the_log_verifiable, scenario_purge);
+scenario!(
+    prefix_deleted_by_hand_is_caught,
+    scenario_prefix_deleted_by_hand
+);
+
+#[test]
+fn migrations_are_idempotent_under_concurrent_start() {
+    let Some(conn) = conninfo() else { return };
+    let schema = fresh_schema(&conn, "migrate");
+    // Four instances start at once on a fresh database.
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let cfg = config(&conn, &schema);
+            std::thread::spawn(move || PgStore::open(cfg).map(|_| ()))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    let mut store = PgStore::open(config(&conn, &schema)).unwrap();
+    assert_eq!(store.schema_version().unwrap(), sluis_audit::SCHEMA_VERSION);
+    let mut admin = Client::connect(&conn, NoTls).unwrap();
+    let n: i64 = admin
+        .query_one(
+            &format!("SELECT COUNT(*) FROM \"{schema}\".schema_version"),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn four_instances_append_concurrently_into_one_chain() {
+    let Some(conn) = conninfo() else { return };
+    let schema = fresh_schema(&conn, "four");
+    drop(PgStore::open(config(&conn, &schema)).unwrap());
+    const PER_INSTANCE: u64 = 60;
+    let barrier = Arc::new(std::sync::Barrier::new(4));
+    let handles: Vec<_> = (0..4u64)
+        .map(|w| {
+            let cfg = config(&conn, &schema);
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                // An independent store, connection and "instance".
+                let mut store = PgStore::open(cfg).unwrap();
+                barrier.wait();
+                let mut ranges = Vec::new();
+                for i in 0..PER_INSTANCE {
+                    let id = w * 1000 + i;
+                    ranges.push(
+                        store
+                            .append(&testing::request(id, 2), testing::T0 + i)
+                            .unwrap(),
+                    );
+                }
+                ranges
+            })
+        })
+        .collect();
+    let mut ranges: Vec<(u64, u64)> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    ranges.sort_unstable();
+    // The batches tile 1..=N without gaps or overlaps: one gapless chain.
+    let mut next = 1;
+    for (first, last) in &ranges {
+        assert_eq!(*first, next);
+        assert_eq!(*last, first + 2, "a batch stays contiguous");
+        next = last + 1;
+    }
+    let total = 4 * PER_INSTANCE * 3;
+    assert_eq!(next, total + 1);
+    let mut reader = PgStore::open(config(&conn, &schema)).unwrap();
+    let report = reader.verify(&[testing::public_key()]).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.entries, total);
+    assert_eq!(report.checkpoints_verified, total / 5);
+    // Interleaving happened (the test is not trivially sequential) — informative only.
+    let firsts: Vec<u64> = (0..4u64)
+        .map(|w| {
+            let f = QueryFilter {
+                trace_id: Some(testing::trace_id(w * 1000)),
+                ..QueryFilter::default()
+            };
+            reader.query(&f, 1).unwrap()[0].seq
+        })
+        .collect();
+    eprintln!("first seq of each instance: {firsts:?}");
+}
+
+#[test]
+fn group_commit_from_two_instances_is_durable_and_batched() {
+    let Some(conn) = conninfo() else { return };
+    let schema = fresh_schema(&conn, "group");
+    // Two "instances", each with its own sink, writer thread and connection, opened on the
+    // writer thread (the synchronous client must not run inside the async runtime).
+    let sinks: Vec<Arc<GroupCommitSink>> = (0..2)
+        .map(|_| {
+            let cfg = config(&conn, &schema);
+            let sink = GroupCommitSink::open_with(
+                move || PgStore::open(cfg),
+                GroupCommitConfig::default(),
+            )
+            .unwrap();
+            Arc::new(sink)
+        })
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for i in 0..200u64 {
+            let s = Arc::clone(&sinks[(i % 2) as usize]);
+            tasks.push(tokio::spawn(async move {
+                if i % 4 < 2 {
+                    s.commit_entries(testing::request(i, 2)).await
+                } else {
+                    s.commit(testing::access(i)).await
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+    });
+    let max_batch = sinks
+        .iter()
+        .map(|s| s.stats().max_batch_size)
+        .max()
+        .unwrap();
+    let committed: u64 = sinks.iter().map(|s| s.stats().total_committed).sum();
+    assert_eq!(committed, 400);
+    assert!(max_batch > 3, "no batching observed");
+    assert!(sinks.iter().all(|s| s.ready() && s.queue_depth() == 0));
+    drop(sinks);
+    let mut reader = PgStore::open(config(&conn, &schema)).unwrap();
+    for i in 0..200u64 {
+        let f = QueryFilter {
+            trace_id: Some(testing::trace_id(i)),
+            ..QueryFilter::default()
+        };
+        let n = reader.query(&f, 10).unwrap().len();
+        assert_eq!(n, if i % 4 < 2 { 3 } else { 1 }, "request {i}");
+    }
+    let report = reader.verify(&[testing::public_key()]).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.last_seq, Some(400));
+}
+
+#[test]
+fn lost_connection_is_reestablished() {
+    let Some(conn) = conninfo() else { return };
+    let schema = fresh_schema(&conn, "reconnect");
+    let app = format!("sluis_reconnect_{}", std::process::id());
+    let mut store =
+        PgStore::open(config(&format!("{conn} application_name={app}"), &schema)).unwrap();
+    store.append(&testing::request(1, 1), testing::T0).unwrap();
+    // Kill this store's backend, as a failover or restart would.
+    let mut admin = Client::connect(&conn, NoTls).unwrap();
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1",
+            &[&app],
+        )
+        .unwrap();
+    assert_eq!(killed.len(), 1, "the store's backend was terminated");
+    // The next call may fail (the loss is noticed), the one after reconnects.
+    let second = store.append(&testing::request(2, 1), testing::T0 + 1);
+    eprintln!("append right after the backend was killed: {second:?}");
+    assert!(store.ready());
+    store
+        .append(&testing::request(3, 1), testing::T0 + 2)
+        .unwrap();
+    let report = store.verify(&[testing::public_key()]).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+}

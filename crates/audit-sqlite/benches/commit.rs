@@ -1,0 +1,101 @@
+//! Committed records per second through group commit on SQLite (WAL, synchronous=FULL), with 1,
+//! 16 and 64 concurrent committers. Each "request" commits 1 access + 2 processing records and
+//! waits until they are durable, as the proxy does before releasing a response.
+//!
+//! `cargo bench -p sluis-audit-sqlite` prints criterion's throughput (elem/s = records/s) and then
+//! a plain summary with the average transaction size.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "benchmark"
+)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sluis_audit::testing;
+use sluis_audit::{ChainConfig, CheckpointSigner, EntrySink, GroupCommitConfig, GroupCommitSink};
+use sluis_audit_sqlite::SqliteStore;
+
+const RECORDS_PER_REQUEST: u64 = 3;
+const CONCURRENCY: [u64; 3] = [1, 16, 64];
+
+/// Commits `requests` requests from `committers` concurrent tasks; returns the wall time.
+async fn run(sink: &Arc<GroupCommitSink>, committers: u64, requests: u64) -> Duration {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..committers {
+        let share = requests / committers + u64::from(c < requests % committers);
+        let sink = Arc::clone(sink);
+        tasks.push(tokio::spawn(async move {
+            for i in 0..share {
+                sink.commit_entries(testing::request(c * 1_000_000 + i, 2))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    start.elapsed()
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = ChainConfig {
+        checkpoint_every: 10_000,
+        signer: Some(CheckpointSigner::from_seed(&[1u8; 32])),
+    };
+    let store = SqliteStore::open(&dir.path().join("bench.db"), chain).unwrap();
+    let sink = Arc::new(GroupCommitSink::start(store, GroupCommitConfig::default()).unwrap());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let mut group = c.benchmark_group("sqlite_group_commit");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .throughput(Throughput::Elements(RECORDS_PER_REQUEST));
+    for committers in CONCURRENCY {
+        group.bench_function(format!("{committers}_committers"), |b| {
+            b.iter_custom(|iters| rt.block_on(run(&sink, committers, iters)));
+        });
+    }
+    group.finish();
+
+    println!("\nsqlite group commit, records/s (1 request = 1 access + 2 processing records):");
+    for committers in CONCURRENCY {
+        let before = sink.stats();
+        let mut requests = 0u64;
+        let mut elapsed = Duration::ZERO;
+        while elapsed < Duration::from_secs(3) {
+            let n = committers * 20;
+            elapsed += rt.block_on(run(&sink, committers, n));
+            requests += n;
+        }
+        let after = sink.stats();
+        let records = requests * RECORDS_PER_REQUEST;
+        let batches = after.total_batches - before.total_batches;
+        let committed = after.total_committed - before.total_committed;
+        let busy = after.busy_micros - before.busy_micros;
+        println!(
+            "  {committers:>2} committers: {:>8.0} records/s, {:>6.0} requests/s, {:.1} records \
+             per transaction, {:.1} µs append time per record, writer busy {:.0}%",
+            records as f64 / elapsed.as_secs_f64(),
+            requests as f64 / elapsed.as_secs_f64(),
+            committed as f64 / batches.max(1) as f64,
+            busy as f64 / committed.max(1) as f64,
+            busy as f64 / elapsed.as_micros() as f64 * 100.0,
+        );
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,597 @@
+//! The embedded SQLite [`AuditStore`]: sluis's default audit log, one file per deployment.
+//!
+//! The database runs in WAL mode with `synchronous=FULL`, so a committed batch is on disk before
+//! `append` returns (and so before any response it covers is released). Writers take the write
+//! lock up front (`BEGIN IMMEDIATE`) and wait up to the busy timeout for it, so the group-commit
+//! writer, `sluis audit purge` and on-demand checkpoints from other processes serialise cleanly;
+//! readers (verify, queries, export) read one consistent WAL snapshot without blocking them.
+//!
+//! Errors are [`AuditError`]s (`Unavailable` for database failures, `Invalid` for rows that do
+//! not decode): the store is only ever used through the trait, so this crate has no error enum of
+//! its own. Messages name the failing operation, never a value.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use sluis_audit::{
+    AuditError, AuditStore, ChainConfig, Checkpoint, Entry, EntryKind, ProcessingRecord, PublicKey,
+    PurgePlanner, PurgeRecord, QueryFilter, RawRow, RowSource, SCHEMA_VERSION, StoredEntry,
+    VerifyReport, chain::seal, verify_log,
+};
+
+/// Schema migrations, in order; `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the log and its checkpoints.
+    "CREATE TABLE entries (
+        seq       INTEGER PRIMARY KEY,
+        time_ms   INTEGER NOT NULL,
+        kind      TEXT NOT NULL,
+        trace_id  TEXT,
+        activity  TEXT,
+        subject   TEXT,
+        body      TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+     );
+     CREATE INDEX entries_subject_time ON entries (subject, time_ms);
+     CREATE INDEX entries_trace ON entries (trace_id);
+     CREATE INDEX entries_activity_time ON entries (activity, time_ms);
+     CREATE TABLE checkpoints (
+        seq       INTEGER PRIMARY KEY,
+        hash      TEXT NOT NULL,
+        time_ms   INTEGER NOT NULL,
+        signature TEXT NOT NULL
+     );",
+];
+
+const ROW_COLUMNS: &str = "seq, time_ms, kind, trace_id, activity, subject, body, prev_hash, hash";
+
+/// How to open a [`SqliteStore`].
+#[derive(Debug, Clone)]
+pub struct SqliteConfig {
+    pub path: PathBuf,
+    pub chain: ChainConfig,
+    /// How long a writer waits for another writer's lock before failing.
+    pub busy_timeout: Duration,
+}
+
+impl SqliteConfig {
+    /// A configuration with the default busy timeout (5 s).
+    pub fn new(path: impl Into<PathBuf>, chain: ChainConfig) -> Self {
+        SqliteConfig {
+            path: path.into(),
+            chain,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// An audit log in one SQLite database file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    chain: ChainConfig,
+    path: PathBuf,
+}
+
+fn db(op: &str) -> impl Fn(rusqlite::Error) -> AuditError + '_ {
+    move |e| AuditError::Unavailable(format!("sqlite {op}: {e}"))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path, chain: ChainConfig) -> Result<Self, AuditError> {
+        Self::open_with(SqliteConfig::new(path, chain))
+    }
+
+    /// Opens with explicit settings.
+    pub fn open_with(config: SqliteConfig) -> Result<Self, AuditError> {
+        if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| AuditError::Unavailable(format!("audit directory: {e}")))?;
+        }
+        let conn = Connection::open(&config.path).map_err(db("open"))?;
+        conn.busy_timeout(config.busy_timeout)
+            .map_err(db("busy_timeout"))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(db("journal_mode"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(AuditError::Unavailable(format!(
+                "sqlite: WAL mode not available (journal_mode is {mode})"
+            )));
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(db("synchronous"))?;
+        let mut store = SqliteStore {
+            conn,
+            chain: config.chain,
+            path: config.path,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the database.
+    pub fn schema_version(&self) -> Result<u32, AuditError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db("schema_version"))
+    }
+
+    /// Applies the missing migrations, each in its own transaction with its version row; running
+    /// it again (or from several processes) changes nothing.
+    fn migrate(&mut self) -> Result<(), AuditError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db("migrate"))?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_version (
+                version    INTEGER PRIMARY KEY,
+                applied_ms INTEGER NOT NULL
+             );",
+        )
+        .map_err(db("migrate"))?;
+        let current: u32 = tx
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db("migrate"))?;
+        if current > SCHEMA_VERSION {
+            return Err(AuditError::Unavailable(format!(
+                "audit database schema version {current} is newer than this sluis ({SCHEMA_VERSION})"
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            tx.execute_batch(sql).map_err(db("migrate"))?;
+            tx.execute(
+                "INSERT INTO schema_version (version, applied_ms) VALUES (?1, ?2)",
+                params![i + 1, sluis_audit::now_ms()],
+            )
+            .map_err(db("migrate"))?;
+        }
+        tx.commit().map_err(db("migrate"))
+    }
+}
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        seq: r.get(0)?,
+        time_ms: r.get(1)?,
+        kind: r.get(2)?,
+        trace_id: r.get(3)?,
+        activity: r.get(4)?,
+        subject: r.get(5)?,
+        body: r.get(6)?,
+        prev_hash: r.get(7)?,
+        hash: r.get(8)?,
+    })
+}
+
+fn head(tx: &Transaction<'_>) -> Result<Option<(u64, String)>, AuditError> {
+    tx.query_row(
+        "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .map_err(db("head"))
+}
+
+/// Seals `batch` after the current head and inserts it with its due checkpoints.
+fn insert_sealed(
+    tx: &Transaction<'_>,
+    chain: &ChainConfig,
+    batch: &[Entry],
+    now_ms: u64,
+) -> Result<(u64, u64), AuditError> {
+    let last = head(tx)?;
+    let rows = seal(last.as_ref().map(|(s, h)| (*s, h.as_str())), batch, now_ms)?;
+    let (Some(first), Some(end)) = (rows.first(), rows.last()) else {
+        return Err(AuditError::Invalid("empty batch".into()));
+    };
+    let range = (first.seq, end.seq);
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO entries (seq, time_ms, kind, trace_id, activity, subject, body, \
+                 prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(db("append"))?;
+        for r in &rows {
+            stmt.execute(params![
+                r.seq,
+                r.time_ms,
+                r.kind,
+                r.trace_id,
+                r.activity,
+                r.subject,
+                r.body,
+                r.prev_hash,
+                r.hash
+            ])
+            .map_err(db("append"))?;
+        }
+    }
+    for cp in chain.checkpoints_for(&rows, now_ms)? {
+        insert_checkpoint(tx, &cp)?;
+    }
+    Ok(range)
+}
+
+fn insert_checkpoint(tx: &Transaction<'_>, cp: &Checkpoint) -> Result<(), AuditError> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO checkpoints (seq, hash, time_ms, signature) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| s.execute(params![cp.seq, cp.hash, cp.time_ms, cp.signature]))
+    .map_err(db("checkpoint"))?;
+    Ok(())
+}
+
+fn read_checkpoints(conn: &Connection) -> Result<Vec<Checkpoint>, AuditError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, hash, time_ms, signature FROM checkpoints ORDER BY seq")
+        .map_err(db("checkpoints"))?;
+    stmt.query_map([], |r| {
+        Ok(Checkpoint {
+            seq: r.get(0)?,
+            hash: r.get(1)?,
+            time_ms: r.get(2)?,
+            signature: r.get(3)?,
+        })
+    })
+    .and_then(|rows| rows.collect())
+    .map_err(db("checkpoints"))
+}
+
+fn rows_after(conn: &Connection, after: u64, limit: usize) -> Result<Vec<RawRow>, AuditError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM entries WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))
+        .map_err(db("read"))?;
+    stmt.query_map(params![after, limit], read_row_lenient)
+        .and_then(|rows| rows.collect())
+        .map_err(db("read"))
+}
+
+/// Reads a row for verification: a tampered, out-of-range time is read as 0 (and then fails the
+/// hash check) instead of failing the whole walk.
+fn read_row_lenient(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        seq: r.get(0)?,
+        time_ms: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+        kind: r.get(2)?,
+        trace_id: r.get(3)?,
+        activity: r.get(4)?,
+        subject: r.get(5)?,
+        body: r.get(6)?,
+        prev_hash: r.get(7)?,
+        hash: r.get(8)?,
+    })
+}
+
+/// The rows of one read transaction, for [`verify_log`].
+struct Snapshot<'a> {
+    tx: &'a Transaction<'a>,
+}
+
+impl RowSource for Snapshot<'_> {
+    fn rows_after(&mut self, after: u64, limit: usize) -> Result<Vec<RawRow>, AuditError> {
+        rows_after(self.tx, after, limit)
+    }
+
+    fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError> {
+        read_checkpoints(self.tx)
+    }
+}
+
+impl AuditStore for SqliteStore {
+    fn append(&mut self, batch: &[Entry], now_ms: u64) -> Result<(u64, u64), AuditError> {
+        if batch.is_empty() {
+            return Err(AuditError::Invalid("empty batch".into()));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db("append"))?;
+        let range = insert_sealed(&tx, &self.chain, batch, now_ms)?;
+        tx.commit().map_err(db("commit"))?;
+        Ok(range)
+    }
+
+    fn checkpoint(&mut self, now_ms: u64) -> Result<Option<Checkpoint>, AuditError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db("checkpoint"))?;
+        let Some((seq, hash)) = head(&tx)? else {
+            return Ok(None);
+        };
+        let existing = tx
+            .query_row(
+                "SELECT seq, hash, time_ms, signature FROM checkpoints WHERE seq = ?1",
+                params![seq],
+                |r| {
+                    Ok(Checkpoint {
+                        seq: r.get(0)?,
+                        hash: r.get(1)?,
+                        time_ms: r.get(2)?,
+                        signature: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(db("checkpoint"))?;
+        if existing.is_some() {
+            return Ok(existing);
+        }
+        let Some(cp) = self.chain.checkpoint_now(seq, &hash, now_ms)? else {
+            return Ok(None);
+        };
+        insert_checkpoint(&tx, &cp)?;
+        tx.commit().map_err(db("checkpoint"))?;
+        Ok(Some(cp))
+    }
+
+    fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError> {
+        read_checkpoints(&self.conn)
+    }
+
+    fn head(&mut self) -> Result<Option<(u64, String)>, AuditError> {
+        let tx = self.conn.transaction().map_err(db("head"))?;
+        head(&tx)
+    }
+
+    fn verify(&mut self, keys: &[PublicKey]) -> Result<VerifyReport, AuditError> {
+        // One deferred transaction: every page reads the same WAL snapshot.
+        let tx = self.conn.transaction().map_err(db("verify"))?;
+        let report = verify_log(&mut Snapshot { tx: &tx }, keys)?;
+        tx.finish().map_err(db("verify"))?;
+        Ok(report)
+    }
+
+    fn processing_by_subject(
+        &mut self,
+        subject_id: &str,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<Vec<(u64, u64, ProcessingRecord)>, AuditError> {
+        let filter = QueryFilter {
+            subject: Some(subject_id.to_owned()),
+            kind: Some(EntryKind::Processing),
+            from_ms: Some(from_ms),
+            to_ms: Some(to_ms),
+            ..QueryFilter::default()
+        };
+        let mut out = Vec::new();
+        for e in self.query(&filter, usize::MAX)? {
+            if let Entry::Processing(p) = e.entry {
+                out.push((e.seq, e.time_ms, p));
+            }
+        }
+        Ok(out)
+    }
+
+    fn query(
+        &mut self,
+        filter: &QueryFilter,
+        limit: usize,
+    ) -> Result<Vec<StoredEntry>, AuditError> {
+        let mut q = Where::default();
+        q.text("trace_id =", filter.trace_id.as_deref());
+        q.text("activity =", filter.activity.as_deref());
+        q.text("subject =", filter.subject.as_deref());
+        q.text("kind =", filter.kind.map(EntryKind::as_str));
+        q.int("time_ms >=", filter.from_ms);
+        q.int("time_ms <", filter.to_ms);
+        q.int("seq >", filter.after_seq);
+        q.args
+            .push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM entries WHERE 1 = 1{} ORDER BY seq LIMIT ?{}",
+            q.sql,
+            q.args.len()
+        );
+        let args = q.args;
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(db("query"))?;
+        let rows: Vec<RawRow> = stmt
+            .query_map(rusqlite::params_from_iter(args), read_row)
+            .and_then(|rows| rows.collect())
+            .map_err(db("query"))?;
+        rows.iter().map(RawRow::decode).collect()
+    }
+
+    fn purge(
+        &mut self,
+        retention: &dyn Fn(&str) -> Option<u64>,
+        now_ms: u64,
+    ) -> Result<PurgeRecord, AuditError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db("purge"))?;
+        let activities: Vec<String> = tx
+            .prepare("SELECT DISTINCT activity FROM entries WHERE activity IS NOT NULL")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(db("purge"))?;
+        let first: Option<(u64, String)> = tx
+            .query_row(
+                "SELECT seq, prev_hash FROM entries ORDER BY seq LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db("purge"))?;
+        let mut planner = PurgePlanner::new(retention, now_ms, activities);
+        let mut after = 0u64;
+        while !planner.is_complete() {
+            let page = rows_after(&tx, after, 1_000)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for row in &page {
+                if !planner.offer(row) {
+                    break;
+                }
+            }
+        }
+        let up_to = planner.delete_up_to();
+        let record = planner.finish(first);
+        if let Some(up_to) = up_to {
+            tx.execute("DELETE FROM entries WHERE seq <= ?1", params![up_to])
+                .map_err(db("purge"))?;
+        }
+        // The purge record continues the chain from the old head (which may just have been
+        // deleted: its hash is then the anchor).
+        let old_head = head_or(&tx, up_to, &record)?;
+        let rows = seal(
+            old_head.as_ref().map(|(s, h)| (*s, h.as_str())),
+            &[Entry::Purge(record.clone())],
+            now_ms,
+        )?;
+        for r in &rows {
+            tx.execute(
+                "INSERT INTO entries (seq, time_ms, kind, trace_id, activity, subject, body, \
+                 prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    r.seq,
+                    r.time_ms,
+                    r.kind,
+                    r.trace_id,
+                    r.activity,
+                    r.subject,
+                    r.body,
+                    r.prev_hash,
+                    r.hash
+                ],
+            )
+            .map_err(db("purge"))?;
+        }
+        for cp in self.chain.checkpoints_for(&rows, now_ms)? {
+            insert_checkpoint(&tx, &cp)?;
+        }
+        tx.commit().map_err(db("purge"))?;
+        Ok(record)
+    }
+
+    fn export(&mut self, from_seq: u64, limit: usize) -> Result<Vec<StoredEntry>, AuditError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM entries WHERE seq >= ?1 ORDER BY seq LIMIT ?2"
+            ))
+            .map_err(db("export"))?;
+        let rows: Vec<RawRow> = stmt
+            .query_map(params![from_seq, limit], read_row)
+            .and_then(|rows| rows.collect())
+            .map_err(db("export"))?;
+        rows.iter().map(RawRow::decode).collect()
+    }
+
+    fn ready(&mut self) -> bool {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM schema_version", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .is_ok()
+    }
+}
+
+/// A WHERE clause with numbered parameters.
+#[derive(Default)]
+struct Where {
+    sql: String,
+    args: Vec<SqlValue>,
+}
+
+impl Where {
+    fn text(&mut self, cond: &str, v: Option<&str>) {
+        if let Some(v) = v {
+            self.args.push(SqlValue::Text(v.to_owned()));
+            self.sql
+                .push_str(&format!(" AND {cond} ?{}", self.args.len()));
+        }
+    }
+
+    fn int(&mut self, cond: &str, v: Option<u64>) {
+        if let Some(v) = v {
+            self.args
+                .push(SqlValue::Integer(i64::try_from(v).unwrap_or(i64::MAX)));
+            self.sql
+                .push_str(&format!(" AND {cond} ?{}", self.args.len()));
+        }
+    }
+}
+
+/// The head after a purge deleted `seq <= up_to`: the remaining head, or (when everything went)
+/// the last deleted entry, whose hash the purge record carries as anchor.
+fn head_or(
+    tx: &Transaction<'_>,
+    up_to: Option<u64>,
+    record: &PurgeRecord,
+) -> Result<Option<(u64, String)>, AuditError> {
+    match head(tx)? {
+        Some(h) => Ok(Some(h)),
+        None => Ok(up_to.map(|s| (s, record.anchor_hash.clone()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_idempotent_and_versioned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.db");
+        let mut a = SqliteStore::open(&path, ChainConfig::default()).unwrap();
+        assert_eq!(a.schema_version().unwrap(), SCHEMA_VERSION);
+        a.append(&sluis_audit::testing::request(1, 1), 5).unwrap();
+        drop(a);
+        let mut b = SqliteStore::open(&path, ChainConfig::default()).unwrap();
+        assert_eq!(b.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(b.head().unwrap().unwrap().0, 2);
+        let versions: i64 = b
+            .conn
+            .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(versions, 1);
+        let mode: String = b
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let sync: i64 = b
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "FULL");
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.db");
+        drop(SqliteStore::open(&path, ChainConfig::default()).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("INSERT INTO schema_version VALUES (99, 0)", [])
+            .unwrap();
+        drop(conn);
+        let err = SqliteStore::open(&path, ChainConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("newer"), "{err}");
+    }
+}

@@ -1,0 +1,541 @@
+//! [`GroupCommitSink`]: the [`AuditSink`] in front of an [`AuditStore`]. Requests queue their
+//! entries; one writer thread takes everything queued, appends it in one transaction (one fsync,
+//! one lock round on PostgreSQL), then acknowledges every waiter. Concurrent requests share a
+//! commit, so throughput grows with concurrency while each response still waits for its own
+//! records to be durable.
+//!
+//! The queue is bounded in entries: a commit that does not fit fails at once with
+//! [`AuditError::QueueFull`] (the proxy answers 503), it never grows without limit. A failed
+//! append fails every waiter of that batch and marks the sink not ready until an append succeeds
+//! or the store answers [`AuditStore::ready`] again.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+use crate::chain::Checkpoint;
+use crate::store::{AuditStore, now_ms};
+use crate::{AccessRecord, AuditError, AuditSink, CommitFuture, Entry};
+
+/// Sizing of a [`GroupCommitSink`].
+#[derive(Debug, Clone)]
+pub struct GroupCommitConfig {
+    /// Entries that may wait (queued or being written) before commits are refused.
+    pub capacity: usize,
+    /// Entries appended per transaction at most.
+    pub max_batch: usize,
+    /// How often the writer asks an unhealthy store whether it is back.
+    pub recheck: Duration,
+}
+
+impl Default for GroupCommitConfig {
+    fn default() -> Self {
+        GroupCommitConfig {
+            capacity: crate::MAX_QUEUE,
+            max_batch: 4_096,
+            recheck: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A sink that also takes processing records: everything one request produced, committed
+/// together (the access record and one processing record per data subject).
+pub trait EntrySink: AuditSink {
+    /// Queues `entries` (kept contiguous and in order); resolves when they are durable.
+    fn commit_entries(&self, entries: Vec<Entry>) -> CommitFuture<'_>;
+    /// Counters for metrics.
+    fn stats(&self) -> GroupCommitStats;
+}
+
+/// A snapshot of a sink's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupCommitStats {
+    /// Entries queued or being written.
+    pub queue_depth: usize,
+    /// Entries in the last transaction.
+    pub last_batch_size: u64,
+    /// Largest transaction so far, in entries.
+    pub max_batch_size: u64,
+    /// Duration of the last append, in microseconds.
+    pub last_commit_micros: u64,
+    /// Time spent appending since start, in microseconds (its rate is the writer's utilisation).
+    pub busy_micros: u64,
+    /// Entries committed since start.
+    pub total_committed: u64,
+    /// Transactions committed since start.
+    pub total_batches: u64,
+    /// Transactions that failed since start.
+    pub failed_batches: u64,
+    /// Commits refused because the queue was full.
+    pub rejected: u64,
+    pub ready: bool,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    depth: AtomicUsize,
+    last_batch: AtomicU64,
+    max_batch: AtomicU64,
+    last_micros: AtomicU64,
+    busy_micros: AtomicU64,
+    committed: AtomicU64,
+    batches: AtomicU64,
+    failed: AtomicU64,
+    rejected: AtomicU64,
+    healthy: AtomicBool,
+}
+
+type Ack = oneshot::Sender<Result<(), String>>;
+
+enum Msg {
+    Commit(Vec<Entry>, Ack),
+    Checkpoint(oneshot::Sender<Result<Option<Checkpoint>, String>>),
+}
+
+/// Group commit in front of any [`AuditStore`]. The store type is erased: the proxy holds an
+/// `Arc<dyn EntrySink>` and never knows which store is behind it.
+#[derive(Debug)]
+pub struct GroupCommitSink {
+    tx: Sender<Msg>,
+    counters: Arc<Counters>,
+    capacity: usize,
+}
+
+impl GroupCommitSink {
+    /// Starts the writer thread, which owns `store`.
+    pub fn start<S: AuditStore + 'static>(
+        store: S,
+        config: GroupCommitConfig,
+    ) -> Result<Self, AuditError> {
+        let (tx, rx) = channel::<Msg>();
+        let counters = Arc::new(Counters::default());
+        counters.healthy.store(true, Ordering::Relaxed);
+        let c = Arc::clone(&counters);
+        let cfg = config.clone();
+        std::thread::Builder::new()
+            .name("sluis-audit-commit".into())
+            .spawn(move || writer(store, rx, c, cfg))
+            .map_err(|e| AuditError::Unavailable(e.to_string()))?;
+        Ok(GroupCommitSink {
+            tx,
+            counters,
+            capacity: config.capacity.max(1),
+        })
+    }
+
+    /// Opens the store on the writer thread itself and starts committing. Use this for stores
+    /// that must not be created or used inside an async runtime (the PostgreSQL store drives its
+    /// own): it blocks the caller only until `open` returns, and returns its error.
+    pub fn open_with<S, F>(open: F, config: GroupCommitConfig) -> Result<Self, AuditError>
+    where
+        S: AuditStore + 'static,
+        F: FnOnce() -> Result<S, AuditError> + Send + 'static,
+    {
+        let (tx, rx) = channel::<Msg>();
+        let counters = Arc::new(Counters::default());
+        counters.healthy.store(true, Ordering::Relaxed);
+        let c = Arc::clone(&counters);
+        let cfg = config.clone();
+        let (opened_tx, opened_rx) = std::sync::mpsc::sync_channel::<Result<(), AuditError>>(1);
+        std::thread::Builder::new()
+            .name("sluis-audit-commit".into())
+            .spawn(move || match open() {
+                Ok(store) => {
+                    let _ = opened_tx.send(Ok(()));
+                    writer(store, rx, c, cfg);
+                }
+                Err(e) => {
+                    let _ = opened_tx.send(Err(e));
+                }
+            })
+            .map_err(|e| AuditError::Unavailable(e.to_string()))?;
+        opened_rx.recv().map_err(|_| AuditError::Stopped)??;
+        Ok(GroupCommitSink {
+            tx,
+            counters,
+            capacity: config.capacity.max(1),
+        })
+    }
+
+    /// Reserves room for `n` entries, or refuses.
+    fn reserve(&self, n: usize) -> Result<(), AuditError> {
+        let cap = self.capacity;
+        self.counters
+            .depth
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |d| {
+                d.checked_add(n).filter(|&t| t <= cap)
+            })
+            .map(|_| ())
+            .map_err(|_| {
+                self.counters.rejected.fetch_add(1, Ordering::Relaxed);
+                AuditError::QueueFull
+            })
+    }
+
+    /// Signs a checkpoint of the current head through the writer thread (so it orders with the
+    /// appends). `None` when the log is empty or no key is configured.
+    pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, AuditError> {
+        let (ack, wait) = oneshot::channel();
+        self.tx
+            .send(Msg::Checkpoint(ack))
+            .map_err(|_| AuditError::Stopped)?;
+        match wait.await {
+            Ok(Ok(cp)) => Ok(cp),
+            Ok(Err(e)) => Err(AuditError::Unavailable(e)),
+            Err(_) => Err(AuditError::Stopped),
+        }
+    }
+
+    /// Entries in the last transaction.
+    pub fn last_batch_size(&self) -> u64 {
+        self.counters.last_batch.load(Ordering::Relaxed)
+    }
+
+    /// Duration of the last append in microseconds.
+    pub fn last_commit_micros(&self) -> u64 {
+        self.counters.last_micros.load(Ordering::Relaxed)
+    }
+
+    /// Entries committed since start.
+    pub fn total_committed(&self) -> u64 {
+        self.counters.committed.load(Ordering::Relaxed)
+    }
+}
+
+impl EntrySink for GroupCommitSink {
+    fn commit_entries(&self, entries: Vec<Entry>) -> CommitFuture<'_> {
+        let (ack, wait) = oneshot::channel();
+        let n = entries.len();
+        let sent = if n == 0 {
+            let _ = ack.send(Ok(()));
+            Ok(())
+        } else {
+            self.reserve(n).and_then(|()| {
+                self.tx.send(Msg::Commit(entries, ack)).map_err(|_| {
+                    self.counters.depth.fetch_sub(n, Ordering::AcqRel);
+                    AuditError::Stopped
+                })
+            })
+        };
+        Box::pin(async move {
+            sent?;
+            match wait.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(AuditError::Unavailable(e)),
+                Err(_) => Err(AuditError::Stopped),
+            }
+        })
+    }
+
+    fn stats(&self) -> GroupCommitStats {
+        let c = &self.counters;
+        GroupCommitStats {
+            queue_depth: c.depth.load(Ordering::Relaxed),
+            last_batch_size: c.last_batch.load(Ordering::Relaxed),
+            max_batch_size: c.max_batch.load(Ordering::Relaxed),
+            last_commit_micros: c.last_micros.load(Ordering::Relaxed),
+            busy_micros: c.busy_micros.load(Ordering::Relaxed),
+            total_committed: c.committed.load(Ordering::Relaxed),
+            total_batches: c.batches.load(Ordering::Relaxed),
+            failed_batches: c.failed.load(Ordering::Relaxed),
+            rejected: c.rejected.load(Ordering::Relaxed),
+            ready: c.healthy.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl AuditSink for GroupCommitSink {
+    fn commit(&self, record: AccessRecord) -> CommitFuture<'_> {
+        self.commit_entries(vec![Entry::Access(record)])
+    }
+
+    fn ready(&self) -> bool {
+        self.counters.healthy.load(Ordering::Relaxed)
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.counters.depth.load(Ordering::Relaxed)
+    }
+}
+
+fn writer<S: AuditStore>(
+    mut store: S,
+    rx: Receiver<Msg>,
+    counters: Arc<Counters>,
+    cfg: GroupCommitConfig,
+) {
+    let max_batch = cfg.max_batch.max(1);
+    let mut carry: Option<Msg> = None;
+    loop {
+        let first = match carry.take() {
+            Some(m) => m,
+            None if counters.healthy.load(Ordering::Relaxed) => match rx.recv() {
+                Ok(m) => m,
+                Err(_) => return,
+            },
+            None => match rx.recv_timeout(cfg.recheck) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => {
+                    if store.ready() {
+                        counters.healthy.store(true, Ordering::Relaxed);
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            },
+        };
+        let (mut entries, mut acks) = match first {
+            Msg::Checkpoint(ack) => {
+                let r = store.checkpoint(now_ms()).map_err(|e| e.to_string());
+                let _ = ack.send(r);
+                continue;
+            }
+            Msg::Commit(entries, ack) => (entries, vec![(ack, 0usize)]),
+        };
+        if let Some((_, n)) = acks.last_mut() {
+            *n = entries.len();
+        }
+        // Take whatever else is queued, up to the batch limit; a checkpoint request waits for the
+        // next round so that it signs after this batch.
+        while entries.len() < max_batch {
+            match rx.try_recv() {
+                Ok(Msg::Commit(more, ack)) => {
+                    acks.push((ack, more.len()));
+                    entries.extend(more);
+                }
+                Ok(other) => {
+                    carry = Some(other);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        let n = entries.len();
+        let started = Instant::now();
+        let result = store.append(&entries, now_ms());
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        counters.last_micros.store(micros, Ordering::Relaxed);
+        counters.busy_micros.fetch_add(micros, Ordering::Relaxed);
+        counters.depth.fetch_sub(n, Ordering::AcqRel);
+        let outcome = match result {
+            Ok(_) => {
+                let n64 = n as u64;
+                counters.last_batch.store(n64, Ordering::Relaxed);
+                counters.max_batch.fetch_max(n64, Ordering::Relaxed);
+                counters.committed.fetch_add(n64, Ordering::Relaxed);
+                counters.batches.fetch_add(1, Ordering::Relaxed);
+                counters.healthy.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                counters.failed.fetch_add(1, Ordering::Relaxed);
+                counters.healthy.store(false, Ordering::Relaxed);
+                Err(e.to_string())
+            }
+        };
+        for (ack, _) in acks {
+            let _ = ack.send(outcome.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{ChainConfig, CheckpointSigner};
+    use crate::store::QueryFilter;
+    use crate::{MemoryStore, testing};
+
+    /// A memory store shared with the test, that can be made to fail or slow.
+    #[derive(Debug, Clone)]
+    struct Shared {
+        inner: MemoryStore,
+        fail: Arc<AtomicBool>,
+        delay: Duration,
+    }
+
+    impl AuditStore for Shared {
+        fn append(&mut self, batch: &[Entry], now: u64) -> Result<(u64, u64), AuditError> {
+            std::thread::sleep(self.delay);
+            if self.fail.load(Ordering::Relaxed) {
+                return Err(AuditError::Unavailable("disk full (simulated)".into()));
+            }
+            self.inner.append(batch, now)
+        }
+        fn checkpoint(&mut self, now: u64) -> Result<Option<Checkpoint>, AuditError> {
+            self.inner.checkpoint(now)
+        }
+        fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError> {
+            self.inner.checkpoints()
+        }
+        fn head(&mut self) -> Result<Option<(u64, String)>, AuditError> {
+            self.inner.head()
+        }
+        fn verify(&mut self, keys: &[crate::PublicKey]) -> Result<crate::VerifyReport, AuditError> {
+            self.inner.verify(keys)
+        }
+        fn processing_by_subject(
+            &mut self,
+            s: &str,
+            f: u64,
+            t: u64,
+        ) -> Result<Vec<(u64, u64, crate::ProcessingRecord)>, AuditError> {
+            self.inner.processing_by_subject(s, f, t)
+        }
+        fn query(
+            &mut self,
+            f: &QueryFilter,
+            l: usize,
+        ) -> Result<Vec<crate::StoredEntry>, AuditError> {
+            self.inner.query(f, l)
+        }
+        fn purge(
+            &mut self,
+            r: &dyn Fn(&str) -> Option<u64>,
+            n: u64,
+        ) -> Result<crate::PurgeRecord, AuditError> {
+            self.inner.purge(r, n)
+        }
+        fn export(&mut self, f: u64, l: usize) -> Result<Vec<crate::StoredEntry>, AuditError> {
+            self.inner.export(f, l)
+        }
+        fn ready(&mut self) -> bool {
+            !self.fail.load(Ordering::Relaxed)
+        }
+    }
+
+    fn shared(delay_ms: u64) -> Shared {
+        let chain = ChainConfig {
+            checkpoint_every: 0,
+            signer: Some(CheckpointSigner::from_seed(&[1u8; 32])),
+        };
+        Shared {
+            inner: MemoryStore::new(chain),
+            fail: Arc::new(AtomicBool::new(false)),
+            delay: Duration::from_millis(delay_ms),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_commits_are_batched_and_kept_together() {
+        let store = shared(2);
+        let sink =
+            Arc::new(GroupCommitSink::start(store.clone(), GroupCommitConfig::default()).unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..100 {
+            let s = Arc::clone(&sink);
+            tasks.push(tokio::spawn(async move {
+                s.commit_entries(testing::request(i, 2)).await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let stats = sink.stats();
+        assert_eq!(stats.total_committed, 300);
+        assert_eq!(stats.queue_depth, 0);
+        assert!(stats.max_batch_size > 3, "{stats:?}");
+        assert!(stats.total_batches < 100, "{stats:?}");
+        let mut m = store.inner.clone();
+        assert!(m.verify(&[]).unwrap().is_ok());
+        // Each request's entries are contiguous: access then its processing records.
+        for i in 0..100u64 {
+            let f = QueryFilter {
+                trace_id: Some(testing::trace_id(i)),
+                ..QueryFilter::default()
+            };
+            let seqs: Vec<u64> = m.query(&f, 10).unwrap().iter().map(|e| e.seq).collect();
+            assert_eq!(seqs.len(), 3);
+            assert_eq!(seqs[2] - seqs[0], 2);
+        }
+    }
+
+    #[tokio::test]
+    async fn access_commit_and_on_demand_checkpoint() {
+        let store = shared(0);
+        let sink = GroupCommitSink::start(store.clone(), GroupCommitConfig::default()).unwrap();
+        assert_eq!(sink.checkpoint().await.unwrap(), None);
+        sink.commit(testing::access(1)).await.unwrap();
+        let cp = sink.checkpoint().await.unwrap().unwrap();
+        assert_eq!(cp.seq, 1);
+        assert!(sink.ready());
+        assert_eq!(sink.total_committed(), 1);
+        assert_eq!(sink.last_batch_size(), 1);
+    }
+
+    #[tokio::test]
+    async fn open_with_opens_on_the_writer_thread_and_reports_errors() {
+        let sink = GroupCommitSink::open_with(
+            || Ok(MemoryStore::new(ChainConfig::default())),
+            GroupCommitConfig::default(),
+        )
+        .unwrap();
+        sink.commit(testing::access(1)).await.unwrap();
+        let err = GroupCommitSink::open_with(
+            || -> Result<MemoryStore, AuditError> {
+                Err(AuditError::Unavailable("no database".into()))
+            },
+            GroupCommitConfig::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("no database"));
+    }
+
+    #[tokio::test]
+    async fn full_queue_refuses_at_once() {
+        let store = shared(200);
+        let cfg = GroupCommitConfig {
+            capacity: 4,
+            ..GroupCommitConfig::default()
+        };
+        let sink = GroupCommitSink::start(store, cfg).unwrap();
+        let first = sink.commit_entries(testing::request(1, 2));
+        let second = sink.commit_entries(testing::request(2, 2));
+        assert!(matches!(second.await, Err(AuditError::QueueFull)));
+        assert!(matches!(
+            sink.commit_entries(testing::request(3, 9)).await,
+            Err(AuditError::QueueFull)
+        ));
+        first.await.unwrap();
+        assert_eq!(sink.stats().rejected, 2);
+        assert_eq!(sink.queue_depth(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failed_append_fails_every_waiter_and_marks_not_ready() {
+        let store = shared(5);
+        let cfg = GroupCommitConfig {
+            recheck: Duration::from_millis(20),
+            ..GroupCommitConfig::default()
+        };
+        let sink = Arc::new(GroupCommitSink::start(store.clone(), cfg).unwrap());
+        store.fail.store(true, Ordering::Relaxed);
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let s = Arc::clone(&sink);
+            tasks.push(tokio::spawn(async move {
+                s.commit_entries(testing::request(i, 1)).await
+            }));
+        }
+        for t in tasks {
+            assert!(matches!(t.await.unwrap(), Err(AuditError::Unavailable(_))));
+        }
+        assert!(!sink.ready());
+        assert!(sink.stats().failed_batches >= 1);
+        assert_eq!(sink.queue_depth(), 0);
+        // The store recovers: the writer notices without traffic.
+        store.fail.store(false, Ordering::Relaxed);
+        for _ in 0..100 {
+            if sink.ready() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(sink.ready());
+        sink.commit_entries(testing::request(99, 1)).await.unwrap();
+        assert_eq!(store.inner.clone().head().unwrap().unwrap().0, 2);
+    }
+}

@@ -1,0 +1,117 @@
+//! [`AuditStore`]: the durable, hash-chained log behind a [`GroupCommitSink`], implemented by the
+//! SQLite and PostgreSQL crates (and [`MemoryStore`] for tests).
+//!
+//! Stores are blocking and used from one thread at a time: the group-commit writer thread owns
+//! the store it appends with; readers (the CLI, the admin API) open their own instance on the same
+//! database. Every method that writes (`append`, `checkpoint`, `purge`) is one transaction.
+//! There is no update or delete beyond `purge`.
+//!
+//! [`GroupCommitSink`]: crate::GroupCommitSink
+//! [`MemoryStore`]: crate::MemoryStore
+
+use serde::{Deserialize, Serialize};
+
+use crate::chain::{Checkpoint, EntryKind, PublicKey, StoredEntry};
+use crate::verify::VerifyReport;
+use crate::{AuditError, Entry, ProcessingRecord, PurgeRecord};
+
+/// Schema version the stores migrate to.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The LDV "lezen" query: every field set narrows the result. Times are the store's `time_ms`,
+/// `from_ms` inclusive, `to_ms` exclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryFilter {
+    pub trace_id: Option<String>,
+    /// Processing activity id.
+    pub activity: Option<String>,
+    /// Pseudonymised data subject id.
+    pub subject: Option<String>,
+    pub kind: Option<EntryKind>,
+    pub from_ms: Option<u64>,
+    pub to_ms: Option<u64>,
+    /// Only entries after this seq (for paging).
+    pub after_seq: Option<u64>,
+}
+
+/// A durable, hash-chained, append-only audit log.
+pub trait AuditStore: Send {
+    /// Appends a batch in one transaction, continuing the chain (and signing the checkpoints that
+    /// fall due). Returns the first and last seq assigned. Durable when it returns `Ok`.
+    fn append(&mut self, batch: &[Entry], now_ms: u64) -> Result<(u64, u64), AuditError>;
+
+    /// Signs and stores a checkpoint of the current head, on demand. `None` when the log is empty
+    /// or no signing key is configured.
+    fn checkpoint(&mut self, now_ms: u64) -> Result<Option<Checkpoint>, AuditError>;
+
+    /// All stored checkpoints, by seq (to hand to an external witness).
+    fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError>;
+
+    /// The last `(seq, hash)`, or `None` for an empty log.
+    fn head(&mut self) -> Result<Option<(u64, String)>, AuditError>;
+
+    /// Walks the whole log (see [`verify_log`](crate::verify_log)). `keys`: the checkpoint
+    /// public keys to accept (several during a key rotation; none to skip signature checks).
+    fn verify(&mut self, keys: &[PublicKey]) -> Result<VerifyReport, AuditError>;
+
+    /// The processing records of one (pseudonymised) data subject in `[from_ms, to_ms)`, as
+    /// `(seq, time_ms, record)` in seq order: the citizen's overview (AVG art. 15).
+    fn processing_by_subject(
+        &mut self,
+        subject_id: &str,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<Vec<(u64, u64, ProcessingRecord)>, AuditError>;
+
+    /// Entries matching `filter`, in seq order, at most `limit`.
+    fn query(&mut self, filter: &QueryFilter, limit: usize)
+    -> Result<Vec<StoredEntry>, AuditError>;
+
+    /// Removes the expired prefix of the log (see [`PurgePlanner`](crate::PurgePlanner)) and
+    /// appends the [`PurgeRecord`] describing it, in one transaction. `retention` maps an
+    /// activity id to its retention in days (`None`: keep).
+    fn purge(
+        &mut self,
+        retention: &dyn Fn(&str) -> Option<u64>,
+        now_ms: u64,
+    ) -> Result<PurgeRecord, AuditError>;
+
+    /// Entries with `seq >= from_seq`, in seq order, at most `limit` (page with the last seq + 1).
+    fn export(&mut self, from_seq: u64, limit: usize) -> Result<Vec<StoredEntry>, AuditError>;
+
+    /// True when the store answers (used to restore readiness after a failed commit).
+    fn ready(&mut self) -> bool;
+}
+
+/// Calls `f` for every entry from `from_seq` on, paging through [`AuditStore::export`].
+pub fn export_each(
+    store: &mut dyn AuditStore,
+    from_seq: u64,
+    mut f: impl FnMut(StoredEntry) -> Result<(), AuditError>,
+) -> Result<u64, AuditError> {
+    const PAGE: usize = 1_000;
+    let mut next = from_seq;
+    let mut count = 0u64;
+    loop {
+        let page = store.export(next, PAGE)?;
+        let Some(last) = page.last() else {
+            return Ok(count);
+        };
+        next = last.seq.saturating_add(1);
+        let full = page.len() == PAGE;
+        for e in page {
+            count += 1;
+            f(e)?;
+        }
+        if !full {
+            return Ok(count);
+        }
+    }
+}
+
+/// Wall-clock milliseconds since the Unix epoch (0 if the clock is before 1970).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
