@@ -10,12 +10,14 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use tokio::sync::oneshot;
 
-use crate::{AccessRecord, AuditError, AuditSink, CommitFuture};
+use crate::{
+    AccessRecord, AuditError, AuditSink, CommitFuture, Entry, EntrySink, GroupCommitStats,
+};
 
 /// Records that may wait for the writer before commits are refused.
 pub const MAX_QUEUE: usize = 65_536;
 
-type Job = (AccessRecord, oneshot::Sender<Result<(), String>>);
+type Job = (Vec<Entry>, oneshot::Sender<Result<(), String>>);
 
 /// Appends records as JSON lines to a file, fsynced in batches.
 #[derive(Debug)]
@@ -70,14 +72,16 @@ fn writer(mut file: File, rx: Receiver<Job>, healthy: Arc<AtomicBool>, depth: Ar
             }
         }
         buf.clear();
-        for (rec, _) in &batch {
-            // Serialising a plain struct of strings and numbers cannot fail; if it ever did the
-            // whole batch is refused below rather than half-written.
-            if serde_json::to_writer(&mut buf, rec).is_err() {
-                buf.clear();
-                break;
+        'encode: for (entries, _) in &batch {
+            for rec in entries {
+                // Serialising plain records cannot fail; if it ever did the whole batch is
+                // refused below rather than half-written.
+                if serde_json::to_writer(&mut buf, rec).is_err() {
+                    buf.clear();
+                    break 'encode;
+                }
+                buf.push(b'\n');
             }
-            buf.push(b'\n');
         }
         let result = if buf.is_empty() {
             Err("record could not be encoded".to_owned())
@@ -96,8 +100,22 @@ fn writer(mut file: File, rx: Receiver<Job>, healthy: Arc<AtomicBool>, depth: Ar
 
 impl AuditSink for JsonLinesSink {
     fn commit(&self, record: AccessRecord) -> CommitFuture<'_> {
+        self.commit_entries(vec![Entry::Access(record)])
+    }
+
+    fn ready(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+}
+
+impl EntrySink for JsonLinesSink {
+    fn commit_entries(&self, entries: Vec<Entry>) -> CommitFuture<'_> {
         let (ack, wait) = oneshot::channel();
-        let sent = match self.tx.try_send((record, ack)) {
+        let sent = match self.tx.try_send((entries, ack)) {
             Ok(()) => {
                 self.depth.fetch_add(1, Ordering::Relaxed);
                 Ok(())
@@ -115,12 +133,12 @@ impl AuditSink for JsonLinesSink {
         })
     }
 
-    fn ready(&self) -> bool {
-        self.healthy.load(Ordering::Relaxed)
-    }
-
-    fn queue_depth(&self) -> usize {
-        self.depth.load(Ordering::Relaxed)
+    fn stats(&self) -> GroupCommitStats {
+        GroupCommitStats {
+            queue_depth: self.depth.load(Ordering::Relaxed),
+            ready: self.healthy.load(Ordering::Relaxed),
+            ..GroupCommitStats::default()
+        }
     }
 }
 

@@ -115,3 +115,50 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
+
+/// A boxed store is a store, so the configured kind can be chosen at run time.
+impl AuditStore for Box<dyn AuditStore> {
+    fn append(&mut self, batch: &[Entry], now_ms: u64) -> Result<(u64, u64), AuditError> {
+        (**self).append(batch, now_ms)
+    }
+    fn checkpoint(&mut self, now_ms: u64) -> Result<Option<Checkpoint>, AuditError> {
+        (**self).checkpoint(now_ms)
+    }
+    fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError> {
+        (**self).checkpoints()
+    }
+    fn head(&mut self) -> Result<Option<(u64, String)>, AuditError> {
+        (**self).head()
+    }
+    fn verify(&mut self, keys: &[PublicKey]) -> Result<VerifyReport, AuditError> {
+        (**self).verify(keys)
+    }
+    fn processing_by_subject(
+        &mut self,
+        subject_id: &str,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<Vec<(u64, u64, ProcessingRecord)>, AuditError> {
+        (**self).processing_by_subject(subject_id, from_ms, to_ms)
+    }
+    fn query(
+        &mut self,
+        filter: &QueryFilter,
+        limit: usize,
+    ) -> Result<Vec<StoredEntry>, AuditError> {
+        (**self).query(filter, limit)
+    }
+    fn purge(
+        &mut self,
+        retention: &dyn Fn(&str) -> Option<u64>,
+        now_ms: u64,
+    ) -> Result<PurgeRecord, AuditError> {
+        (**self).purge(retention, now_ms)
+    }
+    fn export(&mut self, from_seq: u64, limit: usize) -> Result<Vec<StoredEntry>, AuditError> {
+        (**self).export(from_seq, limit)
+    }
+    fn ready(&mut self) -> bool {
+        (**self).ready()
+    }
+}

@@ -15,7 +15,7 @@ use sluis_brp::{
 use sluis_token::Principal;
 
 use crate::error::ProxyError;
-use crate::pipeline::{Incoming, Trail};
+use crate::pipeline::{Incoming, SubjectHit, Trail};
 use crate::problem::Body;
 use crate::state::{BrpMount, Mounted};
 use crate::upstream::map_failure;
@@ -28,6 +28,16 @@ fn brp_error(e: &BrpError) -> ProxyError {
     match e.to_denial() {
         Some(d) => denied(d),
         None => ProxyError::Internal(e.to_string()),
+    }
+}
+
+fn audit_role(r: sluis_brp::SubjectRole) -> sluis_audit::SubjectRole {
+    match r {
+        sluis_brp::SubjectRole::Geraadpleegd => sluis_audit::SubjectRole::Geraadpleegd,
+        sluis_brp::SubjectRole::GevondenInZoekresultaat => {
+            sluis_audit::SubjectRole::GevondenInZoekresultaat
+        }
+        sluis_brp::SubjectRole::Gerelateerd => sluis_audit::SubjectRole::Gerelateerd,
     }
 }
 
@@ -106,6 +116,8 @@ pub(crate) async fn handle(
     if let Ok(v) = HeaderValue::from_str(&format!("00-{trace_id}-{span_id}-{flags}")) {
         headers.push((HeaderName::from_static("traceparent"), v));
     }
+    trail.fields_requested = plan.fields_requested().to_vec();
+    trail.forwarded = true;
     let resp = mount
         .upstream
         .post_json("/personen", Bytes::from(upstream_body), &headers)
@@ -115,7 +127,11 @@ pub(crate) async fn handle(
     metrics::histogram!("sluis_upstream_duration_seconds", "api" => mount.api.name.clone())
         .record(resp.elapsed.as_secs_f64());
     if !(200..300).contains(&resp.status) {
-        return Err(map_failure(&resp));
+        let e = map_failure(&resp);
+        if let ProxyError::UpstreamProblem(_, doc) = &e {
+            trail.upstream_error_code = doc.get("code").and_then(Value::as_str).map(str::to_owned);
+        }
+        return Err(e);
     }
     if !resp
         .content_type
@@ -136,6 +152,41 @@ pub(crate) async fn handle(
     // 5. Filter.
     let summary = filter_response(&plan, &mut out);
     trail.records = summary.persons.len() as u64;
+    trail.fields_delivered = summary.fields_delivered.clone();
+    for p in &summary.persons {
+        let Some(bsn) = &p.burgerservicenummer else {
+            continue;
+        };
+        let mut flags = Vec::new();
+        for (on, name) in [
+            (p.flags.geheim, "geheim"),
+            (p.flags.overleden, "overleden"),
+            (p.flags.in_onderzoek, "in_onderzoek"),
+            (p.flags.buiten_gemeente == Some(true), "buiten_gemeente"),
+        ] {
+            if on {
+                flags.push(name.to_owned());
+            }
+        }
+        trail.subjects.push(SubjectHit {
+            id_type: "BSN".into(),
+            value: bsn.clone(),
+            role: audit_role(p.role),
+            flags,
+        });
+    }
+    for s in summary
+        .subjects()
+        .into_iter()
+        .filter(|s| s.role == sluis_brp::SubjectRole::Gerelateerd)
+    {
+        trail.subjects.push(SubjectHit {
+            id_type: "BSN".into(),
+            value: s.burgerservicenummer,
+            role: sluis_audit::SubjectRole::Gerelateerd,
+            flags: Vec::new(),
+        });
+    }
     if summary.withheld > 0 {
         trail.reasons.push(format!(
             "{} person(s) withheld: geheimhouding persoonsgegevens",

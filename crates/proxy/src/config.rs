@@ -176,6 +176,30 @@ struct RawApi {
     brp_policy: Option<PathBuf>,
     #[serde(default)]
     seal_keys: Vec<RawSealKey>,
+    activity: Option<String>,
+    #[serde(default)]
+    subjects: BTreeMap<String, RawSubjectField>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubjectField {
+    field: String,
+    #[serde(rename = "type", default = "default_subject_type")]
+    id_type: String,
+}
+
+fn default_subject_type() -> String {
+    "BSN".into()
+}
+
+/// Where a dataset table's records name their data subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectField {
+    /// Dotted path of the field holding the subject's identifier.
+    pub field: String,
+    /// The identifier's type, e.g. `BSN`.
+    pub id_type: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -268,16 +292,67 @@ struct RawActivity {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAudit {
+    #[serde(default)]
     kind: AuditKind,
-    path: PathBuf,
+    path: Option<PathBuf>,
+    url: Option<RawSecret>,
+    schema: Option<String>,
+    subject_key: Option<RawSecret>,
+    #[serde(default = "default_subject_key_id")]
+    subject_key_id: String,
+    #[serde(default)]
+    retired_subject_keys: Vec<RawSealKey>,
+    checkpoint_key: Option<RawSecret>,
+    #[serde(default = "default_checkpoint_every")]
+    checkpoint_every: u64,
+    #[serde(default = "default_audit_queue")]
+    queue_capacity: usize,
+    controller: Option<String>,
+    instance: Option<String>,
 }
 
-/// Which audit sink records requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+fn default_subject_key_id() -> String {
+    "k1".into()
+}
+fn default_checkpoint_every() -> u64 {
+    1000
+}
+fn default_audit_queue() -> usize {
+    65_536
+}
+
+/// Which store records requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuditKind {
-    /// JSON lines appended to a file, fsynced in groups.
+    /// Embedded SQLite (WAL), hash-chained with signed checkpoints. The default.
+    #[default]
+    Sqlite,
+    /// PostgreSQL, for several sluis instances sharing one log.
+    Postgres,
+    /// JSON lines appended to a file, fsynced in groups; not tamper-evident (development).
     Jsonl,
+}
+
+/// The validated `[audit]` settings.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub kind: AuditKind,
+    /// SQLite database or JSON-lines file.
+    pub path: Option<PathBuf>,
+    /// PostgreSQL connection string.
+    pub url: Option<Secret>,
+    pub schema: Option<String>,
+    /// Keys for subject pseudonyms: (id, key), current first.
+    pub subject_keys: Vec<(String, Secret)>,
+    /// Ed25519 seed (64 hex digits) for signed checkpoints.
+    pub checkpoint_key: Option<Secret>,
+    pub checkpoint_every: u64,
+    pub queue_capacity: usize,
+    /// The controller named in citizens' overviews.
+    pub controller: String,
+    /// This instance's name in processing records (`resource`).
+    pub instance: String,
 }
 
 /// A secret value. Never printed.
@@ -321,8 +396,7 @@ pub struct Config {
     pub issuers: Vec<Issuer>,
     pub apis: Vec<Api>,
     pub activities: Vec<Activity>,
-    pub audit_kind: AuditKind,
-    pub audit_path: PathBuf,
+    pub audit: Audit,
 }
 
 /// Where an issuer's keys come from.
@@ -369,6 +443,10 @@ pub struct Api {
     pub brp_policy: Option<PathBuf>,
     /// BRP only: keys for sealed (pseudonymous) BSNs, current first; base64 of 32 bytes each.
     pub seal_keys: Vec<(String, Secret)>,
+    /// The processing activity recorded when the request states no purpose.
+    pub activity: Option<String>,
+    /// Dataset only: table → field naming each record's data subject.
+    pub subjects: BTreeMap<String, SubjectField>,
 }
 
 #[derive(Debug, Clone)]
@@ -673,6 +751,21 @@ impl Validator<'_> {
                 ),
                 _ => {}
             }
+            if let Some(a) = &ra.activity
+                && !activities.iter().any(|x: &Activity| &x.id == a)
+            {
+                self.problem(
+                    &format!("{at}.activity"),
+                    format!("{a:?} is not a registered processing activity"),
+                );
+            }
+            let records_subjects = ra.kind == ApiKind::Brp || !ra.subjects.is_empty();
+            if records_subjects && ra.activity.is_none() && ra.purpose_header.is_none() {
+                self.problem(
+                    &format!("{at}.activity"),
+                    "an API that delivers personal data needs a purpose_header or a default activity, so its processing can be recorded",
+                );
+            }
             let mut seal_keys = Vec::new();
             for (j, k) in ra.seal_keys.iter().enumerate() {
                 if let Some(secret) = self.secret(&format!("{at}.seal_keys[{j}].key"), &k.key) {
@@ -722,10 +815,34 @@ impl Validator<'_> {
                         .map(|h| h.to_ascii_lowercase()),
                     brp_policy,
                     seal_keys,
+                    activity: ra.activity.clone(),
+                    subjects: ra
+                        .subjects
+                        .iter()
+                        .map(|(t, f)| {
+                            (
+                                t.clone(),
+                                SubjectField {
+                                    field: f.field.clone(),
+                                    id_type: f.id_type.clone(),
+                                },
+                            )
+                        })
+                        .collect(),
                 });
             }
         }
-        let audit_path = self.rel(&raw.audit.path);
+        let audit = self.audit(&raw.audit);
+        if audit.as_ref().is_some_and(|a| a.subject_keys.is_empty())
+            && apis
+                .iter()
+                .any(|a| a.kind == ApiKind::Brp || !a.subjects.is_empty())
+        {
+            self.problem(
+                "audit.subject_key",
+                "APIs here deliver personal data: a subject key is needed to pseudonymise data subjects in the processing log",
+            );
+        }
         Some(Config {
             source: Some(self.path.to_owned()),
             listen: listen?,
@@ -742,8 +859,73 @@ impl Validator<'_> {
             issuers,
             apis,
             activities,
-            audit_kind: raw.audit.kind,
-            audit_path,
+            audit: audit?,
+        })
+    }
+
+    fn audit(&mut self, ra: &RawAudit) -> Option<Audit> {
+        let path = ra.path.as_ref().map(|p| self.rel(p));
+        let url = ra.url.as_ref().and_then(|u| self.secret("audit.url", u));
+        match ra.kind {
+            AuditKind::Sqlite | AuditKind::Jsonl if path.is_none() => {
+                self.problem("audit.path", "the audit store needs a path")
+            }
+            AuditKind::Postgres if ra.url.is_none() => self.problem(
+                "audit.url",
+                "a postgres audit store needs url = { env = ... }",
+            ),
+            _ => {}
+        }
+        let mut subject_keys = Vec::new();
+        if let Some(k) = &ra.subject_key
+            && let Some(s) = self.secret("audit.subject_key", k)
+        {
+            if s.expose().len() < 32 {
+                self.problem(
+                    "audit.subject_key",
+                    "the subject key must be at least 32 bytes",
+                );
+            }
+            subject_keys.push((ra.subject_key_id.clone(), s));
+        }
+        for (j, k) in ra.retired_subject_keys.iter().enumerate() {
+            if let Some(s) = self.secret(&format!("audit.retired_subject_keys[{j}].key"), &k.key) {
+                subject_keys.push((k.id.clone(), s));
+            }
+        }
+        let checkpoint_key = ra
+            .checkpoint_key
+            .as_ref()
+            .and_then(|k| self.secret("audit.checkpoint_key", k));
+        if checkpoint_key.as_ref().is_some_and(|k| {
+            let t = k.expose_str().trim();
+            t.len() != 64 || !t.bytes().all(|b| b.is_ascii_hexdigit())
+        }) {
+            self.problem(
+                "audit.checkpoint_key",
+                "the checkpoint key must be 64 hex digits (an Ed25519 seed)",
+            );
+        }
+        if ra.queue_capacity == 0 {
+            self.problem("audit.queue_capacity", "must be above 0");
+        }
+        Some(Audit {
+            kind: ra.kind,
+            path,
+            url,
+            schema: ra.schema.clone(),
+            subject_keys,
+            checkpoint_key,
+            checkpoint_every: ra.checkpoint_every,
+            queue_capacity: ra.queue_capacity,
+            controller: ra
+                .controller
+                .clone()
+                .unwrap_or_else(|| "de gemeente".into()),
+            instance: ra
+                .instance
+                .clone()
+                .unwrap_or_else(|| format!("sluis/{}", env!("CARGO_PKG_VERSION"))),
         })
     }
 

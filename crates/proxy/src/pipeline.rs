@@ -9,7 +9,7 @@ use http_body_util::Full;
 use hyper::header::{ALLOW, AUTHORIZATION, HeaderName, HeaderValue};
 use hyper::{Method, Response};
 use serde_json::Value;
-use sluis_audit::{AccessRecord, Decision as Outcome};
+use sluis_audit::{AccessRecord, Decision as Outcome, Entry, ProcessingRecord, SpanStatus};
 use sluis_filter::{HalFilter, LinkRewriter};
 use sluis_policy::{Denial, FilterVerdict, Level, Projector, Request as PolicyRequest, params};
 
@@ -39,6 +39,23 @@ pub(crate) struct Trail {
     pub(crate) policy_version: Option<String>,
     pub(crate) upstream_status: Option<u16>,
     pub(crate) upstream_ms: Option<u64>,
+    /// The request reached the upstream (so a processing happened, even without subjects).
+    pub(crate) forwarded: bool,
+    /// Data subjects the response contained; their ids are pseudonymised before recording.
+    pub(crate) subjects: Vec<SubjectHit>,
+    pub(crate) fields_requested: Vec<String>,
+    pub(crate) fields_delivered: Vec<String>,
+    pub(crate) upstream_error_code: Option<String>,
+}
+
+/// One data subject in a response. `value` is the identifier in clear: it lives only in memory
+/// until it is pseudonymised for the processing record.
+#[derive(Debug)]
+pub(crate) struct SubjectHit {
+    pub(crate) id_type: String,
+    pub(crate) value: String,
+    pub(crate) role: sluis_audit::SubjectRole,
+    pub(crate) flags: Vec<String>,
 }
 
 /// The request data the pipeline needs (the body of a GET is ignored).
@@ -107,6 +124,75 @@ fn header(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The processing records of a request: one per data subject, or one without a subject when
+/// the upstream was asked but named nobody (a search without hits, an upstream failure).
+/// Requests refused before reaching the upstream processed no personal data: no lines.
+fn processing_entries(
+    shared: &Shared,
+    rt: &Runtime,
+    access: &AccessRecord,
+    trail: &mut Trail,
+    outcome: Outcome,
+    started: Instant,
+) -> Vec<Entry> {
+    let records_subjects = rt
+        .route(&access.path)
+        .is_some_and(|(m, _)| m.brp.is_some() || !m.api.subjects.is_empty());
+    if !trail.forwarded || !records_subjects {
+        return Vec::new();
+    }
+    let Some(keys) = &shared.subjects else {
+        return Vec::new();
+    };
+    let activity = trail
+        .activity
+        .clone()
+        .or_else(|| {
+            rt.route(&access.path)
+                .and_then(|(m, _)| m.api.activity.clone())
+        })
+        .unwrap_or_default();
+    let status = match (outcome, access.status) {
+        (Outcome::Permit, _) => SpanStatus::Ok,
+        (_, s) if s < 500 => SpanStatus::Unset,
+        _ => SpanStatus::Error,
+    };
+    let end = access.time_ms + started.elapsed().as_millis() as u64;
+    let base = |subject: Option<(&SubjectHit, String)>| ProcessingRecord {
+        trace_id: access.trace_id.clone(),
+        span_id: random_hex(8),
+        parent_span_id: access.span_id.clone(),
+        foreign_processor: access.client_id.clone(),
+        name: access.operation.clone(),
+        start_time_ms: access.time_ms,
+        end_time_ms: end,
+        status,
+        http_status: access.upstream_status.unwrap_or(access.status),
+        upstream_error_code: trail.upstream_error_code.clone(),
+        processing_activity_id: activity.clone(),
+        case_ref: access.correlation_id.clone(),
+        data_subject_id: subject.as_ref().map(|(_, p)| p.clone()),
+        data_subject_id_type: subject.as_ref().map(|(h, _)| h.id_type.clone()),
+        subject_role: subject.as_ref().map(|(h, _)| h.role),
+        fields_requested: trail.fields_requested.clone(),
+        fields_delivered: trail.fields_delivered.clone(),
+        search_params: access.params.clone(),
+        resource: shared.audit_settings.instance.clone(),
+        client_app_id: access.client_id.clone(),
+        flags: subject
+            .as_ref()
+            .map(|(h, _)| h.flags.clone())
+            .unwrap_or_default(),
+    };
+    let hits = std::mem::take(&mut trail.subjects);
+    if hits.is_empty() {
+        return vec![Entry::Processing(base(None))];
+    }
+    hits.iter()
+        .map(|h| Entry::Processing(base(Some((h, keys.pseudonym(&h.id_type, &h.value))))))
+        .collect()
+}
+
 /// Handles one API request end to end.
 pub async fn handle(shared: Arc<Shared>, req: Incoming) -> Response<Body> {
     let started = Instant::now();
@@ -166,9 +252,11 @@ pub async fn handle(shared: Arc<Shared>, req: Incoming) -> Response<Body> {
         duration_ms: started.elapsed().as_millis() as u64,
         upstream_ms: trail.upstream_ms,
     };
+    let mut entries = processing_entries(&shared, &rt, &record, &mut trail, outcome, started);
+    entries.insert(0, Entry::Access(record));
     metrics::gauge!("sluis_audit_queue_depth").set(shared.audit.queue_depth() as f64);
     // Record before release: no record, no data.
-    let committed = shared.audit.commit(record).await;
+    let committed = shared.audit.commit_entries(entries).await;
     let mut resp = match (committed, result) {
         (Ok(()), Ok(resp)) => resp,
         (Ok(()), Err(e)) => problem::respond(&e, &req.path),
@@ -426,6 +514,8 @@ async fn dataset(
     {
         headers.push((HeaderName::from_static("x-correlation-id"), c));
     }
+    trail.forwarded = true;
+    trail.fields_requested = fields.clone().unwrap_or_else(|| visible_leaves(&plan));
     let resp = mount.upstream.get(&upstream_path, &headers).await;
     let resp = resp?;
     trail.upstream_status = Some(resp.status);
@@ -459,6 +549,40 @@ async fn dataset(
             }
         }
     }
+    // The data subjects, read before filtering (the identifying field may be hidden).
+    if let Some(sf) = api.subjects.get(table_id) {
+        let role = if detail.is_some() {
+            sluis_audit::SubjectRole::Geraadpleegd
+        } else {
+            sluis_audit::SubjectRole::GevondenInZoekresultaat
+        };
+        let records: Vec<&Value> = match &detail {
+            Some(_) => vec![&body],
+            None => body
+                .get("_embedded")
+                .and_then(|e| e.get(table_id))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().collect())
+                .unwrap_or_default(),
+        };
+        for r in records {
+            let v = sf.field.split('.').try_fold(r, |v, k| v.get(k));
+            let id = match v {
+                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            };
+            if let Some(value) = id {
+                trail.subjects.push(SubjectHit {
+                    id_type: sf.id_type.clone(),
+                    value,
+                    role,
+                    flags: Vec::new(),
+                });
+            }
+        }
+    }
+    trail.fields_delivered = trail.fields_requested.clone();
     // filter
     let public_base = match (&rt.config.public_url, &req.host) {
         (Some(u), _) => format!("{u}{}", api.prefix),
@@ -487,6 +611,21 @@ async fn dataset(
         HeaderValue::from_static("application/hal+json"),
     );
     Ok(r)
+}
+
+/// The leaf fields a plan delivers, as `path` or `path=level` for levels other than `read`.
+fn visible_leaves(plan: &sluis_policy::TablePlan) -> Vec<String> {
+    plan.walk()
+        .into_iter()
+        .filter(|f| f.children.is_empty() && f.level.is_visible())
+        .map(|f| {
+            if f.level == Level::Read {
+                f.path.clone()
+            } else {
+                format!("{}={}", f.path, f.level)
+            }
+        })
+        .collect()
 }
 
 fn denial_error(d: &Denial, table: &str) -> ProxyError {

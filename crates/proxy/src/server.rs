@@ -14,7 +14,7 @@ use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
-use sluis_audit::{AuditSink, JsonLinesSink};
+use sluis_audit::EntrySink;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -73,17 +73,15 @@ impl ServerHandle {
 
 /// Builds the runtime for `config`, binds both listeners and starts serving.
 pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
-    let audit: Arc<dyn AuditSink> = Arc::new(
-        JsonLinesSink::open(&config.audit_path)
-            .map_err(|e| StartError::Other(format!("audit: {e}")))?,
-    );
+    let audit = crate::auditing::open_sink(&config.audit)
+        .map_err(|e| StartError::Other(format!("audit: {e}")))?;
     start_with_audit(config, audit).await
 }
 
 /// As [`start`], with a given audit sink.
 pub async fn start_with_audit(
     config: Config,
-    audit: Arc<dyn AuditSink>,
+    audit: Arc<dyn EntrySink>,
 ) -> Result<ServerHandle, StartError> {
     crate::metrics::handle();
     let config_path = config.source.clone().filter(|p| p.is_file());
@@ -108,9 +106,14 @@ pub async fn start_with_audit(
         .map_err(|e| StartError::Bind(admin_listen, e))?;
     let (stop, stop_rx) = watch::channel(false);
     runtime.spawn_refreshers();
+    let subjects = crate::auditing::subject_keys(&runtime.config.audit)
+        .map_err(|e| StartError::Other(format!("audit.subject_key: {e}")))?;
+    let audit_settings = runtime.config.audit.clone();
     let shared = Arc::new(Shared {
         runtime: ArcSwap::from_pointee(runtime),
         audit,
+        subjects,
+        audit_settings,
     });
     if let Some(path) = &config_path {
         spawn_reloaders(Arc::clone(&shared), path.clone(), poll, stop_rx.clone());
@@ -278,7 +281,8 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
         let old = shared.runtime.load_full();
         if config.listen != old.config.listen
             || config.admin_listen != old.config.admin_listen
-            || config.audit_path != old.config.audit_path
+            || config.audit.path != old.config.audit.path
+            || config.audit.kind != old.config.audit.kind
         {
             tracing::warn!(
                 "listener and audit settings change only on restart; other changes apply now"

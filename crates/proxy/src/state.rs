@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use sluis_audit::AuditSink;
+use sluis_audit::EntrySink;
 use sluis_policy::{EncodingKey, Policy, fs};
 
 use crate::auth::Authenticator;
@@ -175,5 +175,9 @@ impl Runtime {
 #[derive(Debug)]
 pub struct Shared {
     pub runtime: ArcSwap<Runtime>,
-    pub audit: Arc<dyn AuditSink>,
+    pub audit: Arc<dyn EntrySink>,
+    /// Pseudonymises data subject ids for processing records (fixed until restart).
+    pub subjects: Option<sluis_audit::SubjectKeys>,
+    /// The `[audit]` settings the sink was opened with (fixed until restart).
+    pub audit_settings: crate::config::Audit,
 }

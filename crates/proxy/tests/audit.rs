@@ -16,7 +16,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::*;
 use serde_json::json;
-use sluis_audit::{AccessRecord, AuditError, AuditSink, CommitFuture};
+use sluis_audit::{
+    AccessRecord, AuditError, AuditSink, CommitFuture, Entry, EntrySink, GroupCommitStats,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_leaves_exactly_one_record() {
@@ -198,6 +200,23 @@ impl AuditSink for FlakySink {
     }
     fn queue_depth(&self) -> usize {
         0
+    }
+}
+
+impl EntrySink for FlakySink {
+    fn commit_entries(&self, entries: Vec<Entry>) -> CommitFuture<'_> {
+        Box::pin(async move {
+            if self.failing.load(Ordering::SeqCst) {
+                self.refused.fetch_add(1, Ordering::SeqCst);
+                Err(AuditError::Unavailable("disk full (simulated)".into()))
+            } else {
+                self.committed.fetch_add(entries.len(), Ordering::SeqCst);
+                Ok(())
+            }
+        })
+    }
+    fn stats(&self) -> GroupCommitStats {
+        GroupCommitStats::default()
     }
 }
 

@@ -23,7 +23,7 @@ use hyper_util::rt::TokioExecutor;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Map, Value, json};
-use sluis_audit::AuditSink;
+use sluis_audit::EntrySink;
 use sluis_proxy::{Config, ServerHandle};
 use sluis_testkit::{DatasetFixture, FixtureConfig, FixtureHandle};
 use tempfile::TempDir;
@@ -300,7 +300,7 @@ pub struct Opts {
     /// An upstream base (scheme and authority) instead of the fixture's.
     pub upstream_override: Option<String>,
     pub max_token_bytes: usize,
-    pub audit: Option<Arc<dyn AuditSink>>,
+    pub audit: Option<Arc<dyn EntrySink>>,
     pub shutdown_grace_secs: u64,
     /// Keys in the issuer's JWKS file.
     pub jwks_keys: Vec<&'static str>,

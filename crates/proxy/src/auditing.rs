@@ -1,0 +1,96 @@
+//! Opening the configured audit store: as the request path's group-commit sink, and directly
+//! for the `sluis audit` commands.
+
+use std::sync::Arc;
+
+use sluis_audit::{
+    AuditError, AuditStore, ChainConfig, CheckpointSigner, EntrySink, GroupCommitConfig,
+    GroupCommitSink, JsonLinesSink, PublicKey, SubjectKey, SubjectKeys,
+};
+
+use crate::config::{Audit, AuditKind};
+
+fn chain(cfg: &Audit) -> Result<ChainConfig, AuditError> {
+    let signer = match &cfg.checkpoint_key {
+        Some(k) => Some(CheckpointSigner::from_seed_hex(k.expose_str())?),
+        None => None,
+    };
+    Ok(ChainConfig {
+        checkpoint_every: if signer.is_some() {
+            cfg.checkpoint_every
+        } else {
+            0
+        },
+        signer,
+    })
+}
+
+/// The public key checkpoints are verified with, when a checkpoint key is configured.
+pub fn checkpoint_public_key(cfg: &Audit) -> Result<Option<PublicKey>, AuditError> {
+    match &cfg.checkpoint_key {
+        Some(k) => Ok(Some(
+            CheckpointSigner::from_seed_hex(k.expose_str())?.public_key(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Opens the store for direct use (verification, overviews, purge, export).
+pub fn open_store(cfg: &Audit) -> Result<Box<dyn AuditStore>, AuditError> {
+    match cfg.kind {
+        AuditKind::Sqlite => {
+            let path = cfg.path.as_ref().ok_or_else(|| AuditError::Invalid("audit.path is not set".into()))?;
+            Ok(Box::new(sluis_audit_sqlite::SqliteStore::open(path, chain(cfg)?)?))
+        }
+        AuditKind::Postgres => {
+            let url = cfg.url.as_ref().ok_or_else(|| AuditError::Invalid("audit.url is not set".into()))?;
+            let mut pg = sluis_audit_postgres::PgConfig::new(url.expose_str(), chain(cfg)?);
+            if let Some(s) = &cfg.schema {
+                pg = pg.with_schema(s.clone());
+            }
+            Ok(Box::new(sluis_audit_postgres::PgStore::open(pg)?))
+        }
+        AuditKind::Jsonl => Err(AuditError::Invalid(
+            "a jsonl audit file has no chain, overview or purge; use kind = \"sqlite\" or \"postgres\"".into(),
+        )),
+    }
+}
+
+/// Opens the sink requests commit to (group commit on a writer thread).
+pub fn open_sink(cfg: &Audit) -> Result<Arc<dyn EntrySink>, AuditError> {
+    let group = GroupCommitConfig {
+        capacity: cfg.queue_capacity,
+        ..GroupCommitConfig::default()
+    };
+    match cfg.kind {
+        AuditKind::Jsonl => {
+            let path = cfg
+                .path
+                .as_ref()
+                .ok_or_else(|| AuditError::Invalid("audit.path is not set".into()))?;
+            Ok(Arc::new(JsonLinesSink::open(path)?))
+        }
+        AuditKind::Sqlite | AuditKind::Postgres => {
+            let cfg = cfg.clone();
+            // The store is opened on the writer thread (the synchronous PostgreSQL client must not
+            // run inside the async runtime).
+            Ok(Arc::new(GroupCommitSink::open_with(
+                move || open_store(&cfg),
+                group,
+            )?))
+        }
+    }
+}
+
+/// The keyed pseudonymiser for subject ids, when a subject key is configured.
+pub fn subject_keys(cfg: &Audit) -> Result<Option<SubjectKeys>, AuditError> {
+    let mut keys = Vec::new();
+    for (id, secret) in &cfg.subject_keys {
+        keys.push(SubjectKey::new(id, secret.expose())?);
+    }
+    let mut keys = keys.into_iter();
+    match keys.next() {
+        None => Ok(None),
+        Some(current) => Ok(Some(SubjectKeys::new(current, keys.collect())?)),
+    }
+}
