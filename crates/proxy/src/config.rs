@@ -309,6 +309,7 @@ struct RawAudit {
     queue_capacity: usize,
     controller: Option<String>,
     instance: Option<String>,
+    reader_scope: Option<String>,
 }
 
 fn default_subject_key_id() -> String {
@@ -353,6 +354,9 @@ pub struct Audit {
     pub controller: String,
     /// This instance's name in processing records (`resource`).
     pub instance: String,
+    /// The scope a token needs to read the log on the admin listener (`/audit/entries`);
+    /// without it the endpoint is off.
+    pub reader_scope: Option<String>,
 }
 
 /// A secret value. Never printed.
@@ -926,6 +930,7 @@ impl Validator<'_> {
                 .instance
                 .clone()
                 .unwrap_or_else(|| format!("sluis/{}", env!("CARGO_PKG_VERSION"))),
+            reader_scope: ra.reader_scope.clone(),
         })
     }
 

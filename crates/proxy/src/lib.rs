@@ -2,6 +2,7 @@
 //! (authenticate, identify, route, authorize, forward, filter, record), the dataset adapter, the
 //! upstream client, JWKS refresh, metrics, the admin listener and hot reload.
 
+pub mod audit_read;
 pub mod auditing;
 pub mod auth;
 mod brp;

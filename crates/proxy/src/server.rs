@@ -249,6 +249,11 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
             );
             r
         }
+        "/audit/entries" => {
+            let (parts, _) = req.into_parts();
+            crate::audit_read::read(shared, &parts.headers, parts.uri.query(), parts.uri.path())
+                .await
+        }
         p => problem::respond(&ProxyError::NotFound, p),
     }
 }
