@@ -144,8 +144,8 @@ fn processing_entries(
     let Some(keys) = &shared.subjects else {
         return Vec::new();
     };
-    let activity = trail
-        .activity
+    let activity = access
+        .processing_activity
         .clone()
         .or_else(|| {
             rt.route(&access.path)
