@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-/// Errors starting or stopping a fixture. Request-level problems (unknown table, bad filter)
+/// Errors starting or stopping a fixture, or building a BRP contract checker. Request-level problems (unknown table, bad filter)
 /// are not errors here: they are problem+json responses, as a real upstream would send.
 #[derive(Debug, thiserror::Error)]
 pub enum TestkitError {
@@ -21,6 +21,9 @@ pub enum TestkitError {
     /// Other socket-level failure.
     #[error("fixture I/O error")]
     Io(#[from] std::io::Error),
+    /// An OpenAPI document handed to [`crate::brp::contract::Spec`] is unusable.
+    #[error("unusable OpenAPI document: {0}")]
+    Spec(String),
     /// The server task ended abnormally.
     #[error("fixture server task failed: {0}")]
     Task(String),

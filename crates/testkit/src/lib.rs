@@ -22,6 +22,7 @@
 
 mod api;
 mod body;
+pub mod brp;
 mod config;
 mod data;
 mod error;
@@ -38,6 +39,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use brp::{BrpFixture, BrpFixtureConfig, BrpFixtureHandle};
 pub use config::FixtureConfig;
 pub use data::{FixtureData, IdKind, Relation, Table, bsn_is_valid};
 pub use error::TestkitError;
