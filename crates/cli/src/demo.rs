@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args as ClapArgs, Subcommand};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
-use sluis_testkit::{DatasetFixture, FixtureConfig, FixtureData};
+use sluis_testkit::{BrpFixture, BrpFixtureConfig, DatasetFixture, FixtureConfig, FixtureData};
 
 use crate::CliError;
 
@@ -60,6 +60,10 @@ const POLICY_FILES: &[(&str, &str)] = &[
     (
         "profiles/iedereen.json",
         include_str!("../../../examples/policy/profiles/iedereen.json"),
+    ),
+    (
+        "brp.toml",
+        include_str!("../../../examples/policy/brp.toml"),
     ),
 ];
 
@@ -123,6 +127,23 @@ pub fn token(scopes: &str, user: &str, ttl: u64) -> Result<String, CliError> {
         .map_err(|e| CliError::Usage(format!("signing: {e}")))
 }
 
+/// Unpadded base64url, for the seal key file.
+fn base64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            let idx = ((n >> (18 - 6 * i)) & 63) as usize;
+            out.extend(A.get(idx).map(|c| char::from(*c)));
+        }
+    }
+    out
+}
+
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
 fn query_value(s: &str) -> String {
     s.bytes()
@@ -149,17 +170,30 @@ pub fn write_config(
     listen: SocketAddr,
     admin: SocketAddr,
     upstream: &str,
+    brp_upstream: &str,
 ) -> Result<PathBuf, CliError> {
     for (rel, text) in POLICY_FILES {
         write(&dir.join("policy").join(rel), text)?;
     }
     write(&dir.join("demo-jwks.json"), DEMO_JWKS)?;
-    let key_path = dir.join("encoding.key");
-    if !key_path.exists() {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|e| CliError::Usage(format!("randomness: {e}")))?;
-        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-        write(&key_path, &hex)?;
+    // Keys made once per data directory and kept, so pseudonyms stay stable across runs.
+    for (name, hex) in [
+        ("encoding.key", true),
+        ("subject.key", true),
+        ("checkpoint.key", true),
+        ("seal.key", false),
+    ] {
+        let key_path = dir.join(name);
+        if !key_path.exists() {
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|e| CliError::Usage(format!("randomness: {e}")))?;
+            let text = if hex {
+                key.iter().map(|b| format!("{b:02x}")).collect()
+            } else {
+                base64url(&key)
+            };
+            write(&key_path, &text)?;
+        }
     }
     let config = format!(
         r#"# Written by `sluis demo`. See docs/configuration.md for every setting.
@@ -204,6 +238,7 @@ required_headers = ["X-User", "X-Correlation-ID", "X-Task-Description"]
 user_header = "X-User"
 purpose_header = "X-Task-Description"
 correlation_header = "X-Correlation-ID"
+subjects = {{ ingeschrevenpersonen = {{ field = "bsn", type = "BSN" }} }}
 
 [[processing_activities]]
 id = "bijstand-aanvraag"
@@ -219,9 +254,26 @@ purpose = "Vaststellen woonadres aanvrager"
 legal_basis = "Verordening parkeerbelastingen"
 retention_days = 730
 
+[[apis]]
+name = "brp-personen"
+prefix = "/haalcentraal/api/brp"
+kind = "brp"
+brp_policy = "policy/brp.toml"
+upstream = {{ url = "{brp_upstream}", timeout_ms = 5000 }}
+seal_keys = [{{ id = "demo1", key = {{ file = "seal.key" }} }}]
+required_headers = ["X-User", "X-Correlation-ID", "X-Task-Description"]
+user_header = "X-User"
+purpose_header = "X-Task-Description"
+correlation_header = "X-Correlation-ID"
+
 [audit]
-kind = "jsonl"
-path = "audit.jsonl"
+kind = "sqlite"
+path = "audit.db"
+subject_key = {{ file = "subject.key" }}
+checkpoint_key = {{ file = "checkpoint.key" }}
+checkpoint_every = 100
+controller = "Gemeente Demostad"
+reader_scope = "SLUIS/AUDIT"
 "#
     );
     let path = dir.join("sluis.toml");
@@ -266,7 +318,19 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
     let fixture = DatasetFixture::start(fixture_config)
         .await
         .map_err(|e| CliError::Usage(format!("fixture upstream: {e}")))?;
-    let path = write_config(&dir, args.listen, args.admin_listen, &fixture.base_url())?;
+    let brp = BrpFixture::start(BrpFixtureConfig::default())
+        .await
+        .map_err(|e| CliError::Usage(format!("BRP fixture upstream: {e}")))?;
+    let known = brp.data().known().clone();
+    // A resident of the demo municipality (0363), so the own-municipality rule lets them through.
+    let resident = known.family.parents.first().cloned().unwrap_or_default();
+    let path = write_config(
+        &dir,
+        args.listen,
+        args.admin_listen,
+        &fixture.base_url(),
+        &brp.api_url(),
+    )?;
     let config = sluis_proxy::Config::load(&path)
         .map_err(|p| CliError::Config(p.iter().map(ToString::to_string).collect()))?;
     let server = sluis_proxy::start(config)
@@ -329,13 +393,54 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
         let t = token(scopes, "medewerker@demo.sluis.invalid", 3600)?;
         println!("# {what}\ncurl -s -H 'Authorization: Bearer {t}'{extra} '{base}{path}'\n");
     }
+    let why = "-H 'X-User: medewerker1' -H 'X-Correlation-ID: zaak-42' -H 'X-Task-Description: bijstand-aanvraag' -H 'Content-Type: application/json'";
+    let brp_examples = [
+        (
+            "BRP: one person by BSN, fields from the caller's gegevensset (basis); own municipality injected",
+            "BRP/zoek-bsn BRP/basis",
+            format!(
+                r#"{{"type":"RaadpleegMetBurgerservicenummer","burgerservicenummer":["{}"]}}"#,
+                resident
+            ),
+        ),
+        (
+            "BRP: a postcode search; a person under geheimhouding is withheld (see the X-Sluis-Withheld header)",
+            "BRP/zoek-postcode BRP/basis",
+            format!(
+                r#"{{"type":"ZoekMetPostcodeEnHuisnummer","postcode":"{}","huisnummer":{}}}"#,
+                known.mixed_geheim_address.postcode, known.mixed_geheim_address.huisnummer
+            ),
+        ),
+        (
+            "BRP: a field outside the caller's gegevenssets: 403 naming it",
+            "BRP/zoek-bsn BRP/basis",
+            format!(
+                r#"{{"type":"RaadpleegMetBurgerservicenummer","burgerservicenummer":["{}"],"fields":["naam","nationaliteiten"]}}"#,
+                resident
+            ),
+        ),
+    ];
+    for (what, scopes, body) in brp_examples {
+        let t = token(scopes, "medewerker@demo.sluis.invalid", 3600)?;
+        println!(
+            "# {what}\ncurl -s -i -H 'Authorization: Bearer {t}' {why} -d '{body}' '{base}/haalcentraal/api/brp/personen'\n"
+        );
+    }
+    let reader = token("SLUIS/AUDIT", "fg@demo.sluis.invalid", 3600)?;
     println!(
-        "# every request is recorded before its response leaves:\ntail -n 3 {}\n",
-        dir.join("audit.jsonl").display()
+        "# every request is recorded before its response leaves; the privacy officer reads the log:\ncurl -s -H 'Authorization: Bearer {reader}' 'http://{}/audit/entries?limit=5'\n",
+        server.admin_addr()
+    );
+    println!(
+        "# a citizen's overview (AVG art. 15) and the log's integrity:\nsluis audit --config {} subject --bsn {} --format html > overzicht.html\nsluis audit --config {} verify\n",
+        path.display(),
+        resident,
+        path.display()
     );
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     let _ = fixture.shutdown().await;
+    let _ = brp.shutdown().await;
     Ok(String::new())
 }
