@@ -9,6 +9,8 @@ pub mod chain;
 mod group;
 mod jsonl;
 mod memory;
+mod otlp;
+mod overview;
 mod pseudonym;
 mod purge;
 mod record;
@@ -31,6 +33,12 @@ pub use chain::{
 };
 pub use group::{EntrySink, GroupCommitConfig, GroupCommitSink, GroupCommitStats};
 pub use memory::MemoryStore;
+pub use otlp::{OTLP_SCOPE, otlp_request, otlp_request_from_entries, otlp_span};
+pub use overview::{
+    OVERVIEW_FORMAT, Overview, OverviewLine, OverviewRequest, Period, RegisterActivity, Statement,
+    amsterdam_offset_ms, bsn_is_valid, data_categories, data_category, html_escape, local_date,
+    local_day_end_ms, local_day_start_ms, mask_bsn, retention_text, rfc3339_local,
+};
 pub use pseudonym::{SubjectKey, SubjectKeys};
 pub use purge::{DAY_MS, PURGE_RECORDS_KEY, PurgePlanner};
 pub use store::{AuditStore, QueryFilter, SCHEMA_VERSION, export_each, now_ms};

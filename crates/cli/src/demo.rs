@@ -348,7 +348,9 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
     );
     let vak_path = format!("/v1/parkeervakken/parkeervakken/{vak}");
     let brp_path = format!(
-        "/v1/brp/ingeschrevenpersonen?verblijfplaats.postcode={postcode}&geslachtsnaam={naam}"
+        "/v1/brp/ingeschrevenpersonen?verblijfplaats.postcode={}&geslachtsnaam={}",
+        query_value(&postcode),
+        query_value(&naam)
     );
     let examples = [
         (

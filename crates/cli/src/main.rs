@@ -1,5 +1,6 @@
 //! The `sluis` binary: a thin shell over the library crates.
 
+mod audit;
 mod check;
 mod demo;
 mod explain;
@@ -44,6 +45,8 @@ enum Command {
     },
     /// Show the policy decision for one request: table access, every field's level, filters.
     Explain(explain::Args),
+    /// The audit log: verify, a citizen's overview, retention purge, export, checkpoints.
+    Audit(audit::Args),
 }
 
 /// Errors of the command-line tool.
@@ -56,6 +59,10 @@ pub enum CliError {
     /// Configuration problems, each on its own line (exit status 1).
     #[error("{} problem{} found:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
     Config(Vec<String>),
+    /// A check ran and failed (e.g. `audit verify` on an altered log): the report goes to
+    /// stdout, the message to stderr (exit status 1).
+    #[error("{message}")]
+    Failed { report: String, message: String },
 }
 
 fn init_logs(format: LogFormat) {
@@ -121,6 +128,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Explain(args) => explain::run(&args),
         Command::Check { config } => check::run(&config),
+        Command::Audit(args) => audit::run(&args),
         Command::Serve { config } => {
             init_logs(cli.log_format);
             runtime().and_then(|rt| rt.block_on(serve(config)))
@@ -134,6 +142,11 @@ fn main() -> ExitCode {
         Ok(out) => {
             print!("{out}");
             ExitCode::SUCCESS
+        }
+        Err(CliError::Failed { report, message }) => {
+            print!("{report}");
+            eprintln!("sluis: {message}");
+            ExitCode::from(1)
         }
         Err(e @ CliError::Config(_)) => {
             eprintln!("sluis: {e}");
