@@ -84,6 +84,8 @@ pub struct TablePlan {
     pub fields: Vec<FieldPlan>,
     /// True when the table is readable and every field is at `read`.
     pub fully_readable: bool,
+    /// True when some field is delivered as `random` (its projector needs a fresh seed).
+    pub uses_random: bool,
     /// Table-level reasons, in words.
     pub reasons: Vec<String>,
     pub(crate) index: HashMap<Arc<str>, usize>,
@@ -651,6 +653,7 @@ impl Policy {
         };
         let fields: Vec<FieldPlan> = table.fields.iter().map(|f| ctx.field(f, true)).collect();
         let fully_readable = access && all_read(&fields);
+        let uses_random = any_random(&fields);
         let index = index_of(&fields);
         TablePlan {
             table: table.qualified.clone(),
@@ -658,6 +661,7 @@ impl Policy {
             via,
             fields,
             fully_readable,
+            uses_random,
             reasons,
             index,
         }
@@ -731,6 +735,12 @@ fn note_filter(
     }
 }
 
+fn any_random(fields: &[FieldPlan]) -> bool {
+    fields
+        .iter()
+        .any(|f| f.level == Level::Random || any_random(&f.children))
+}
+
 fn all_read(fields: &[FieldPlan]) -> bool {
     fields
         .iter()
@@ -752,6 +762,7 @@ fn empty_plan(table: String) -> TablePlan {
         via: Vec::new(),
         fields: Vec::new(),
         fully_readable: false,
+        uses_random: false,
         reasons: Vec::new(),
         index: HashMap::new(),
     }

@@ -77,16 +77,39 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Random lowercase hex for trace and span ids. Ids must be unique, not secret: a per-thread
+/// generator seeded from the OS saves a system call per id on the hot path.
 pub(crate) fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    if getrandom::fill(&mut buf).is_err() {
-        // Without OS randomness, fall back to time-derived ids; they only need to be unique.
-        let t = now_ms().to_be_bytes();
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = t.get(i % 8).copied().unwrap_or(0) ^ (i as u8);
-        }
+    use std::cell::Cell;
+    use std::fmt::Write;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut seed = [0u8; 8];
+            if getrandom::fill(&mut seed).is_err() {
+                seed = (now_ms() ^ u64::from(std::process::id()).rotate_left(32)).to_le_bytes();
+            }
+            u64::from_le_bytes(seed) | 1
+        });
     }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(bytes * 2);
+    let mut left = bytes;
+    while left > 0 {
+        // SplitMix64: well distributed, and never all zero (W3C forbids all-zero ids).
+        let v = STATE.with(|s| {
+            let x = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+            s.set(x);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        });
+        let take = left.min(8);
+        for b in v.to_le_bytes().iter().take(take) {
+            let _ = write!(out, "{b:02x}");
+        }
+        left -= take;
+    }
+    out
 }
 
 /// W3C trace context: the incoming trace id when `traceparent` is valid, else a new one.
@@ -593,8 +616,21 @@ async fn dataset(
         upstream_base: mount.upstream.base().to_owned(),
         public_base,
     };
+    // The seed of `random` values must be unpredictable; only plans that use `random` need one.
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| ProxyError::Internal(format!("randomness: {e}")))?;
+    let embedded_random = plan
+        .walk()
+        .iter()
+        .filter_map(|f| f.relation.as_ref())
+        .any(|r| {
+            r.expandable
+                && policy
+                    .plan(&r.target, &scope_set)
+                    .is_ok_and(|p| p.uses_random)
+        });
+    if plan.uses_random || embedded_random {
+        getrandom::fill(&mut seed).map_err(|e| ProxyError::Internal(format!("randomness: {e}")))?;
+    }
     let projector = Projector::new(&rt.encoding_key, seed);
     let filter = HalFilter::new(policy, &scope_set, &links, projector, fields);
     let summary = if detail.is_some() {
