@@ -10,6 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+// The request path allocates many small strings and JSON nodes; mimalloc measured about 10%
+// less CPU per request than the system allocator under load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// sluis: a policy-enforcing facade for BRP, ZGW and dataset APIs.
 #[derive(Debug, Parser)]
 #[command(name = "sluis", version, about)]
