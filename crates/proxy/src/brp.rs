@@ -187,6 +187,23 @@ pub(crate) async fn handle(
             flags: Vec::new(),
         });
     }
+    // Withheld persons were received from the BRP but not delivered: the audit records which
+    // (pseudonymised like every subject), flagged so they are not mistaken for deliveries.
+    let role = if plan.query_type().is_search() {
+        sluis_audit::SubjectRole::GevondenInZoekresultaat
+    } else {
+        sluis_audit::SubjectRole::Geraadpleegd
+    };
+    for w in &summary.withheld_persons {
+        if let Some(bsn) = &w.burgerservicenummer {
+            trail.subjects.push(SubjectHit {
+                id_type: "BSN".into(),
+                value: bsn.clone(),
+                role,
+                flags: vec!["geheim".to_owned(), "withheld".to_owned()],
+            });
+        }
+    }
     if summary.withheld > 0 {
         trail.reasons.push(format!(
             "{} person(s) withheld: geheimhouding persoonsgegevens",

@@ -59,6 +59,42 @@ fn describe() {
         "sluis_audit_failures_total",
         "Requests refused because their record could not be committed."
     );
+    for (name, help) in [
+        (
+            "sluis_audit_last_batch_entries",
+            "Entries in the audit store's last transaction (group commit).",
+        ),
+        (
+            "sluis_audit_max_batch_entries",
+            "Largest audit transaction so far, in entries.",
+        ),
+        (
+            "sluis_audit_last_commit_seconds",
+            "Duration of the last audit commit.",
+        ),
+        (
+            "sluis_audit_busy_seconds",
+            "Time the audit writer spent committing since start.",
+        ),
+        (
+            "sluis_audit_committed_entries",
+            "Audit entries committed since start.",
+        ),
+        (
+            "sluis_audit_committed_batches",
+            "Audit transactions committed since start.",
+        ),
+        (
+            "sluis_audit_failed_batches",
+            "Audit transactions that failed since start.",
+        ),
+        (
+            "sluis_audit_rejected_commits",
+            "Commits refused because the audit queue was full.",
+        ),
+    ] {
+        metrics::describe_gauge!(name, help);
+    }
 }
 
 /// Renders the current metrics in Prometheus text format.

@@ -239,7 +239,17 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
             problem::json_response(if ok { 200 } else { 503 }, &body, "application/json")
         }
         "/metrics" => {
-            metrics::gauge!("sluis_audit_queue_depth").set(shared.audit.queue_depth() as f64);
+            let st = shared.audit.stats();
+            metrics::gauge!("sluis_audit_queue_depth").set(st.queue_depth as f64);
+            metrics::gauge!("sluis_audit_last_batch_entries").set(st.last_batch_size as f64);
+            metrics::gauge!("sluis_audit_max_batch_entries").set(st.max_batch_size as f64);
+            metrics::gauge!("sluis_audit_last_commit_seconds")
+                .set(st.last_commit_micros as f64 / 1e6);
+            metrics::gauge!("sluis_audit_busy_seconds").set(st.busy_micros as f64 / 1e6);
+            metrics::gauge!("sluis_audit_committed_entries").set(st.total_committed as f64);
+            metrics::gauge!("sluis_audit_committed_batches").set(st.total_batches as f64);
+            metrics::gauge!("sluis_audit_failed_batches").set(st.failed_batches as f64);
+            metrics::gauge!("sluis_audit_rejected_commits").set(st.rejected as f64);
             let mut r = Response::new(http_body_util::Full::new(bytes::Bytes::from(
                 crate::metrics::render(),
             )));
