@@ -86,6 +86,10 @@ pub struct TablePlan {
     pub fully_readable: bool,
     /// True when some field is delivered as `random` (its projector needs a fresh seed).
     pub uses_random: bool,
+    /// The leaf fields delivered, as `path`, or `path=level` when not `read` (for audit records).
+    pub delivered: Vec<String>,
+    /// The leaf fields not delivered at `read`, as `path=level` (`none` when withheld).
+    pub limited: Vec<String>,
     /// Table-level reasons, in words.
     pub reasons: Vec<String>,
     pub(crate) index: HashMap<Arc<str>, usize>,
@@ -654,6 +658,7 @@ impl Policy {
         let fields: Vec<FieldPlan> = table.fields.iter().map(|f| ctx.field(f, true)).collect();
         let fully_readable = access && all_read(&fields);
         let uses_random = any_random(&fields);
+        let (delivered, limited) = leaf_summary(&fields);
         let index = index_of(&fields);
         TablePlan {
             table: table.qualified.clone(),
@@ -662,6 +667,8 @@ impl Policy {
             fields,
             fully_readable,
             uses_random,
+            delivered,
+            limited,
             reasons,
             index,
         }
@@ -735,6 +742,27 @@ fn note_filter(
     }
 }
 
+fn leaf_summary(fields: &[FieldPlan]) -> (Vec<String>, Vec<String>) {
+    fn walk(fs: &[FieldPlan], delivered: &mut Vec<String>, limited: &mut Vec<String>) {
+        for f in fs {
+            if !f.children.is_empty() {
+                walk(&f.children, delivered, limited);
+            } else if f.level == Level::Read {
+                delivered.push(f.path.clone());
+            } else {
+                let tagged = format!("{}={}", f.path, f.level);
+                if f.level.is_visible() {
+                    delivered.push(tagged.clone());
+                }
+                limited.push(tagged);
+            }
+        }
+    }
+    let (mut d, mut l) = (Vec::new(), Vec::new());
+    walk(fields, &mut d, &mut l);
+    (d, l)
+}
+
 fn any_random(fields: &[FieldPlan]) -> bool {
     fields
         .iter()
@@ -763,6 +791,8 @@ fn empty_plan(table: String) -> TablePlan {
         fields: Vec::new(),
         fully_readable: false,
         uses_random: false,
+        delivered: Vec::new(),
+        limited: Vec::new(),
         reasons: Vec::new(),
         index: HashMap::new(),
     }

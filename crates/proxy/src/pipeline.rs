@@ -11,7 +11,7 @@ use hyper::{Method, Response};
 use serde_json::Value;
 use sluis_audit::{AccessRecord, Decision as Outcome, Entry, ProcessingRecord, SpanStatus};
 use sluis_filter::{HalFilter, LinkRewriter};
-use sluis_policy::{Denial, FilterVerdict, Level, Projector, Request as PolicyRequest, params};
+use sluis_policy::{Denial, FilterVerdict, Projector, Request as PolicyRequest, params};
 
 use crate::error::ProxyError;
 use crate::problem::{self, Body};
@@ -471,12 +471,7 @@ async fn dataset(
         return Err(denial_error(d, &table));
     }
     let plan = Arc::clone(&decision.plan);
-    trail.field_levels = plan
-        .walk()
-        .into_iter()
-        .filter(|f| f.children.is_empty() && f.level != Level::Read)
-        .map(|f| format!("{}={}", f.path, f.level))
-        .collect();
+    trail.field_levels = plan.limited.clone();
     // `_fields`: unknown → 400, hidden → 403.
     let fields: Option<Vec<String>> = params.iter().find(|(k, _)| k == "_fields").map(|(_, v)| {
         v.split(',')
@@ -538,7 +533,7 @@ async fn dataset(
         headers.push((HeaderName::from_static("x-correlation-id"), c));
     }
     trail.forwarded = true;
-    trail.fields_requested = fields.clone().unwrap_or_else(|| visible_leaves(&plan));
+    trail.fields_requested = fields.clone().unwrap_or_else(|| plan.delivered.clone());
     let resp = mount.upstream.get(&upstream_path, &headers).await;
     let resp = resp?;
     trail.upstream_status = Some(resp.status);
@@ -647,21 +642,6 @@ async fn dataset(
         HeaderValue::from_static("application/hal+json"),
     );
     Ok(r)
-}
-
-/// The leaf fields a plan delivers, as `path` or `path=level` for levels other than `read`.
-fn visible_leaves(plan: &sluis_policy::TablePlan) -> Vec<String> {
-    plan.walk()
-        .into_iter()
-        .filter(|f| f.children.is_empty() && f.level.is_visible())
-        .map(|f| {
-            if f.level == Level::Read {
-                f.path.clone()
-            } else {
-                format!("{}={}", f.path, f.level)
-            }
-        })
-        .collect()
 }
 
 fn denial_error(d: &Denial, table: &str) -> ProxyError {
