@@ -10,7 +10,8 @@
 //! sends the fixture exactly the body sluis forwards, so the upstream work is the same.
 //!
 //! `cargo bench -p sluis-proxy --bench brp` prints criterion's estimates (3 s measurement per
-//! case) and then a summary with mean latencies and the sluis/direct ratio per case.
+//! case) and then a summary with mean latencies, the sluis/direct ratio per case, and how much of
+//! the difference the audit writer spent appending (SQLite insert, hash chain, fsync).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -153,18 +154,23 @@ fn bench(c: &mut Criterion) {
     println!("\nBRP through sluis vs direct (sequential requests, means over interleaved blocks):");
     for (name, (via, direct)) in &cases {
         let (mut t_direct, mut t_sluis, mut n) = (Duration::ZERO, Duration::ZERO, 0u64);
+        let before = env.server.shared().audit.stats();
         while t_direct + t_sluis < Duration::from_secs(2) {
             t_direct += rt.block_on(direct.run(&env.client, 25));
             t_sluis += rt.block_on(via.run(&env.client, 25));
             n += 25;
         }
+        let after = env.server.shared().audit.stats();
         let us = |t: Duration| t.as_secs_f64() * 1e6 / n as f64;
         println!(
-            "  {name:<20} direct {:>8.0} µs   sluis {:>8.0} µs   ratio {:>5.2}x   overhead {:>6.0} µs   ({n} requests each)",
+            "  {name:<20} direct {:>7.0} µs   sluis {:>7.0} µs   ratio {:>5.2}x   overhead {:>6.0} µs   \
+             of which audit commit {:>6.0} µs ({:.0} entries/request)   ({n} requests each)",
             us(t_direct),
             us(t_sluis),
             us(t_sluis) / us(t_direct),
             us(t_sluis) - us(t_direct),
+            (after.busy_micros - before.busy_micros) as f64 / n as f64,
+            (after.total_committed - before.total_committed) as f64 / n as f64,
         );
     }
     rt.block_on(async { env.stop().await });

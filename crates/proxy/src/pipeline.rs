@@ -198,7 +198,15 @@ fn processing_entries(
         data_subject_id_type: subject.as_ref().map(|(h, _)| h.id_type.clone()),
         subject_role: subject.as_ref().map(|(h, _)| h.role),
         fields_requested: trail.fields_requested.clone(),
-        fields_delivered: trail.fields_delivered.clone(),
+        // A withheld person's data reached sluis but was not delivered.
+        fields_delivered: if subject
+            .as_ref()
+            .is_some_and(|(h, _)| h.flags.iter().any(|f| f == "withheld"))
+        {
+            Vec::new()
+        } else {
+            trail.fields_delivered.clone()
+        },
         search_params: access.params.clone(),
         resource: shared.audit_settings.instance.clone(),
         client_app_id: access.client_id.clone(),
