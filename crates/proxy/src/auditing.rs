@@ -50,6 +50,8 @@ pub fn open_store(cfg: &Audit) -> Result<Box<dyn AuditStore>, AuditError> {
             }
             Ok(Box::new(sluis_audit_postgres::PgStore::open(pg)?))
         }
+        #[cfg(feature = "bench-no-audit")]
+        AuditKind::Disabled => Err(AuditError::Invalid("audit is disabled in this benchmark build".into())),
         AuditKind::Jsonl => Err(AuditError::Invalid(
             "a jsonl audit file has no chain, overview or purge; use kind = \"sqlite\" or \"postgres\"".into(),
         )),
@@ -63,6 +65,8 @@ pub fn open_sink(cfg: &Audit) -> Result<Arc<dyn EntrySink>, AuditError> {
         ..GroupCommitConfig::default()
     };
     match cfg.kind {
+        #[cfg(feature = "bench-no-audit")]
+        AuditKind::Disabled => Ok(Arc::new(bench::NoAudit)),
         AuditKind::Jsonl => {
             let path = cfg
                 .path
@@ -92,5 +96,39 @@ pub fn subject_keys(cfg: &Audit) -> Result<Option<SubjectKeys>, AuditError> {
     match keys.next() {
         None => Ok(None),
         Some(current) => Ok(Some(SubjectKeys::new(current, keys.collect())?)),
+    }
+}
+
+/// The sink of benchmark builds that measure sluis without durable recording. Never in a normal
+/// build: without the `bench-no-audit` feature the configuration cannot name it.
+#[cfg(feature = "bench-no-audit")]
+mod bench {
+    use sluis_audit::{AccessRecord, AuditSink, CommitFuture, Entry, EntrySink, GroupCommitStats};
+
+    #[derive(Debug)]
+    pub struct NoAudit;
+
+    impl AuditSink for NoAudit {
+        fn commit(&self, _record: AccessRecord) -> CommitFuture<'_> {
+            Box::pin(async { Ok(()) })
+        }
+        fn ready(&self) -> bool {
+            true
+        }
+        fn queue_depth(&self) -> usize {
+            0
+        }
+    }
+
+    impl EntrySink for NoAudit {
+        fn commit_entries(&self, _entries: Vec<Entry>) -> CommitFuture<'_> {
+            Box::pin(async { Ok(()) })
+        }
+        fn stats(&self) -> GroupCommitStats {
+            GroupCommitStats {
+                ready: true,
+                ..GroupCommitStats::default()
+            }
+        }
     }
 }

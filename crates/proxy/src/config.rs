@@ -333,6 +333,10 @@ pub enum AuditKind {
     Postgres,
     /// JSON lines appended to a file, fsynced in groups; not tamper-evident (development).
     Jsonl,
+    /// Records nothing. Exists only in builds with the `bench-no-audit` feature, to measure what
+    /// durable recording costs; a normal build refuses this value.
+    #[cfg(feature = "bench-no-audit")]
+    Disabled,
 }
 
 /// The validated `[audit]` settings.
