@@ -60,8 +60,26 @@ pub(crate) fn parse_api_key(
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
-    mut shutdown: oneshot::Receiver<()>,
+    shutdown: oneshot::Receiver<()>,
 ) {
+    serve_http(listener, shutdown, move |req| {
+        let shared = Arc::clone(&shared);
+        async move { respond(req, &shared).await }
+    })
+    .await;
+}
+
+/// Accepts HTTP/1.1 connections (keep-alive) and answers each request with `handler` until
+/// `shutdown` fires; then lets open connections finish for a short grace period. Shared by the
+/// fixture servers.
+pub(crate) async fn serve_http<F, Fut>(
+    listener: TcpListener,
+    mut shutdown: oneshot::Receiver<()>,
+    handler: F,
+) where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<FixtureBody>> + Send + 'static,
+{
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
     let mut builder = http1::Builder::new();
@@ -73,10 +91,10 @@ pub(crate) async fn serve(
                 Ok((stream, _peer)) => {
                     // Latency matters more than packet count for benchmarks.
                     let _ = stream.set_nodelay(true);
-                    let shared = Arc::clone(&shared);
+                    let handler = handler.clone();
                     let service = service_fn(move |req| {
-                        let shared = Arc::clone(&shared);
-                        async move { Ok::<_, Infallible>(respond(req, &shared).await) }
+                        let handler = handler.clone();
+                        async move { Ok::<_, Infallible>(handler(req).await) }
                     });
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
                     let watched = graceful.watch(conn);

@@ -1,10 +1,8 @@
 //! The socket side of the BRP fixture: accept loop, HTTP/1.1 keep-alive, faults, credentials,
 //! routing, body recording, graceful shutdown. Mirrors `crate::server` for the dataset fixture.
 
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -13,15 +11,10 @@ use hyper::header::{
     ACCEPT, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderName,
     HeaderValue, WWW_AUTHENTICATE,
 };
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::JoinSet;
 
 use super::api;
 use super::config::BrpOAuth2;
@@ -36,7 +29,6 @@ pub(crate) const JSON: &str = "application/json; charset=utf-8";
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 /// Request bodies above this are refused (413).
 const MAX_BODY: usize = 1 << 20;
-const GRACE: Duration = Duration::from_secs(2);
 /// The path RvIG's API and mock serve; always accepted.
 const RVIG_PATH: &str = "/haalcentraal/api/brp/personen";
 
@@ -62,38 +54,13 @@ pub(crate) struct Shared {
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
-    mut shutdown: oneshot::Receiver<()>,
+    shutdown: oneshot::Receiver<()>,
 ) {
-    let graceful = GracefulShutdown::new();
-    let mut connections = JoinSet::new();
-    let mut builder = http1::Builder::new();
-    builder.keep_alive(true);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    let shared = Arc::clone(&shared);
-                    let service = service_fn(move |req| {
-                        let shared = Arc::clone(&shared);
-                        async move { Ok::<_, Infallible>(respond(req, &shared).await) }
-                    });
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
-                    let watched = graceful.watch(conn);
-                    connections.spawn(async move {
-                        let _ = watched.await;
-                    });
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
-    connections.abort_all();
-    while connections.join_next().await.is_some() {}
+    crate::server::serve_http(listener, shutdown, move |req| {
+        let shared = Arc::clone(&shared);
+        async move { respond(req, &shared).await }
+    })
+    .await;
 }
 
 fn record(req: &Request<Incoming>, faults: &Faults) {
