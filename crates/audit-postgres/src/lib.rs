@@ -23,9 +23,8 @@ use std::fmt;
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use sluis_audit::{
-    AuditError, AuditStore, ChainConfig, Checkpoint, Entry, EntryKind, ProcessingRecord, PublicKey,
-    PurgePlanner, PurgeRecord, QueryFilter, RawRow, RowSource, SCHEMA_VERSION, StoredEntry,
-    VerifyReport,
+    AuditError, AuditStore, ChainConfig, Checkpoint, Entry, EntryKind, PublicKey, PurgePlanner,
+    PurgeRecord, QueryFilter, RawRow, RowSource, SCHEMA_VERSION, StoredEntry, VerifyReport,
     chain::{encode, link, seal},
     verify_log,
 };
@@ -533,28 +532,6 @@ impl AuditStore for PgStore {
         let report = verify_log(&mut Snapshot { tx: &mut tx, s }, keys)?;
         tx.commit().map_err(db("verify"))?;
         Ok(report)
-    }
-
-    fn processing_by_subject(
-        &mut self,
-        subject_id: &str,
-        from_ms: u64,
-        to_ms: u64,
-    ) -> Result<Vec<(u64, u64, ProcessingRecord)>, AuditError> {
-        let filter = QueryFilter {
-            subject: Some(subject_id.to_owned()),
-            kind: Some(EntryKind::Processing),
-            from_ms: Some(from_ms),
-            to_ms: Some(to_ms),
-            ..QueryFilter::default()
-        };
-        let mut out = Vec::new();
-        for e in self.query(&filter, usize::MAX)? {
-            if let Entry::Processing(p) = e.entry {
-                out.push((e.seq, e.time_ms, p));
-            }
-        }
-        Ok(out)
     }
 
     fn query(

@@ -16,9 +16,9 @@ use std::time::Duration;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sluis_audit::{
-    AuditError, AuditStore, ChainConfig, Checkpoint, Entry, EntryKind, ProcessingRecord, PublicKey,
-    PurgePlanner, PurgeRecord, QueryFilter, RawRow, RowSource, SCHEMA_VERSION, StoredEntry,
-    VerifyReport, chain::seal, verify_log,
+    AuditError, AuditStore, ChainConfig, Checkpoint, Entry, EntryKind, PublicKey, PurgePlanner,
+    PurgeRecord, QueryFilter, RawRow, RowSource, SCHEMA_VERSION, StoredEntry, VerifyReport,
+    chain::seal, verify_log,
 };
 
 /// Schema migrations, in order; `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
@@ -363,28 +363,6 @@ impl AuditStore for SqliteStore {
         let report = verify_log(&mut Snapshot { tx: &tx }, keys)?;
         tx.finish().map_err(db("verify"))?;
         Ok(report)
-    }
-
-    fn processing_by_subject(
-        &mut self,
-        subject_id: &str,
-        from_ms: u64,
-        to_ms: u64,
-    ) -> Result<Vec<(u64, u64, ProcessingRecord)>, AuditError> {
-        let filter = QueryFilter {
-            subject: Some(subject_id.to_owned()),
-            kind: Some(EntryKind::Processing),
-            from_ms: Some(from_ms),
-            to_ms: Some(to_ms),
-            ..QueryFilter::default()
-        };
-        let mut out = Vec::new();
-        for e in self.query(&filter, usize::MAX)? {
-            if let Entry::Processing(p) = e.entry {
-                out.push((e.seq, e.time_ms, p));
-            }
-        }
-        Ok(out)
     }
 
     fn query(

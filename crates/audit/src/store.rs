@@ -61,7 +61,22 @@ pub trait AuditStore: Send {
         subject_id: &str,
         from_ms: u64,
         to_ms: u64,
-    ) -> Result<Vec<(u64, u64, ProcessingRecord)>, AuditError>;
+    ) -> Result<Vec<(u64, u64, ProcessingRecord)>, AuditError> {
+        let filter = QueryFilter {
+            subject: Some(subject_id.to_owned()),
+            kind: Some(EntryKind::Processing),
+            from_ms: Some(from_ms),
+            to_ms: Some(to_ms),
+            ..QueryFilter::default()
+        };
+        let mut out = Vec::new();
+        for e in self.query(&filter, usize::MAX)? {
+            if let Entry::Processing(p) = e.entry {
+                out.push((e.seq, e.time_ms, p));
+            }
+        }
+        Ok(out)
+    }
 
     /// Entries matching `filter`, in seq order, at most `limit`.
     fn query(&mut self, filter: &QueryFilter, limit: usize)
