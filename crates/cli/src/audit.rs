@@ -17,7 +17,9 @@ use sluis_audit::{
     local_day_start_ms, mask_bsn, now_ms, otlp_request_from_entries,
 };
 use sluis_proxy::Config;
-use sluis_proxy::auditing::{checkpoint_public_key, open_store, subject_keys};
+use sluis_proxy::auditing::{
+    checkpoint_public_key, checkpoint_public_keys, open_store, subject_keys,
+};
 
 use crate::CliError;
 
@@ -159,8 +161,7 @@ fn kind_name(v: &impl serde::Serialize) -> String {
 // verify
 
 fn verify(cfg: &Config, format: TextOrJson) -> Result<String, CliError> {
-    let key = checkpoint_public_key(&cfg.audit).map_err(store_error("audit.checkpoint_key"))?;
-    let keys: Vec<_> = key.into_iter().collect();
+    let keys = checkpoint_public_keys(&cfg.audit).map_err(store_error("audit.checkpoint_key"))?;
     let mut store = open(cfg)?;
     let report = store
         .verify(&keys)

@@ -796,3 +796,38 @@ fn checkpoint_signs_the_current_head() {
     let v = json(&sluis(&log, &["verify", "--format", "json"]));
     assert_eq!(v["checkpoints_verified"], 4);
 }
+
+#[test]
+fn verify_accepts_checkpoints_of_a_retired_key_only_when_configured() {
+    let log = seeded();
+    let old_public = sluis_proxy::auditing::checkpoint_public_key(&log.cfg.audit)
+        .unwrap()
+        .unwrap()
+        .to_string();
+    // Rotate: a new checkpoint key; checkpoints already in the log were signed with the old one.
+    let dir = log.config.parent().unwrap().to_owned();
+    write(&dir, "checkpoint.key", &"5c".repeat(32));
+    let o = sluis(&log, &["verify"]);
+    assert_eq!(
+        code(&o),
+        1,
+        "old checkpoints must not verify with only the new key: {}",
+        stdout(&o)
+    );
+    let toml = std::fs::read_to_string(&log.config).unwrap().replace(
+        "checkpoint_every = 4",
+        &format!("checkpoint_every = 4\nretired_checkpoint_public_keys = [\"{old_public}\"]"),
+    );
+    write(&dir, "sluis.toml", &toml);
+    let o = sluis(&log, &["verify"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let bad = toml.replace(&old_public, "not-hex");
+    write(&dir, "sluis.toml", &bad);
+    let o = sluis(&log, &["verify"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("retired_checkpoint_public_keys[0]"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -35,6 +35,15 @@ pub fn checkpoint_public_key(cfg: &Audit) -> Result<Option<PublicKey>, AuditErro
     }
 }
 
+/// Every public key checkpoints may be signed with: the current key's and the retired ones.
+pub fn checkpoint_public_keys(cfg: &Audit) -> Result<Vec<PublicKey>, AuditError> {
+    let mut keys: Vec<PublicKey> = checkpoint_public_key(cfg)?.into_iter().collect();
+    for k in &cfg.retired_checkpoint_public_keys {
+        keys.push(PublicKey::from_hex(k)?);
+    }
+    Ok(keys)
+}
+
 /// Opens the store for direct use (verification, overviews, purge, export).
 pub fn open_store(cfg: &Audit) -> Result<Box<dyn AuditStore>, AuditError> {
     match cfg.kind {

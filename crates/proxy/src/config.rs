@@ -303,6 +303,8 @@ struct RawAudit {
     #[serde(default)]
     retired_subject_keys: Vec<RawSealKey>,
     checkpoint_key: Option<RawSecret>,
+    #[serde(default)]
+    retired_checkpoint_public_keys: Vec<String>,
     #[serde(default = "default_checkpoint_every")]
     checkpoint_every: u64,
     #[serde(default = "default_audit_queue")]
@@ -352,6 +354,9 @@ pub struct Audit {
     pub subject_keys: Vec<(String, Secret)>,
     /// Ed25519 seed (64 hex digits) for signed checkpoints.
     pub checkpoint_key: Option<Secret>,
+    /// Public keys (64 hex digits) of earlier checkpoint keys, so checkpoints signed before a
+    /// rotation still verify.
+    pub retired_checkpoint_public_keys: Vec<String>,
     pub checkpoint_every: u64,
     pub queue_capacity: usize,
     /// The controller named in citizens' overviews.
@@ -914,6 +919,14 @@ impl Validator<'_> {
                 "the checkpoint key must be 64 hex digits (an Ed25519 seed)",
             );
         }
+        for (j, k) in ra.retired_checkpoint_public_keys.iter().enumerate() {
+            if sluis_audit::PublicKey::from_hex(k).is_err() {
+                self.problem(
+                    &format!("audit.retired_checkpoint_public_keys[{j}]"),
+                    "a checkpoint public key is 64 hex digits (an Ed25519 public key)",
+                );
+            }
+        }
         if ra.queue_capacity == 0 {
             self.problem("audit.queue_capacity", "must be above 0");
         }
@@ -924,6 +937,7 @@ impl Validator<'_> {
             schema: ra.schema.clone(),
             subject_keys,
             checkpoint_key,
+            retired_checkpoint_public_keys: ra.retired_checkpoint_public_keys.clone(),
             checkpoint_every: ra.checkpoint_every,
             queue_capacity: ra.queue_capacity,
             controller: ra
