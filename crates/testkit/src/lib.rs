@@ -58,13 +58,7 @@ impl DatasetFixture {
     /// unusable configuration.
     pub async fn start(config: FixtureConfig) -> Result<FixtureHandle, TestkitError> {
         let prepared = Prepared::new(&config)?;
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| TestkitError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
+        let listener = crate::server::bind(config.listen).await?;
         prepared.spawn(listener, &tokio::runtime::Handle::current())
     }
 
@@ -78,16 +72,7 @@ impl DatasetFixture {
         config: FixtureConfig,
     ) -> Result<FixtureHandle, TestkitError> {
         let prepared = Prepared::new(&config)?;
-        let bind_error = |source| TestkitError::Bind {
-            addr: config.listen,
-            source,
-        };
-        let std_listener = std::net::TcpListener::bind(config.listen).map_err(bind_error)?;
-        std_listener.set_nonblocking(true)?;
-        let listener = {
-            let _guard = runtime.enter();
-            TcpListener::from_std(std_listener)?
-        };
+        let listener = crate::server::bind_on(runtime, config.listen)?;
         prepared.spawn(listener, runtime)
     }
 }

@@ -69,6 +69,25 @@ pub(crate) async fn serve(
     .await;
 }
 
+/// Binds `addr` on the current runtime.
+pub(crate) async fn bind(addr: SocketAddr) -> Result<TcpListener, TestkitError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| TestkitError::Bind { addr, source })
+}
+
+/// Binds `addr` from synchronous code, registering the socket with `runtime`.
+pub(crate) fn bind_on(
+    runtime: &tokio::runtime::Handle,
+    addr: SocketAddr,
+) -> Result<TcpListener, TestkitError> {
+    let std_listener =
+        std::net::TcpListener::bind(addr).map_err(|source| TestkitError::Bind { addr, source })?;
+    std_listener.set_nonblocking(true)?;
+    let _guard = runtime.enter();
+    Ok(TcpListener::from_std(std_listener)?)
+}
+
 /// Accepts HTTP/1.1 connections (keep-alive) and answers each request with `handler` until
 /// `shutdown` fires; then lets open connections finish for a short grace period. Shared by the
 /// fixture servers.
