@@ -51,8 +51,8 @@ pub async fn read(
     };
     let mut record = AccessRecord {
         time_ms: started_ms,
-        trace_id: crate::pipeline::random_hex(16),
-        span_id: crate::pipeline::random_hex(8),
+        trace_id: crate::trace::random_hex(16),
+        span_id: crate::trace::random_hex(8),
         api: "admin".into(),
         operation: "audit.read".into(),
         method: "GET".into(),

@@ -14,6 +14,7 @@ pub mod problem;
 pub mod query;
 pub mod server;
 pub mod state;
+pub mod trace;
 pub mod upstream;
 
 pub use config::Config;

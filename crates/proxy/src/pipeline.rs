@@ -70,73 +70,7 @@ pub struct Incoming {
     pub body: Bytes,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// Random lowercase hex for trace and span ids. Ids must be unique, not secret: a per-thread
-/// generator seeded from the OS saves a system call per id on the hot path.
-pub(crate) fn random_hex(bytes: usize) -> String {
-    use std::cell::Cell;
-    use std::fmt::Write;
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            let mut seed = [0u8; 8];
-            if getrandom::fill(&mut seed).is_err() {
-                seed = (now_ms() ^ u64::from(std::process::id()).rotate_left(32)).to_le_bytes();
-            }
-            u64::from_le_bytes(seed) | 1
-        });
-    }
-    let mut out = String::with_capacity(bytes * 2);
-    let mut left = bytes;
-    while left > 0 {
-        // SplitMix64: well distributed, and never all zero (W3C forbids all-zero ids).
-        let v = STATE.with(|s| {
-            let x = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-            s.set(x);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        });
-        let take = left.min(8);
-        for b in v.to_le_bytes().iter().take(take) {
-            let _ = write!(out, "{b:02x}");
-        }
-        left -= take;
-    }
-    out
-}
-
-/// W3C trace context: the incoming trace id when `traceparent` is valid, else a new one.
-fn trace(headers: &hyper::HeaderMap) -> (String, String, String) {
-    let span = random_hex(8);
-    if let Some(tp) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
-        let parts: Vec<&str> = tp.trim().split('-').collect();
-        if let [version, trace_id, parent, flags] = parts.as_slice() {
-            let hex = |s: &str, n: usize| {
-                s.len() == n
-                    && s.bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            };
-            let valid = hex(version, 2)
-                && *version != "ff"
-                && hex(trace_id, 32)
-                && *trace_id != "00000000000000000000000000000000"
-                && hex(parent, 16)
-                && *parent != "0000000000000000"
-                && hex(flags, 2);
-            if valid {
-                return ((*trace_id).to_owned(), span, (*flags).to_owned());
-            }
-        }
-    }
-    (random_hex(16), span, "01".to_owned())
-}
+use crate::trace::{TraceContext, now_ms, random_hex};
 
 fn header(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
     headers
@@ -229,7 +163,8 @@ pub async fn handle(shared: Arc<Shared>, req: Incoming) -> Response<Body> {
     let started = Instant::now();
     let time_ms = now_ms();
     let rt = shared.runtime.load_full();
-    let (trace_id, span_id, flags) = trace(&req.headers);
+    let tc = TraceContext::from_headers(&req.headers);
+    let (trace_id, span_id, flags) = (tc.trace_id.clone(), tc.span_id.clone(), tc.flags.clone());
     let mut trail = Trail {
         policy_version: Some(rt.policy.version().to_owned()),
         ..Trail::default()
