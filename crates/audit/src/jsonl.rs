@@ -176,6 +176,8 @@ mod tests {
             upstream_status: Some(200),
             duration_ms: 1,
             upstream_ms: Some(1),
+            user_source: None,
+            flags: Vec::new(),
         }
     }
 

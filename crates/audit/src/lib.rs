@@ -118,6 +118,12 @@ pub struct AccessRecord {
     pub upstream_status: Option<u16>,
     pub duration_ms: u64,
     pub upstream_ms: Option<u64>,
+    /// Where `user` came from: `token` (a claim) or `header` (a client trusted to assert it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_source: Option<String>,
+    /// Markers, e.g. `upstream-overdelivered` when the upstream sent data sluis had to strip.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
 }
 
 /// A boxed future returned by [`AuditSink`] methods.

@@ -57,6 +57,8 @@ pub fn access(i: u64) -> AccessRecord {
         upstream_status: Some(200),
         duration_ms: 3,
         upstream_ms: Some(2),
+        user_source: None,
+        flags: Vec::new(),
     }
 }
 

@@ -17,9 +17,8 @@ use sluis_audit::{
     local_day_start_ms, mask_bsn, now_ms, otlp_request_from_entries,
 };
 use sluis_proxy::Config;
-use sluis_proxy::auditing::{
-    checkpoint_public_key, checkpoint_public_keys, open_store, subject_keys,
-};
+use sluis_proxy::auditing::{checkpoint_public_key, checkpoint_public_keys, subject_keys};
+use sluis_stores::open_store;
 
 use crate::CliError;
 
@@ -376,6 +375,8 @@ fn subject(
         upstream_status: None,
         duration_ms: 0,
         upstream_ms: None,
+        user_source: None,
+        flags: Vec::new(),
     };
     store
         .append(&[sluis_audit::Entry::Access(record)], now)

@@ -333,7 +333,7 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
     )?;
     let config = sluis_proxy::Config::load(&path)
         .map_err(|p| CliError::Config(p.iter().map(ToString::to_string).collect()))?;
-    let server = sluis_proxy::start(config)
+    let server = sluis_stores::start(config)
         .await
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let base = format!("http://{}", server.api_addr());

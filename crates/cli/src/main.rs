@@ -92,7 +92,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 async fn serve(config: PathBuf) -> Result<String, CliError> {
     let cfg = sluis_proxy::Config::load(&config)
         .map_err(|p| CliError::Config(p.iter().map(ToString::to_string).collect()))?;
-    let server = sluis_proxy::start(cfg)
+    let server = sluis_stores::start(cfg)
         .await
         .map_err(|e| CliError::Usage(e.to_string()))?;
     eprintln!(

@@ -19,7 +19,8 @@ use sluis_audit::{
     SubjectRole, now_ms,
 };
 use sluis_proxy::Config;
-use sluis_proxy::auditing::{open_store, subject_keys};
+use sluis_proxy::auditing::subject_keys;
+use sluis_stores::open_store;
 
 const BSN_A: &str = "999993653";
 const BSN_B: &str = "111222333";
@@ -134,6 +135,8 @@ fn access(i: u64, time_ms: u64, activity: &str, records: u64) -> AccessRecord {
         upstream_status: Some(200),
         duration_ms: 12,
         upstream_ms: Some(9),
+        user_source: None,
+        flags: Vec::new(),
     }
 }
 

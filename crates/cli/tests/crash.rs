@@ -47,7 +47,8 @@ use std::time::{Duration, Instant};
 
 use sluis_audit::{Decision, Entry, SubjectKeys, SubjectRole, export_each};
 use sluis_proxy::Config;
-use sluis_proxy::auditing::{open_store, subject_keys};
+use sluis_proxy::auditing::subject_keys;
+use sluis_stores::open_store;
 use sluis_testkit::{DatasetFixture, FixtureConfig, FixtureHandle};
 
 /// Client threads sending requests during each cycle.

@@ -3,11 +3,12 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use sluis_audit::Decision as Outcome;
 
-use crate::error::ProxyError;
+use crate::error::{ProxyError, Refusal, RequestFault, UpstreamFault, UpstreamProblem};
 
 /// The body type of every response sluis produces.
 pub type Body = Full<Bytes>;
@@ -20,18 +21,38 @@ pub struct Problem {
     pub title: String,
     pub detail: String,
     pub invalid: Vec<(String, String)>,
+    /// How the audit record classifies the answer.
+    pub outcome: Outcome,
+}
+
+fn p(status: u16, code: &'static str, title: &str, detail: String) -> Problem {
+    let outcome = if status >= 500 {
+        Outcome::Error
+    } else {
+        Outcome::Deny
+    };
+    Problem {
+        status,
+        code,
+        title: title.to_owned(),
+        detail,
+        invalid: Vec::new(),
+        outcome,
+    }
+}
+
+fn with_invalid(mut p: Problem, invalid: Vec<(String, String)>) -> Problem {
+    p.invalid = invalid;
+    p
+}
+
+fn each(names: &[String], why: &str) -> Vec<(String, String)> {
+    names.iter().map(|n| (n.clone(), why.to_owned())).collect()
 }
 
 impl Problem {
     /// The problem for an error (no secrets, no token contents, no upstream internals).
     pub fn from_error(e: &ProxyError) -> Problem {
-        let p = |status: u16, code: &'static str, title: &str, detail: String| Problem {
-            status,
-            code,
-            title: title.to_owned(),
-            detail,
-            invalid: Vec::new(),
-        };
         match e {
             ProxyError::MissingToken => p(
                 401,
@@ -45,112 +66,189 @@ impl Problem {
                 "The bearer token is not valid.",
                 why.clone(),
             ),
-            ProxyError::MissingHeaders(h) => Problem {
-                invalid: h
-                    .iter()
-                    .map(|n| (n.clone(), "required header is missing".to_owned()))
-                    .collect(),
-                ..p(
+            ProxyError::MissingHeaders(h) => with_invalid(
+                p(
                     403,
                     "missingHeaders",
                     "Required headers are missing.",
                     format!("Missing: {}.", h.join(", ")),
-                )
-            },
+                ),
+                each(h, "required header is missing"),
+            ),
             ProxyError::UnknownPurpose(v) => p(
                 403,
                 "unknownPurpose",
                 "The stated purpose is not a registered processing activity.",
                 format!("{v:?} does not name a registered processing activity."),
             ),
-            ProxyError::Forbidden {
-                title,
-                detail,
-                code,
-                invalid,
-            } => Problem {
-                invalid: invalid.clone(),
-                ..p(403, code, title, detail.clone())
-            },
-            ProxyError::BadRequest(detail, invalid) => Problem {
-                invalid: invalid.clone(),
-                ..p(400, "paramsValidation", "Invalid request.", detail.clone())
-            },
             ProxyError::NotFound => p(
                 404,
                 "notFound",
                 "Not found.",
                 "No resource at this path.".into(),
             ),
-            ProxyError::MethodNotAllowed => p(
+            ProxyError::MethodNotAllowed(allow) => p(
                 405,
                 "methodNotAllowed",
                 "Method not allowed.",
-                "Only GET, HEAD and OPTIONS are served.".into(),
+                format!("This API serves {allow}."),
             ),
-            ProxyError::UpstreamTimeout => p(
-                504,
-                "upstreamTimeout",
-                "The source system did not answer in time.",
-                "Try again later.".into(),
+            ProxyError::TooLarge => p(
+                413,
+                "tooLarge",
+                "Request too large.",
+                "The request body exceeds the configured limit.".into(),
             ),
-            ProxyError::UpstreamUnavailable(_) => p(
-                503,
-                "upstreamUnavailable",
-                "The source system is unavailable.",
-                "Try again later.".into(),
+            ProxyError::BodyTimeout => p(
+                408,
+                "bodyTimeout",
+                "Request body not received in time.",
+                "The request body arrived too slowly.".into(),
             ),
-            ProxyError::BackendConfig(_) => p(
-                502,
-                "backendConfig",
-                "The source system refused sluis's credentials.",
-                "This is a configuration problem on the server side; contact the administrator."
-                    .into(),
+            ProxyError::BadRequest(f) => request_fault(f),
+            ProxyError::Forbidden(r) => refusal(r),
+            ProxyError::Api(a) => with_invalid(
+                p(a.status(), a.code(), "", String::new()),
+                each(&a.invalid_params(), "refused"),
             ),
-            ProxyError::BadUpstream(_) => p(
-                502,
-                "badUpstream",
-                "The source system answered with an unusable response.",
-                "Try again later or contact the administrator.".into(),
-            ),
-            ProxyError::UpstreamProblem(status, _) => p(
-                *status,
-                "upstream",
-                "The source system reported a problem.",
-                String::new(),
-            ),
+            ProxyError::Upstream(f) => upstream_fault(f),
             ProxyError::AuditUnavailable(_) => p(
                 503,
                 "auditUnavailable",
                 "The request could not be recorded.",
                 "No data is released without a record; try again later.".into(),
             ),
-            ProxyError::TooLarge => p(413, "tooLarge", "Request too large.", String::new()),
-            ProxyError::Brp(d) => Problem {
-                invalid: d
-                    .invalid_params
-                    .iter()
-                    .map(|i| (i.name.clone(), i.reason.clone()))
-                    .collect(),
-                ..p(d.status, d.code, &d.title, d.detail.clone())
-            },
             ProxyError::Internal(_) => p(500, "internal", "Internal error.", String::new()),
         }
     }
 }
 
+fn request_fault(f: &RequestFault) -> Problem {
+    let invalid = |name: &str, why: &str| vec![(name.to_owned(), why.to_owned())];
+    let bad = |detail: String| p(400, "paramsValidation", "Invalid request.", detail);
+    match f {
+        RequestFault::QueryNotUtf8 => bad("The query string is not valid UTF-8.".into()),
+        RequestFault::DuplicateParam(n) => with_invalid(
+            bad(format!("The parameter {n} is given more than once.")),
+            invalid(n, "given more than once"),
+        ),
+        RequestFault::UnknownFields { resource, fields } => with_invalid(
+            bad(format!("_fields names unknown fields of {resource}.")),
+            each(fields, "not a field of the table"),
+        ),
+        RequestFault::UnknownField { resource, field } => with_invalid(
+            bad(format!("{field} is not a field of {resource}.")),
+            invalid(field, "not a field of the table"),
+        ),
+        RequestFault::PathNotForwardable => bad("The request path cannot be forwarded.".into()),
+        RequestFault::InvalidParam { name, why } => {
+            with_invalid(bad(format!("Invalid {name}.")), invalid(name, why))
+        }
+        RequestFault::UnknownParam(n) => with_invalid(
+            bad(format!("{n} is not a parameter of this endpoint.")),
+            invalid(n, "not a parameter of this endpoint"),
+        ),
+    }
+}
+
+fn refusal(r: &Refusal) -> Problem {
+    let denied = |name: &str| vec![(name.to_owned(), "not authorized".to_owned())];
+    match r {
+        Refusal::Resource { resource } => p(
+            403,
+            "forbidden",
+            "You do not have permission to perform this action.",
+            format!("The caller's scopes do not allow reading {resource} with this query."),
+        ),
+        Refusal::Filter { resource, field } => with_invalid(
+            p(
+                403,
+                "filterNotAllowed",
+                "Not allowed to filter or sort on this field.",
+                format!("The caller may not filter or sort {resource} on {field}."),
+            ),
+            denied(field),
+        ),
+        Refusal::Expand { resource, field } => with_invalid(
+            p(
+                403,
+                "expandNotAllowed",
+                "Not allowed to expand this relation.",
+                format!(
+                    "The relation {field} of {resource} may not be expanded with the caller's scopes."
+                ),
+            ),
+            denied(field),
+        ),
+        Refusal::Fields { resource, fields } => with_invalid(
+            p(
+                403,
+                "fieldsNotAllowed",
+                "Not allowed to request these fields.",
+                format!("_fields names fields of {resource} the caller may not read."),
+            ),
+            each(fields, "not authorized"),
+        ),
+        Refusal::MountScopes { .. } => p(
+            403,
+            "forbidden",
+            "You do not have permission to perform this action.",
+            "The token lacks a scope this API requires.".into(),
+        ),
+        Refusal::AuditReader => p(
+            403,
+            "forbidden",
+            "You do not have permission to perform this action.",
+            "Reading the audit log needs the configured reader scope.".into(),
+        ),
+    }
+}
+
+fn upstream_fault(f: &UpstreamFault) -> Problem {
+    match f {
+        UpstreamFault::Timeout => p(
+            504,
+            "upstreamTimeout",
+            "The source system did not answer in time.",
+            "Try again later.".into(),
+        ),
+        UpstreamFault::Unavailable(_) => p(
+            503,
+            "upstreamUnavailable",
+            "The source system is unavailable.",
+            "Try again later.".into(),
+        ),
+        UpstreamFault::Credentials(_) => p(
+            502,
+            "backendConfig",
+            "The source system refused sluis's credentials.",
+            "This is a configuration problem on the server side; contact the administrator.".into(),
+        ),
+        UpstreamFault::Unusable(_) => p(
+            502,
+            "badUpstream",
+            "The source system answered with an unusable response.",
+            "Try again later or contact the administrator.".into(),
+        ),
+        UpstreamFault::Problem(up) => Problem {
+            // The upstream answered the request: an error, not sluis's denial.
+            outcome: Outcome::Error,
+            ..p(
+                up.status,
+                "upstream",
+                "The source system reported a problem.",
+                String::new(),
+            )
+        },
+    }
+}
+
 /// Builds the problem+json response for an error at `instance` (the request path).
 pub fn respond(e: &ProxyError, instance: &str) -> Response<Body> {
-    // An upstream problem document is passed on with `instance` rewritten; anything else is ours.
     let (status, body) = match e {
-        // BRP refusals keep the BRP API's own problem shape (RFC 7231 type URIs, Dutch texts).
-        ProxyError::Brp(d) => (d.status, d.to_problem_json(instance)),
-        ProxyError::UpstreamProblem(status, Value::Object(doc)) => {
-            let mut doc = doc.clone();
-            doc.insert("instance".into(), Value::String(instance.to_owned()));
-            doc.insert("status".into(), json!(status));
-            (*status, Value::Object(doc))
-        }
+        // Refusals in an API's own problem shape (the BRP API's RFC 7231 type URIs, Dutch texts).
+        ProxyError::Api(a) => (a.status(), a.document(instance)),
+        ProxyError::Upstream(UpstreamFault::Problem(up)) => (up.status, reduced(up, instance)),
         _ => {
             let p = Problem::from_error(e);
             (p.status, problem_body(&p, instance))
@@ -166,7 +264,36 @@ pub fn respond(e: &ProxyError, instance: &str) -> Response<Body> {
         resp.headers_mut()
             .insert(WWW_AUTHENTICATE, HeaderValue::from_static(v));
     }
+    if let ProxyError::MethodNotAllowed(allow) = e {
+        resp.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
+    }
     resp
+}
+
+/// An upstream problem as the caller sees it: only the standard members, `instance` ours.
+fn reduced(up: &UpstreamProblem, instance: &str) -> Value {
+    let mut doc = Map::new();
+    if let Some(t) = &up.problem_type {
+        doc.insert("type".into(), json!(t));
+    }
+    doc.insert(
+        "title".into(),
+        json!(
+            up.title
+                .as_deref()
+                .unwrap_or("The source system reported a problem.")
+        ),
+    );
+    doc.insert("status".into(), json!(up.status));
+    if let Some(d) = &up.detail {
+        doc.insert("detail".into(), json!(d));
+    }
+    doc.insert("instance".into(), json!(instance));
+    if let Some(c) = &up.code {
+        doc.insert("code".into(), json!(c));
+    }
+    Value::Object(doc)
 }
 
 /// The problem document as JSON.
@@ -224,11 +351,11 @@ mod tests {
 
     #[test]
     fn upstream_details_do_not_leak() {
-        let p = Problem::from_error(&ProxyError::UpstreamUnavailable(
+        let p = Problem::from_error(&ProxyError::Upstream(UpstreamFault::Unavailable(
             "connect to 10.1.2.3:443 refused".into(),
-        ));
+        )));
         assert!(!p.detail.contains("10.1.2.3"));
-        let p = Problem::from_error(&ProxyError::BackendConfig(401));
+        let p = Problem::from_error(&ProxyError::Upstream(UpstreamFault::Credentials(401)));
         assert_eq!((p.status, p.code), (502, "backendConfig"));
     }
 }

@@ -14,15 +14,15 @@ use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
-use sluis_audit::EntrySink;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::context::Incoming;
 use crate::error::{ProxyError, StartError};
-use crate::pipeline::{self, Incoming};
+use crate::pipeline;
 use crate::problem::{self, Body};
-use crate::state::{Runtime, Shared};
+use crate::state::{AuditWiring, Runtime, Shared};
 
 /// Largest request head (request line plus headers) accepted.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -71,18 +71,9 @@ impl ServerHandle {
     }
 }
 
-/// Builds the runtime for `config`, binds both listeners and starts serving.
-pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
-    let audit = crate::auditing::open_sink(&config.audit)
-        .map_err(|e| StartError::Other(format!("audit: {e}")))?;
-    start_with_audit(config, audit).await
-}
-
-/// As [`start`], with a given audit sink.
-pub async fn start_with_audit(
-    config: Config,
-    audit: Arc<dyn EntrySink>,
-) -> Result<ServerHandle, StartError> {
+/// Binds both listeners, builds the runtime for `config` and starts serving, recording through
+/// the audit store the caller built (the binary chooses it from `[audit]`).
+pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, StartError> {
     crate::metrics::handle();
     let config_path = config.source.clone().filter(|p| p.is_file());
     let (listen, admin_listen, grace, poll) = (
@@ -91,9 +82,6 @@ pub async fn start_with_audit(
         config.shutdown_grace,
         config.reload_poll,
     );
-    let runtime = Runtime::build(config)?;
-    runtime.auth.load_keys().await;
-    metrics::gauge!("sluis_policy_info", "version" => runtime.policy.version().to_owned()).set(1.0);
     let api = TcpListener::bind(listen)
         .await
         .map_err(|e| StartError::Bind(listen, e))?;
@@ -104,6 +92,9 @@ pub async fn start_with_audit(
     let admin_addr = admin
         .local_addr()
         .map_err(|e| StartError::Bind(admin_listen, e))?;
+    let runtime = Runtime::build(config, api_addr)?;
+    runtime.auth.load_keys().await;
+    metrics::gauge!("sluis_policy_info", "version" => runtime.policy.version().to_owned()).set(1.0);
     let (stop, stop_rx) = watch::channel(false);
     runtime.spawn_refreshers();
     let subjects = crate::auditing::subject_keys(&runtime.config.audit)
@@ -111,9 +102,11 @@ pub async fn start_with_audit(
     let audit_settings = runtime.config.audit.clone();
     let shared = Arc::new(Shared {
         runtime: ArcSwap::from_pointee(runtime),
-        audit,
+        audit: audit.sink,
+        audit_reader: audit.reader,
         subjects,
         audit_settings,
+        api_addr,
     });
     if let Some(path) = &config_path {
         spawn_reloaders(Arc::clone(&shared), path.clone(), poll, stop_rx.clone());
@@ -188,37 +181,32 @@ const MAX_REQUEST_BODY: usize = 1024 * 1024;
 
 async fn api_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let body = if parts.method == Method::POST {
+    let mut incoming = Incoming {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body: bytes::Bytes::new(),
+    };
+    if incoming.method == Method::POST
+        || incoming.method == Method::PUT
+        || incoming.method == Method::PATCH
+    {
         use http_body_util::BodyExt;
         match http_body_util::Limited::new(body, MAX_REQUEST_BODY)
             .collect()
             .await
         {
-            Ok(b) => b.to_bytes(),
-            Err(_) => return problem::respond(&ProxyError::TooLarge, parts.uri.path()),
+            Ok(b) => incoming.body = b.to_bytes(),
+            Err(_) => return pipeline::refuse(shared, incoming, ProxyError::TooLarge).await,
         }
-    } else {
-        bytes::Bytes::new()
-    };
-    let host = parts
-        .headers
-        .get(hyper::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let incoming = Incoming {
-        method: parts.method,
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: parts.headers,
-        host,
-        body,
-    };
+    }
     pipeline::handle(shared, incoming).await
 }
 
 async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Response<Body> {
     if req.method() != Method::GET {
-        return problem::respond(&ProxyError::MethodNotAllowed, req.uri().path());
+        return problem::respond(&ProxyError::MethodNotAllowed("GET"), req.uri().path());
     }
     match req.uri().path() {
         "/healthz" => problem::json_response(200, &json!({"status": "ok"}), "application/json"),
@@ -261,8 +249,14 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
         }
         "/audit/entries" => {
             let (parts, _) = req.into_parts();
-            crate::audit_read::read(shared, &parts.headers, parts.uri.query(), parts.uri.path())
-                .await
+            let incoming = Incoming {
+                method: parts.method,
+                path: parts.uri.path().to_owned(),
+                query: parts.uri.query().map(str::to_owned),
+                headers: parts.headers,
+                body: bytes::Bytes::new(),
+            };
+            crate::audit_read::read(shared, incoming).await
         }
         p => problem::respond(&ProxyError::NotFound, p),
     }
@@ -303,7 +297,7 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
                 "listener and audit settings change only on restart; other changes apply now"
             );
         }
-        let runtime = Runtime::build(config)?;
+        let runtime = Runtime::build(config, shared.api_addr)?;
         runtime.auth.load_keys().await;
         Ok::<_, StartError>(runtime)
     }
@@ -329,17 +323,12 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
     }
 }
 
-/// The newest modification time among the configuration file and every policy source.
+/// The modification times of the configuration file and every policy source the running
+/// adapters name (folders walked).
 fn fingerprint(shared: &Shared, path: &Path) -> Vec<(PathBuf, Option<SystemTime>)> {
     let rt = shared.runtime.load_full();
     let mut files = vec![path.to_owned()];
-    let mut stack: Vec<PathBuf> = rt
-        .config
-        .schemas
-        .iter()
-        .chain(&rt.config.profiles)
-        .cloned()
-        .collect();
+    let mut stack: Vec<PathBuf> = rt.policy_sources();
     while let Some(p) = stack.pop() {
         if p.is_dir() {
             if let Ok(rd) = std::fs::read_dir(&p) {
@@ -429,7 +418,8 @@ pub fn check(path: &Path) -> Result<String, Vec<crate::error::ConfigProblem>> {
             }
         }
     }
-    let summary = match Runtime::build(config) {
+    let listener = config.listen;
+    let summary = match Runtime::build(config, listener) {
         Ok(rt) => format!(
             "{} API{}, {} issuer{}, policy version {}",
             rt.mounts.len(),

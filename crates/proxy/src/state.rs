@@ -1,86 +1,73 @@
 //! The runtime built from one configuration version: policy, verifier, upstream clients. A
 //! reload builds a new one and swaps it in atomically; a request keeps the one it started with.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use sluis_audit::EntrySink;
+use sluis_audit::{AuditError, AuditStore, EntrySink};
 use sluis_policy::{EncodingKey, Policy, fs};
 
+use crate::adapter::Mount;
+use crate::adapter::brp::BrpAdapter;
+use crate::adapter::dataset::DatasetAdapter;
 use crate::auth::Authenticator;
-use crate::config::{Api, Config};
+use crate::config::{Api, ApiKind, Config};
 use crate::error::{ConfigProblem, StartError};
 use crate::upstream::UpstreamClient;
 
-/// A mounted API with its upstream client.
+/// A mounted API: its settings, its upstream client and its adapter.
 #[derive(Debug)]
 pub struct Mounted {
     pub api: Api,
-    pub upstream: UpstreamClient,
-    /// BRP APIs: their policy and the keys for sealed BSNs.
-    pub brp: Option<BrpMount>,
+    pub(crate) upstream: UpstreamClient,
+    pub(crate) adapter: Box<dyn Mount>,
 }
 
-/// What a BRP mount needs besides its upstream.
-#[derive(Debug)]
-pub struct BrpMount {
-    pub policy: sluis_brp::BrpPolicy,
-    pub keyring: Option<sluis_brp::Keyring>,
-}
-
-fn brp_mount(
+/// The one place an API kind becomes its adapter.
+fn adapter(
     api: &Api,
-    src: &std::path::Path,
     i: usize,
-    problems: &mut Vec<ConfigProblem>,
-) -> Option<BrpMount> {
-    let path = api.brp_policy.as_ref()?;
-    let policy = match sluis_brp::BrpPolicy::load(path) {
-        Ok(p) => p,
-        Err(e) => {
-            match e.problems() {
-                [] => problems.push(ConfigProblem::new(path, "", e.to_string())),
-                ps => problems.extend(ps.iter().map(|p| {
-                    ConfigProblem::new(std::path::Path::new(&p.file), &p.key, p.message.clone())
-                })),
+    ctx: &AdapterInputs<'_>,
+) -> Result<Box<dyn Mount>, Vec<ConfigProblem>> {
+    let at = format!("apis[{i}]");
+    match &api.kind {
+        ApiKind::Dataset(d) => {
+            if !ctx
+                .policy
+                .model()
+                .datasets
+                .iter()
+                .any(|x| x.id == d.dataset)
+            {
+                return Err(vec![ConfigProblem::new(
+                    ctx.src,
+                    &format!("{at}.dataset"),
+                    format!("dataset {:?} is not in the policy sources", d.dataset),
+                )]);
             }
-            return None;
+            Ok(Box::new(DatasetAdapter::new(
+                d,
+                Arc::clone(ctx.policy),
+                ctx.encoding_key.clone(),
+                format!("{}{}", ctx.public_url, api.prefix),
+                api.upstream.base.clone(),
+                ctx.policy_sources.to_vec(),
+            )))
         }
-    };
-    let mut keys = Vec::new();
-    for (j, (id, secret)) in api.seal_keys.iter().enumerate() {
-        match sluis_brp::SealKey::from_base64(id, secret.expose_str().trim()) {
-            Ok(k) => keys.push(k),
-            Err(e) => problems.push(ConfigProblem::new(
-                src,
-                &format!("apis[{i}].seal_keys[{j}]"),
-                e.to_string(),
-            )),
-        }
+        ApiKind::Brp(b) => Ok(Box::new(BrpAdapter::load(b, ctx.src, &at)?)),
     }
-    if policy.special_scopes().pseudonymous_bsn.is_some() && keys.is_empty() {
-        problems.push(ConfigProblem::new(
-            src,
-            &format!("apis[{i}].seal_keys"),
-            "the BRP policy has a pseudonymous_bsn scope, so seal_keys are required".into(),
-        ));
-    }
-    let mut keys = keys.into_iter();
-    let keyring = match keys.next() {
-        None => None,
-        Some(current) => match sluis_brp::Keyring::new(current, keys.collect()) {
-            Ok(k) => Some(k),
-            Err(e) => {
-                problems.push(ConfigProblem::new(
-                    src,
-                    &format!("apis[{i}].seal_keys"),
-                    e.to_string(),
-                ));
-                None
-            }
-        },
-    };
-    Some(BrpMount { policy, keyring })
+}
+
+/// What adapters are built from besides their own settings.
+struct AdapterInputs<'a> {
+    src: &'a std::path::Path,
+    policy: &'a Arc<Policy>,
+    encoding_key: &'a EncodingKey,
+    /// Scheme and authority links point at.
+    public_url: &'a str,
+    policy_sources: &'a [PathBuf],
 }
 
 /// Everything one configuration version needs to serve requests.
@@ -88,7 +75,6 @@ fn brp_mount(
 pub struct Runtime {
     pub config: Config,
     pub policy: Arc<Policy>,
-    pub encoding_key: EncodingKey,
     pub auth: Authenticator,
     pub mounts: Vec<Mounted>,
     /// Dropped with this runtime (replaced by a reload, or the server stopped), which ends its
@@ -97,8 +83,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Loads the policy and builds clients; validates that each API's dataset exists.
-    pub fn build(config: Config) -> Result<Runtime, StartError> {
+    /// Loads the policy and builds clients and adapters. `listener` is the API listener's
+    /// address: links point there unless `server.public_url` is set (never at a client's `Host`).
+    pub fn build(config: Config, listener: SocketAddr) -> Result<Runtime, StartError> {
         let src = config.source.clone().unwrap_or_default();
         let policy = fs::load_policy(&config.schemas, &config.profiles).map_err(|e| {
             let problems = match e.diagnostics() {
@@ -110,24 +97,6 @@ impl Runtime {
             };
             StartError::Config(problems)
         })?;
-        let mut problems = Vec::new();
-        let mut brp = Vec::new();
-        for (i, a) in config.apis.iter().enumerate() {
-            brp.push(brp_mount(a, &src, i, &mut problems));
-            if a.kind != crate::config::ApiKind::Dataset {
-                continue;
-            }
-            if !policy.model().datasets.iter().any(|d| d.id == a.dataset) {
-                problems.push(ConfigProblem::new(
-                    &src,
-                    &format!("apis[{i}].dataset"),
-                    format!("dataset {:?} is not in the policy sources", a.dataset),
-                ));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(StartError::Config(problems));
-        }
         let encoding_key =
             EncodingKey::new(config.encoding_key.expose().to_vec()).map_err(|e| {
                 StartError::Config(vec![ConfigProblem::new(
@@ -136,21 +105,49 @@ impl Runtime {
                     e.to_string(),
                 )])
             })?;
+        let policy = Arc::new(policy);
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listener}"));
+        let policy_sources: Vec<PathBuf> = config
+            .schemas
+            .iter()
+            .chain(&config.profiles)
+            .cloned()
+            .collect();
+        let inputs = AdapterInputs {
+            src: &src,
+            policy: &policy,
+            encoding_key: &encoding_key,
+            public_url: &public_url,
+            policy_sources: &policy_sources,
+        };
+        let mut problems = Vec::new();
+        let mut adapters = Vec::new();
+        for (i, a) in config.apis.iter().enumerate() {
+            match adapter(a, i, &inputs) {
+                Ok(m) => adapters.push(m),
+                Err(ps) => problems.extend(ps),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(StartError::Config(problems));
+        }
         let auth = Authenticator::new(&config)?;
         let mut mounts = Vec::new();
-        for (a, brp) in config.apis.iter().zip(brp) {
+        for (a, adapter) in config.apis.iter().zip(adapters) {
             mounts.push(Mounted {
                 api: a.clone(),
                 upstream: UpstreamClient::new(&a.upstream)?,
-                brp,
+                adapter,
             });
         }
         // Longest prefix first, so nested mounts route to the most specific API.
         mounts.sort_by_key(|m| std::cmp::Reverse(m.api.prefix.len()));
         Ok(Runtime {
             config,
-            policy: Arc::new(policy),
-            encoding_key,
+            policy,
             auth,
             mounts,
             refresh_stop: tokio::sync::watch::channel(false).0,
@@ -162,6 +159,25 @@ impl Runtime {
         self.auth.spawn_refreshers(self.refresh_stop.subscribe());
     }
 
+    /// Every file the running policy comes from (dataset sources and each adapter's own),
+    /// watched for hot reload.
+    pub fn policy_sources(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = Vec::new();
+        for m in &self.mounts {
+            for f in m.adapter.sources() {
+                if !files.contains(&f) {
+                    files.push(f);
+                }
+            }
+        }
+        for f in self.config.schemas.iter().chain(&self.config.profiles) {
+            if !files.contains(f) {
+                files.push(f.clone());
+            }
+        }
+        files
+    }
+
     /// The mount serving `path`, and the rest of the path after its prefix.
     pub fn route<'p>(&self, path: &'p str) -> Option<(&Mounted, &'p str)> {
         self.mounts.iter().find_map(|m| {
@@ -171,13 +187,46 @@ impl Runtime {
     }
 }
 
+/// Opens the audit store for reads (the admin read endpoint), on a blocking thread.
+pub type StoreOpener = Arc<dyn Fn() -> Result<Box<dyn AuditStore>, AuditError> + Send + Sync>;
+
+/// The audit store as the binary built it: the sink requests commit to and, for stores that
+/// can be queried, how to open it for reads. The proxy knows only the traits.
+#[derive(Clone)]
+pub struct AuditWiring {
+    pub sink: Arc<dyn EntrySink>,
+    pub reader: Option<StoreOpener>,
+}
+
+impl std::fmt::Debug for AuditWiring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditWiring")
+            .field("sink", &self.sink)
+            .field("reader", &self.reader.is_some())
+            .finish()
+    }
+}
+
 /// State shared by every request and the admin listener.
-#[derive(Debug)]
 pub struct Shared {
     pub runtime: ArcSwap<Runtime>,
     pub audit: Arc<dyn EntrySink>,
+    pub(crate) audit_reader: Option<StoreOpener>,
     /// Pseudonymises data subject ids for processing records (fixed until restart).
     pub subjects: Option<sluis_audit::SubjectKeys>,
     /// The `[audit]` settings the sink was opened with (fixed until restart).
     pub audit_settings: crate::config::Audit,
+    /// The API listener's bound address (links point there without `public_url`).
+    pub api_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("runtime", &self.runtime)
+            .field("audit", &self.audit)
+            .field("audit_reader", &self.audit_reader.is_some())
+            .field("api_addr", &self.api_addr)
+            .finish_non_exhaustive()
+    }
 }

@@ -15,23 +15,26 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use crate::adapter::{Answer, BoxFuture, UpstreamRequest};
 use crate::config::{Oauth2, Tls, Upstream};
-use crate::error::{ProxyError, StartError};
+use crate::context::RequestContext;
+use crate::error::{ProxyError, RequestFault, StartError, UpstreamFault, UpstreamProblem};
 
 type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// A response from the upstream, body fully read (within the size cap).
 #[derive(Debug)]
-pub struct UpstreamResponse {
+pub(crate) struct UpstreamResponse {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Bytes,
     pub elapsed: Duration,
 }
 
-/// One configured upstream.
+/// One configured upstream. Not public outside the crate: requests reach it only as an
+/// [`UpstreamRequest`] that an adapter's authorize built.
 #[derive(Debug)]
-pub struct UpstreamClient {
+pub(crate) struct UpstreamClient {
     client: HttpsClient,
     cfg: Upstream,
     oauth: Option<Arc<OauthState>>,
@@ -125,7 +128,7 @@ pub fn https_client(
 }
 
 impl UpstreamClient {
-    pub fn new(cfg: &Upstream) -> Result<Self, StartError> {
+    pub(crate) fn new(cfg: &Upstream) -> Result<Self, StartError> {
         let client = https_client(cfg.connect_timeout, cfg.pool_max_idle, cfg.tls.as_ref())?;
         let oauth = cfg.oauth2.as_ref().map(|o| {
             Arc::new(OauthState {
@@ -140,30 +143,6 @@ impl UpstreamClient {
         })
     }
 
-    /// The configured base URL (no trailing slash).
-    pub fn base(&self) -> &str {
-        &self.cfg.base
-    }
-
-    /// GETs `path_and_query` (appended to the base URL) with the given extra headers.
-    pub async fn get(
-        &self,
-        path_and_query: &str,
-        headers: &[(HeaderName, HeaderValue)],
-    ) -> Result<UpstreamResponse, ProxyError> {
-        self.send(Method::GET, path_and_query, None, headers).await
-    }
-
-    /// POSTs a JSON body to `path` (appended to the base URL).
-    pub async fn post_json(
-        &self,
-        path: &str,
-        body: Bytes,
-        headers: &[(HeaderName, HeaderValue)],
-    ) -> Result<UpstreamResponse, ProxyError> {
-        self.send(Method::POST, path, Some(body), headers).await
-    }
-
     async fn send(
         &self,
         method: Method,
@@ -173,9 +152,7 @@ impl UpstreamClient {
     ) -> Result<UpstreamResponse, ProxyError> {
         let uri: Uri = format!("{}{}", self.cfg.base, path_and_query)
             .parse()
-            .map_err(|_| {
-                ProxyError::BadRequest("the request path cannot be forwarded".into(), vec![])
-            })?;
+            .map_err(|_| ProxyError::BadRequest(RequestFault::PathNotForwardable))?;
         let started = Instant::now();
         let fut = async {
             let mut req = Request::builder().method(method).uri(uri);
@@ -209,13 +186,13 @@ impl UpstreamClient {
             let body = Limited::new(resp.into_body(), self.cfg.max_body_bytes)
                 .collect()
                 .await
-                .map_err(|e| ProxyError::BadUpstream(format!("body: {e}")))?
+                .map_err(|e| unusable(format!("body: {e}")))?
                 .to_bytes();
             Ok::<_, ProxyError>((status, content_type, body))
         };
         let (status, content_type, body) = tokio::time::timeout(self.cfg.timeout, fut)
             .await
-            .map_err(|_| ProxyError::UpstreamTimeout)??;
+            .map_err(|_| ProxyError::Upstream(UpstreamFault::Timeout))??;
         if status == 401
             && let Some(o) = &self.oauth
         {
@@ -254,23 +231,24 @@ impl UpstreamClient {
             .map_err(|e| ProxyError::Internal(e.to_string()))?;
         let resp = tokio::time::timeout(self.cfg.timeout, self.client.request(req))
             .await
-            .map_err(|_| ProxyError::UpstreamTimeout)?
-            .map_err(|e| ProxyError::UpstreamUnavailable(format!("token endpoint: {e}")))?;
+            .map_err(|_| ProxyError::Upstream(UpstreamFault::Timeout))?
+            .map_err(|e| {
+                ProxyError::Upstream(UpstreamFault::Unavailable(format!("token endpoint: {e}")))
+            })?;
         let status = resp.status().as_u16();
         let body = Limited::new(resp.into_body(), 64 * 1024)
             .collect()
             .await
-            .map_err(|e| ProxyError::BadUpstream(format!("token endpoint body: {e}")))?
+            .map_err(|e| unusable(format!("token endpoint body: {e}")))?
             .to_bytes();
         if status != 200 {
-            return Err(ProxyError::BackendConfig(status));
+            return Err(credentials(status));
         }
-        let v: Value =
-            serde_json::from_slice(&body).map_err(|_| ProxyError::BackendConfig(status))?;
+        let v: Value = serde_json::from_slice(&body).map_err(|_| credentials(status))?;
         let token = v
             .get("access_token")
             .and_then(Value::as_str)
-            .ok_or(ProxyError::BackendConfig(status))?
+            .ok_or(credentials(status))?
             .to_owned();
         let ttl = v.get("expires_in").and_then(Value::as_u64).unwrap_or(300);
         let until = Instant::now() + Duration::from_secs(ttl).saturating_sub(o.cfg.margin);
@@ -291,9 +269,9 @@ fn classify(e: &hyper_util::client::legacy::Error) -> ProxyError {
         source = s.source();
     }
     if transport {
-        ProxyError::UpstreamUnavailable(e.to_string())
+        ProxyError::Upstream(UpstreamFault::Unavailable(e.to_string()))
     } else {
-        ProxyError::BadUpstream(e.to_string())
+        unusable(e.to_string())
     }
 }
 
@@ -301,10 +279,28 @@ fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-/// Maps a non-2xx upstream response to the error sluis answers with.
-pub fn map_failure(resp: &UpstreamResponse) -> ProxyError {
+fn unusable(why: String) -> ProxyError {
+    ProxyError::Upstream(UpstreamFault::Unusable(why))
+}
+
+fn credentials(status: u16) -> ProxyError {
+    ProxyError::Upstream(UpstreamFault::Credentials(status))
+}
+
+/// A string member of a problem document when it is short, single-line text.
+fn text_member(doc: &Value, name: &str, max: usize) -> Option<String> {
+    doc.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| s.len() <= max && !s.chars().any(char::is_control))
+        .map(str::to_owned)
+}
+
+/// Maps a non-2xx upstream response to the error sluis answers with. A problem document is
+/// reduced to its standard members; `detail` only when the upstream is configured as safe
+/// (its details never echo personal data).
+pub(crate) fn map_failure(resp: &UpstreamResponse, detail_safe: bool) -> ProxyError {
     if resp.status == 401 || resp.status == 403 {
-        return ProxyError::BackendConfig(resp.status);
+        return credentials(resp.status);
     }
     let is_json = resp
         .content_type
@@ -314,7 +310,74 @@ pub fn map_failure(resp: &UpstreamResponse) -> ProxyError {
         && let Ok(doc @ Value::Object(_)) = serde_json::from_slice::<Value>(&resp.body)
         && (400..600).contains(&resp.status)
     {
-        return ProxyError::UpstreamProblem(resp.status, doc);
+        let code = text_member(&doc, "code", 64).filter(|c| {
+            !c.is_empty()
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        });
+        return ProxyError::Upstream(UpstreamFault::Problem(UpstreamProblem {
+            status: resp.status,
+            problem_type: text_member(&doc, "type", 512),
+            title: text_member(&doc, "title", 512),
+            detail: if detail_safe {
+                text_member(&doc, "detail", 2048)
+            } else {
+                None
+            },
+            code,
+        }));
     }
-    ProxyError::BadUpstream(format!("status {} with a non-problem body", resp.status))
+    unusable(format!("status {} with a non-problem body", resp.status))
+}
+
+impl crate::adapter::Upstream for UpstreamClient {
+    fn forward<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+        request: &'a UpstreamRequest,
+    ) -> BoxFuture<'a, Result<Answer, ProxyError>> {
+        Box::pin(async move {
+            let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
+            if let Ok(v) = HeaderValue::from_str(&ctx.trace.traceparent()) {
+                headers.push((HeaderName::from_static("traceparent"), v));
+            }
+            if let Some(c) = ctx
+                .trail
+                .correlation_id
+                .as_deref()
+                .and_then(|c| HeaderValue::from_str(c).ok())
+            {
+                headers.push((HeaderName::from_static("x-correlation-id"), c));
+            }
+            ctx.trail.forwarded = true;
+            let resp = self
+                .send(
+                    request.method().clone(),
+                    request.path_and_query(),
+                    request.body().cloned(),
+                    &headers,
+                )
+                .await?;
+            ctx.trail.upstream_status = Some(resp.status);
+            ctx.trail.upstream_ms = Some(resp.elapsed.as_millis() as u64);
+            metrics::histogram!("sluis_upstream_duration_seconds", "api" => ctx.trail.api.clone())
+                .record(resp.elapsed.as_secs_f64());
+            if !(200..300).contains(&resp.status) {
+                let e = map_failure(&resp, self.cfg.problem_detail_safe);
+                if let ProxyError::Upstream(UpstreamFault::Problem(p)) = &e {
+                    ctx.trail.upstream_error_code = p.code.clone();
+                }
+                return Err(e);
+            }
+            Ok(Answer {
+                status: resp.status,
+                content_type: resp.content_type,
+                body: resp.body,
+            })
+        })
+    }
+
+    fn base(&self) -> &str {
+        &self.cfg.base
+    }
 }

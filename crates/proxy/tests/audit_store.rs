@@ -123,7 +123,7 @@ async fn processing_records_are_pseudonymised_verifiable_and_readable() {
     let cfg_path = write_config(dir.path(), &fixture.base_url());
     let config = sluis_proxy::Config::load(&cfg_path).unwrap_or_else(|p| panic!("{p:?}"));
     let audit_cfg = config.audit.clone();
-    let server = sluis_proxy::start(config).await.unwrap();
+    let server = sluis_stores::start(config).await.unwrap();
     let persons = fixture.data().table("brp", "ingeschrevenpersonen").unwrap();
     let first = persons.records()[0].clone();
     let bsn = first["bsn"].as_str().unwrap().to_owned();
@@ -161,7 +161,7 @@ async fn processing_records_are_pseudonymised_verifiable_and_readable() {
     assert_eq!(s, 403);
 
     // The store: 3 access records, 1 + 3 processing records, no BSN in clear, chain intact.
-    let mut store = sluis_proxy::auditing::open_store(&audit_cfg).unwrap();
+    let mut store = sluis_stores::open_store(&audit_cfg).unwrap();
     let all = store.export(0, 1000).unwrap();
     let kinds: Vec<&str> = all
         .iter()

@@ -497,7 +497,7 @@ async fn tokens_and_key_rotation_from_a_real_openid_provider() {
                 .join("; ")
         )
     });
-    let server = sluis_proxy::start(config).await.expect("sluis starts");
+    let server = sluis_stores::start(config).await.expect("sluis starts");
     // `start` fetched the keys once, through discovery.
     let mut last_fetch = Instant::now();
     let env = Env {

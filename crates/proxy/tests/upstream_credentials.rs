@@ -162,7 +162,7 @@ async fn oauth2_client_credentials_token_is_fetched_once_and_sent() {
         "upstream = {{ url = \"{}/v1/afvalwegingen\", oauth2 = {{ token_url = \"http://{tokens}/token\", client_id = \"sluis\", client_secret = {{ file = \"client.secret\" }} }} }}",
         fixture.base_url()
     );
-    let server = sluis_proxy::start(config(dir.path(), &upstream))
+    let server = sluis_stores::start(config(dir.path(), &upstream))
         .await
         .unwrap();
     for _ in 0..5 {
@@ -179,7 +179,7 @@ async fn oauth2_client_credentials_token_is_fetched_once_and_sent() {
 
     // A token endpoint that refuses sluis's client credentials: 502 backendConfig.
     fail.store(401, Ordering::SeqCst);
-    let server = sluis_proxy::start(config(dir.path(), &upstream))
+    let server = sluis_stores::start(config(dir.path(), &upstream))
         .await
         .unwrap();
     let (status, body) = get(server.api_addr(), "/v1/afvalwegingen/containers/1").await;
@@ -291,7 +291,7 @@ async fn mtls_with_ca_bundle() {
         "upstream = {{ url = \"https://localhost:{}/v1/afvalwegingen\", tls = {{ ca_file = \"ca.pem\", client_cert_file = \"client.pem\", client_key_file = \"client.key\" }} }}",
         addr.port()
     );
-    let server = sluis_proxy::start(config(dir.path(), &with_cert))
+    let server = sluis_stores::start(config(dir.path(), &with_cert))
         .await
         .unwrap();
     let (status, body) = get(server.api_addr(), "/v1/afvalwegingen/containers/7").await;
@@ -308,7 +308,7 @@ async fn mtls_with_ca_bundle() {
         "upstream = {{ url = \"https://localhost:{}/v1/afvalwegingen\", tls = {{ ca_file = \"ca.pem\" }} }}",
         addr.port()
     );
-    let server = sluis_proxy::start(config(dir.path(), &without))
+    let server = sluis_stores::start(config(dir.path(), &without))
         .await
         .unwrap();
     let (status, body) = get(server.api_addr(), "/v1/afvalwegingen/containers/7").await;
@@ -323,7 +323,7 @@ async fn mtls_with_ca_bundle() {
     let other = pki();
     std::fs::write(dir.path().join("other-ca.pem"), &other.ca_pem).unwrap();
     let wrong_ca = with_cert.replace("ca_file = \"ca.pem\"", "ca_file = \"other-ca.pem\"");
-    let server = sluis_proxy::start(config(dir.path(), &wrong_ca))
+    let server = sluis_stores::start(config(dir.path(), &wrong_ca))
         .await
         .unwrap();
     let (status, _) = get(server.api_addr(), "/v1/afvalwegingen/containers/7").await;

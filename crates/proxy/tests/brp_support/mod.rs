@@ -395,7 +395,7 @@ impl Env {
         let path = write_config(dir.path(), &fixture.api_url(), &opts);
         let config = sluis_proxy::Config::load(&path).unwrap_or_else(|p| panic!("{p:?}"));
         let audit = config.audit.clone();
-        let server = sluis_proxy::start(config).await.unwrap();
+        let server = sluis_stores::start(config).await.unwrap();
         Env {
             fixture,
             server,
@@ -489,7 +489,7 @@ impl Env {
 
     /// Every entry of the audit log.
     pub fn entries(&self) -> Vec<Entry> {
-        let mut store = sluis_proxy::auditing::open_store(&self.audit).unwrap();
+        let mut store = sluis_stores::open_store(&self.audit).unwrap();
         store
             .export(0, 1_000_000)
             .unwrap()
@@ -533,7 +533,7 @@ impl Env {
 
     /// Verifies the audit chain and its signed checkpoints.
     pub fn verify_chain(&self) {
-        let mut store = sluis_proxy::auditing::open_store(&self.audit).unwrap();
+        let mut store = sluis_stores::open_store(&self.audit).unwrap();
         let public = sluis_proxy::auditing::checkpoint_public_key(&self.audit)
             .unwrap()
             .unwrap();

@@ -465,8 +465,8 @@ impl Harness {
             )
         });
         let server = match opts.audit {
-            Some(sink) => sluis_proxy::start_with_audit(config, sink).await,
-            None => sluis_proxy::start(config).await,
+            Some(sink) => sluis_stores::start_with_sink(config, sink).await,
+            None => sluis_stores::start(config).await,
         }
         .unwrap();
         Harness {

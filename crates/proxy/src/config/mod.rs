@@ -1,0 +1,301 @@
+//! `sluis.toml`: parsed once into valid types. Every problem is collected so `sluis check` can
+//! report all of them. Secrets come from environment variables or files, never inline.
+
+mod activity;
+mod api;
+mod audit;
+mod issuer;
+mod secret;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hyper::Uri;
+use serde::Deserialize;
+
+pub use activity::Activity;
+pub use api::{Api, ApiKind, BrpApi, DatasetApi, Oauth2, SubjectField, Tls, Upstream};
+pub use audit::{Audit, AuditKind};
+pub use issuer::{Issuer, IssuerKind, KeysFrom, ScopeClaimKind, UserHeaderTrust};
+pub use secret::{RawSecret, Secret};
+
+use crate::error::ConfigProblem;
+use activity::RawActivity;
+use api::RawApi;
+use audit::RawAudit;
+use issuer::RawIssuer;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    server: RawServer,
+    policy: RawPolicy,
+    #[serde(default)]
+    issuers: Vec<RawIssuer>,
+    #[serde(default)]
+    apis: Vec<RawApi>,
+    #[serde(default)]
+    processing_activities: Vec<RawActivity>,
+    audit: RawAudit,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: String,
+    admin_listen: String,
+    public_url: Option<String>,
+    #[serde(default = "default_max_body")]
+    max_body_bytes: usize,
+    #[serde(default = "default_max_token")]
+    max_token_bytes: usize,
+    #[serde(default = "default_grace")]
+    shutdown_grace_secs: u64,
+    #[serde(default = "default_poll")]
+    reload_poll_secs: u64,
+    #[serde(default = "default_token_cache")]
+    token_cache_capacity: usize,
+}
+
+fn default_max_body() -> usize {
+    8 * 1024 * 1024
+}
+fn default_max_token() -> usize {
+    16 * 1024
+}
+fn default_grace() -> u64 {
+    10
+}
+fn default_poll() -> u64 {
+    2
+}
+fn default_token_cache() -> usize {
+    10_000
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    schemas: Vec<PathBuf>,
+    #[serde(default)]
+    profiles: Vec<PathBuf>,
+    encoding_key: RawSecret,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub source: Option<PathBuf>,
+    pub listen: SocketAddr,
+    pub admin_listen: SocketAddr,
+    /// Public base URL (scheme and authority) used in rewritten links; `None` = from `Host`.
+    pub public_url: Option<String>,
+    pub max_body_bytes: usize,
+    pub max_token_bytes: usize,
+    pub shutdown_grace: Duration,
+    pub reload_poll: Duration,
+    pub token_cache_capacity: usize,
+    pub schemas: Vec<PathBuf>,
+    pub profiles: Vec<PathBuf>,
+    pub encoding_key: Secret,
+    pub issuers: Vec<Issuer>,
+    pub apis: Vec<Api>,
+    pub activities: Vec<Activity>,
+    pub audit: Audit,
+}
+
+impl Config {
+    /// Reads and validates a configuration file. Relative paths in it are relative to the file.
+    pub fn load(path: &Path) -> Result<Config, Vec<ConfigProblem>> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![ConfigProblem::new(
+                path,
+                "",
+                format!("cannot read configuration: {e}"),
+            )]
+        })?;
+        Self::parse(&text, path, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses configuration text; `env` looks environment variables up (injectable for tests).
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, Vec<ConfigProblem>> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| line_col(text, s.start))
+                .unwrap_or_default();
+            vec![ConfigProblem::new(path, &at, e.message().to_owned())]
+        })?;
+        let mut v = Validator {
+            path,
+            env,
+            problems: Vec::new(),
+            base: path.parent().unwrap_or(Path::new("")),
+        };
+        let cfg = v.config(raw);
+        match cfg {
+            Some(c) if v.problems.is_empty() => Ok(c),
+            _ => Err(v.problems),
+        }
+    }
+
+    /// Finds the processing activity a stated purpose maps to (by id or alias).
+    pub fn activity(&self, purpose: &str) -> Option<&Activity> {
+        self.activities
+            .iter()
+            .find(|a| a.id == purpose || a.aliases.iter().any(|x| x == purpose))
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {col}")
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    base: &'a Path,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Validator<'_> {
+    pub(super) fn problem(&mut self, at: &str, msg: impl Into<String>) {
+        self.problems
+            .push(ConfigProblem::new(self.path, at, msg.into()));
+    }
+
+    pub(super) fn rel(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_owned()
+        } else {
+            self.base.join(p)
+        }
+    }
+
+    pub(super) fn addr(&mut self, at: &str, s: &str) -> Option<SocketAddr> {
+        match s.parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.problem(
+                    at,
+                    format!("{s:?} is not an address such as 127.0.0.1:8080"),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn url(&mut self, at: &str, s: &str) -> Option<Uri> {
+        match s.parse::<Uri>() {
+            Ok(u)
+                if matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some() =>
+            {
+                Some(u)
+            }
+            _ => {
+                self.problem(at, format!("{s:?} is not an http(s) URL"));
+                None
+            }
+        }
+    }
+
+    fn config(&mut self, raw: RawConfig) -> Option<Config> {
+        let listen = self.addr("server.listen", &raw.server.listen);
+        let admin_listen = self.addr("server.admin_listen", &raw.server.admin_listen);
+        if listen.is_some() && listen == admin_listen && listen.is_some_and(|a| a.port() != 0) {
+            self.problem(
+                "server.admin_listen",
+                "the admin listener must differ from the API listener",
+            );
+        }
+        let public_url = raw.server.public_url.as_ref().and_then(|u| {
+            self.url("server.public_url", u)
+                .map(|_| u.trim_end_matches('/').to_owned())
+        });
+        if raw.server.max_body_bytes == 0 {
+            self.problem("server.max_body_bytes", "must be above 0");
+        }
+        let encoding_key = self.secret("policy.encoding_key", &raw.policy.encoding_key);
+        if encoding_key.as_ref().is_some_and(|k| k.0.len() < 32) {
+            self.problem(
+                "policy.encoding_key",
+                "the encoding key must be at least 32 bytes",
+            );
+        }
+        if raw.policy.schemas.is_empty() {
+            self.problem("policy.schemas", "name at least one dataset file or folder");
+        }
+        let schemas: Vec<PathBuf> = raw.policy.schemas.iter().map(|p| self.rel(p)).collect();
+        let profiles: Vec<PathBuf> = raw.policy.profiles.iter().map(|p| self.rel(p)).collect();
+
+        let mut issuers = Vec::new();
+        let mut names = HashSet::new();
+        for (i, ri) in raw.issuers.iter().enumerate() {
+            let at = format!("issuers[{i}]");
+            if !names.insert(ri.name.clone()) {
+                self.problem(
+                    &format!("{at}.name"),
+                    format!("duplicate issuer name {:?}", ri.name),
+                );
+            }
+            if let Some(iss) = self.issuer(&at, ri) {
+                issuers.push(iss);
+            }
+        }
+
+        let activities = self.activities(&raw.processing_activities);
+
+        let mut apis = Vec::new();
+        let mut prefixes = HashSet::new();
+        for (i, ra) in raw.apis.iter().enumerate() {
+            if let Some(api) = self.api(i, ra, &activities, raw.server.max_body_bytes) {
+                if !prefixes.insert(api.prefix.clone()) {
+                    self.problem(
+                        &format!("apis[{i}].prefix"),
+                        format!("prefix {} is mounted twice", api.prefix),
+                    );
+                }
+                apis.push(api);
+            }
+        }
+        let audit = self.audit(&raw.audit);
+        if audit.as_ref().is_some_and(|a| a.subject_keys.is_empty())
+            && apis.iter().any(|a| a.kind.records_subjects())
+        {
+            self.problem(
+                "audit.subject_key",
+                "APIs here deliver personal data: a subject key is needed to pseudonymise data subjects in the processing log",
+            );
+        }
+        Some(Config {
+            source: Some(self.path.to_owned()),
+            listen: listen?,
+            admin_listen: admin_listen?,
+            public_url,
+            max_body_bytes: raw.server.max_body_bytes,
+            max_token_bytes: raw.server.max_token_bytes,
+            shutdown_grace: Duration::from_secs(raw.server.shutdown_grace_secs),
+            reload_poll: Duration::from_secs(raw.server.reload_poll_secs.max(1)),
+            token_cache_capacity: raw.server.token_cache_capacity,
+            schemas,
+            profiles,
+            encoding_key: encoding_key?,
+            issuers,
+            apis,
+            activities,
+            audit: audit?,
+        })
+    }
+}

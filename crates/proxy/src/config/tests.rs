@@ -1,0 +1,343 @@
+//! Unit tests of `sluis.toml` parsing and validation, section by section.
+
+use std::path::Path;
+
+use super::*;
+
+const KEY32: &str = "0123456789abcdef0123456789abcdef";
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "ENC" | "SUBJECT" | "SECRET" => Some(KEY32.to_owned()),
+        "SHORT" => Some("short".to_owned()),
+        "PG" => Some("host=/tmp dbname=x".to_owned()),
+        _ => None,
+    }
+}
+
+const BASE: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+admin_listen = "127.0.0.1:8081"
+
+[policy]
+schemas = ["datasets"]
+encoding_key = { env = "ENC" }
+
+[[issuers]]
+name = "idp"
+issuer = "https://idp.example"
+jwks_url = "https://idp.example/jwks"
+
+[[processing_activities]]
+id = "bijstand"
+name = "Bijstand"
+purpose = "Recht op bijstand"
+legal_basis = "Participatiewet"
+retention_days = 3650
+aliases = ["bijstand-aanvraag"]
+
+[audit]
+kind = "sqlite"
+path = "audit.db"
+subject_key = { env = "SUBJECT" }
+"#;
+
+const DATASET_API: &str = r#"
+[[apis]]
+name = "afval"
+prefix = "/v1/afval/"
+kind = "dataset"
+dataset = "afvalwegingen"
+upstream = { url = "http://127.0.0.1:9000/v1/afvalwegingen/" }
+"#;
+
+fn parse(extra: &str) -> Result<Config, Vec<ConfigProblem>> {
+    let text = format!("{BASE}{extra}");
+    Config::parse(&text, Path::new("/etc/sluis/sluis.toml"), &env)
+}
+
+fn problems(extra: &str) -> Vec<String> {
+    match parse(extra) {
+        Ok(_) => panic!("expected problems for {extra}"),
+        Err(ps) => ps.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn assert_problem(extra: &str, needle: &str) {
+    let ps = problems(extra);
+    assert!(
+        ps.iter().any(|p| p.contains(needle)),
+        "no problem containing {needle:?} in {ps:#?}"
+    );
+}
+
+#[test]
+fn a_dataset_mount_parses_into_its_kind() {
+    let c = parse(DATASET_API).unwrap();
+    let api = &c.apis[0];
+    assert_eq!(api.prefix, "/v1/afval", "trailing slash removed");
+    assert_eq!(api.upstream.base, "http://127.0.0.1:9000/v1/afvalwegingen");
+    match &api.kind {
+        ApiKind::Dataset(d) => assert_eq!(d.dataset, "afvalwegingen"),
+        other => panic!("expected a dataset API, got {other:?}"),
+    }
+    assert!(!api.kind.records_subjects());
+    assert_eq!(api.kind.name(), "dataset");
+    // Relative paths are relative to the configuration file.
+    assert_eq!(c.schemas, [Path::new("/etc/sluis/datasets")]);
+}
+
+#[test]
+fn a_brp_mount_needs_its_policy_and_takes_no_dataset() {
+    let brp = r#"
+[[apis]]
+name = "brp"
+prefix = "/brp"
+kind = "brp"
+brp_policy = "brp-policy.toml"
+purpose_header = "X-Task-Description"
+upstream = { url = "http://127.0.0.1:9001" }
+"#;
+    let c = parse(brp).unwrap();
+    match &c.apis[0].kind {
+        ApiKind::Brp(b) => assert_eq!(b.policy, Path::new("/etc/sluis/brp-policy.toml")),
+        other => panic!("expected a BRP API, got {other:?}"),
+    }
+    assert_problem(
+        &brp.replace("brp_policy = \"brp-policy.toml\"\n", ""),
+        "brp_policy",
+    );
+    assert_problem(
+        &brp.replace("kind = \"brp\"", "kind = \"brp\"\ndataset = \"x\""),
+        "dataset",
+    );
+}
+
+#[test]
+fn unknown_keys_and_kinds_are_refused() {
+    assert_problem(&DATASET_API.replace("dataset = ", "datset = "), "datset");
+    assert_problem(&DATASET_API.replace("\"dataset\"", "\"zgw2\""), "zgw2");
+    assert_problem(
+        &DATASET_API.replace(
+            "kind = \"dataset\"",
+            "kind = \"dataset\"\nbrp_policy = \"p\"",
+        ),
+        "brp_policy",
+    );
+}
+
+#[test]
+fn mounts_are_checked() {
+    let twice = format!(
+        "{DATASET_API}{}",
+        DATASET_API.replace("afval\"", "afval2\"")
+    );
+    assert_problem(&twice, "mounted twice");
+    assert_problem(&DATASET_API.replace("/v1/afval/", "v1"), "must be a path");
+    assert_problem(
+        &DATASET_API.replace("kind =", "required_scopes = [\"a b\"]\nkind ="),
+        "not a scope name",
+    );
+    assert_problem(
+        &DATASET_API.replace("kind =", "activity = \"onbekend\"\nkind ="),
+        "not a registered processing activity",
+    );
+    assert_problem(
+        &DATASET_API.replace("kind =", "required_headers = [\"X User\"]\nkind ="),
+        "not a valid header name",
+    );
+    let c = parse(&DATASET_API.replace("kind =", "required_scopes = [\"brp\"]\nkind =")).unwrap();
+    assert_eq!(c.apis[0].required_scopes, ["brp"]);
+}
+
+#[test]
+fn an_api_with_subjects_needs_a_purpose_and_a_subject_key() {
+    let with_subjects =
+        DATASET_API.to_owned() + "subjects = { containers = { field = \"bsn\" } }\n";
+    assert_problem(
+        &with_subjects,
+        "needs a purpose_header or a default activity",
+    );
+    let with_purpose =
+        with_subjects.replace("kind =", "purpose_header = \"X-Task-Description\"\nkind =");
+    assert!(parse(&with_purpose).is_ok());
+    let no_key = format!("{BASE}{with_purpose}").replace("subject_key = { env = \"SUBJECT\" }", "");
+    let ps = Config::parse(&no_key, Path::new("sluis.toml"), &env).unwrap_err();
+    assert!(ps.iter().any(|p| p.at == "audit.subject_key"), "{ps:?}");
+}
+
+#[test]
+fn secrets_come_from_exactly_one_source_and_are_never_printed() {
+    let ps = Config::parse(
+        &BASE.replace("{ env = \"ENC\" }", "{ env = \"MISSING\" }"),
+        Path::new("sluis.toml"),
+        &env,
+    )
+    .unwrap_err();
+    assert!(
+        ps.iter()
+            .any(|p| p.at == "policy.encoding_key" && p.message.contains("MISSING"))
+    );
+    let ps = Config::parse(
+        &BASE.replace("{ env = \"ENC\" }", "{ env = \"ENC\", file = \"k\" }"),
+        Path::new("sluis.toml"),
+        &env,
+    )
+    .unwrap_err();
+    assert!(ps.iter().any(|p| p.message.contains("exactly one")));
+    let ps = Config::parse(
+        &BASE.replace("{ env = \"ENC\" }", "{ env = \"SHORT\" }"),
+        Path::new("sluis.toml"),
+        &env,
+    )
+    .unwrap_err();
+    assert!(ps.iter().any(|p| p.message.contains("at least 32 bytes")));
+    let c = parse("").unwrap();
+    assert_eq!(format!("{:?}", c.encoding_key), "Secret(..)");
+    assert!(
+        !format!("{c:?}").contains(KEY32),
+        "a secret leaked into Debug output"
+    );
+}
+
+#[test]
+fn user_header_trust_is_per_issuer_or_client() {
+    let c = parse("").unwrap();
+    assert_eq!(c.issuers[0].user_header_trust, UserHeaderTrust::Nobody);
+    let c = parse("").map(|_| ()).and_then(|_| {
+        Config::parse(
+            &BASE.replace(
+                "jwks_url = \"https://idp.example/jwks\"",
+                "jwks_url = \"https://idp.example/jwks\"\ntrusted_user_clients = [\"portal\"]",
+            ),
+            Path::new("sluis.toml"),
+            &env,
+        )
+    });
+    let trust = c.unwrap().issuers[0].user_header_trust.clone();
+    assert!(trust.trusts(Some("portal")));
+    assert!(!trust.trusts(Some("other")) && !trust.trusts(None));
+    let both = BASE.replace(
+        "jwks_url = \"https://idp.example/jwks\"",
+        "jwks_url = \"https://idp.example/jwks\"\ntrust_user_header = true\ntrusted_user_clients = [\"portal\"]",
+    );
+    let ps = Config::parse(&both, Path::new("sluis.toml"), &env).unwrap_err();
+    assert!(
+        ps.iter().any(|p| p.at.ends_with("trusted_user_clients")),
+        "{ps:?}"
+    );
+}
+
+#[test]
+fn the_register_finds_activities_by_id_and_alias() {
+    let c = parse("").unwrap();
+    assert_eq!(
+        c.activity("bijstand-aanvraag").map(|a| a.id.as_str()),
+        Some("bijstand")
+    );
+    assert_eq!(
+        c.activity("bijstand").map(|a| a.id.as_str()),
+        Some("bijstand")
+    );
+    assert!(c.activity("wmo").is_none());
+    let dup = r#"
+[[processing_activities]]
+id = "bijstand-aanvraag"
+name = "x"
+purpose = "x"
+legal_basis = "x"
+retention_days = 0
+"#;
+    let ps = problems(dup);
+    assert!(ps.iter().any(|p| p.contains("used twice")), "{ps:?}");
+    assert!(ps.iter().any(|p| p.contains("at least 1 day")), "{ps:?}");
+}
+
+#[test]
+fn audit_settings_are_validated() {
+    let pg = BASE.replace(
+        "kind = \"sqlite\"\npath = \"audit.db\"",
+        "kind = \"postgres\"",
+    );
+    let ps = Config::parse(&pg, Path::new("sluis.toml"), &env).unwrap_err();
+    assert!(ps.iter().any(|p| p.at == "audit.url"), "{ps:?}");
+    let pg = pg.replace(
+        "kind = \"postgres\"",
+        "kind = \"postgres\"\nurl = { env = \"PG\" }",
+    );
+    let c = Config::parse(&pg, Path::new("sluis.toml"), &env).unwrap();
+    assert_eq!(c.audit.kind, AuditKind::Postgres);
+    let bad = BASE.replace(
+        "path = \"audit.db\"",
+        "path = \"audit.db\"\ncheckpoint_key = { env = \"SECRET\" }",
+    );
+    let ps = Config::parse(&bad, Path::new("sluis.toml"), &env).unwrap_err();
+    assert!(
+        ps.iter().any(|p| p.message.contains("64 hex digits")),
+        "{ps:?}"
+    );
+}
+
+#[test]
+fn issuers_are_validated() {
+    let none = BASE.replace("jwks_url = \"https://idp.example/jwks\"", "");
+    let ps = Config::parse(&none, Path::new("sluis.toml"), &env).unwrap_err();
+    assert!(
+        ps.iter()
+            .any(|p| p.message.contains("exactly one of discovery_url")),
+        "{ps:?}"
+    );
+    let alg = BASE.replace(
+        "jwks_url = \"https://idp.example/jwks\"",
+        "jwks_url = \"https://idp.example/jwks\"\nalgorithms = [\"none\"]",
+    );
+    let ps = Config::parse(&alg, Path::new("sluis.toml"), &env).unwrap_err();
+    assert!(
+        ps.iter()
+            .any(|p| p.message.contains("none is never allowed")),
+        "{ps:?}"
+    );
+    let hmac = r#"
+[[issuers]]
+name = "zgw"
+kind = "hmac"
+algorithms = ["RS256"]
+clients = [{ client_id = "app", secret = { env = "SHORT" } }]
+"#;
+    let ps = problems(hmac);
+    assert!(ps.iter().any(|p| p.contains("at least 32 bytes")), "{ps:?}");
+    assert!(ps.iter().any(|p| p.contains("does not fit")), "{ps:?}");
+}
+
+#[test]
+fn syntax_errors_name_line_and_column() {
+    let ps = Config::parse("[server\nlisten = 1", Path::new("s.toml"), &env).unwrap_err();
+    assert_eq!(ps.len(), 1);
+    assert!(ps[0].at.starts_with("line 1, column"), "{ps:?}");
+}
+
+#[test]
+fn upstream_settings_are_validated() {
+    assert_problem(
+        &DATASET_API.replace("http://127.0.0.1:9000", "ftp://x"),
+        "not an http(s) URL",
+    );
+    assert_problem(
+        &DATASET_API.replace(
+            "/v1/afvalwegingen/\" }",
+            "/v1/afvalwegingen/\", timeout_ms = 0 }",
+        ),
+        "timeouts must be above 0 ms",
+    );
+    let safe = DATASET_API.replace(
+        "/v1/afvalwegingen/\" }",
+        "/v1/afvalwegingen/\", problem_detail_safe = true }",
+    );
+    assert!(parse(&safe).unwrap().apis[0].upstream.problem_detail_safe);
+    assert!(
+        !parse(DATASET_API).unwrap().apis[0]
+            .upstream
+            .problem_detail_safe
+    );
+}

@@ -1,0 +1,133 @@
+//! The composition of sluis's audit store: from the `[audit]` settings, the store the binary
+//! records through (SQLite, PostgreSQL, JSON lines) — as the request path's group-commit sink
+//! and, for `sluis audit` and the admin read endpoint, opened directly. The proxy crate sees
+//! only the `sluis_audit` traits.
+
+use std::sync::Arc;
+
+use sluis_audit::{
+    AuditError, AuditStore, EntrySink, GroupCommitConfig, GroupCommitSink, JsonLinesSink,
+};
+use sluis_proxy::auditing::chain;
+use sluis_proxy::config::{Audit, AuditKind, Config};
+use sluis_proxy::{AuditWiring, ServerHandle, StartError};
+
+/// Opens the store for direct use (verification, overviews, purge, export).
+pub fn open_store(cfg: &Audit) -> Result<Box<dyn AuditStore>, AuditError> {
+    match cfg.kind {
+        AuditKind::Sqlite => {
+            let path = cfg.path.as_ref().ok_or_else(|| AuditError::Invalid("audit.path is not set".into()))?;
+            Ok(Box::new(sluis_audit_sqlite::SqliteStore::open(path, chain(cfg)?)?))
+        }
+        AuditKind::Postgres => {
+            let url = cfg.url.as_ref().ok_or_else(|| AuditError::Invalid("audit.url is not set".into()))?;
+            let mut pg = sluis_audit_postgres::PgConfig::new(url.expose_str(), chain(cfg)?);
+            if let Some(s) = &cfg.schema {
+                pg = pg.with_schema(s.clone());
+            }
+            Ok(Box::new(sluis_audit_postgres::PgStore::open(pg)?))
+        }
+        #[cfg(feature = "bench-no-audit")]
+        AuditKind::Disabled => Err(AuditError::Invalid("audit is disabled in this benchmark build".into())),
+        AuditKind::Jsonl => Err(AuditError::Invalid(
+            "a jsonl audit file has no chain, overview or purge; use kind = \"sqlite\" or \"postgres\"".into(),
+        )),
+    }
+}
+
+/// Opens the sink requests commit to (group commit on a writer thread).
+pub fn open_sink(cfg: &Audit) -> Result<Arc<dyn EntrySink>, AuditError> {
+    let group = GroupCommitConfig {
+        capacity: cfg.queue_capacity,
+        ..GroupCommitConfig::default()
+    };
+    match cfg.kind {
+        #[cfg(feature = "bench-no-audit")]
+        AuditKind::Disabled => Ok(Arc::new(bench::NoAudit)),
+        AuditKind::Jsonl => {
+            let path = cfg
+                .path
+                .as_ref()
+                .ok_or_else(|| AuditError::Invalid("audit.path is not set".into()))?;
+            Ok(Arc::new(JsonLinesSink::open(path)?))
+        }
+        AuditKind::Sqlite | AuditKind::Postgres => {
+            let cfg = cfg.clone();
+            // The store is opened on the writer thread (the synchronous PostgreSQL client must not
+            // run inside the async runtime).
+            Ok(Arc::new(GroupCommitSink::open_with(
+                move || open_store(&cfg),
+                group,
+            )?))
+        }
+    }
+}
+
+/// The sink of benchmark builds that measure sluis without durable recording. Never in a normal
+/// build: without the `bench-no-audit` feature the configuration cannot name it.
+#[cfg(feature = "bench-no-audit")]
+mod bench {
+    use sluis_audit::{AccessRecord, AuditSink, CommitFuture, Entry, EntrySink, GroupCommitStats};
+
+    #[derive(Debug)]
+    pub struct NoAudit;
+
+    impl AuditSink for NoAudit {
+        fn commit(&self, _record: AccessRecord) -> CommitFuture<'_> {
+            Box::pin(async { Ok(()) })
+        }
+        fn ready(&self) -> bool {
+            true
+        }
+        fn queue_depth(&self) -> usize {
+            0
+        }
+    }
+
+    impl EntrySink for NoAudit {
+        fn commit_entries(&self, _entries: Vec<Entry>) -> CommitFuture<'_> {
+            Box::pin(async { Ok(()) })
+        }
+        fn stats(&self) -> GroupCommitStats {
+            GroupCommitStats {
+                ready: true,
+                ..GroupCommitStats::default()
+            }
+        }
+    }
+}
+
+/// The sink and the reader for `cfg`, as [`sluis_proxy::start`] takes them.
+pub fn wiring(cfg: &Audit) -> Result<AuditWiring, AuditError> {
+    let sink = open_sink(cfg)?;
+    let reader: Option<sluis_proxy::StoreOpener> = match cfg.kind {
+        AuditKind::Sqlite | AuditKind::Postgres => {
+            let cfg = cfg.clone();
+            Some(Arc::new(move || open_store(&cfg)))
+        }
+        _ => None,
+    };
+    Ok(AuditWiring { sink, reader })
+}
+
+/// Starts sluis with the audit store its configuration names.
+pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
+    let audit = wiring(&config.audit).map_err(|e| StartError::Other(format!("audit: {e}")))?;
+    sluis_proxy::start(config, audit).await
+}
+
+/// Starts sluis recording through `sink` (tests inject failing or slow sinks); reads open the
+/// configured store.
+pub async fn start_with_sink(
+    config: Config,
+    sink: Arc<dyn EntrySink>,
+) -> Result<ServerHandle, StartError> {
+    let reader: Option<sluis_proxy::StoreOpener> = match config.audit.kind {
+        AuditKind::Sqlite | AuditKind::Postgres => {
+            let cfg = config.audit.clone();
+            Some(Arc::new(move || open_store(&cfg)))
+        }
+        _ => None,
+    };
+    sluis_proxy::start(config, AuditWiring { sink, reader }).await
+}
