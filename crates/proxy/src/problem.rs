@@ -164,7 +164,7 @@ fn refusal(r: &Refusal) -> Problem {
             p(
                 403,
                 "filterNotAllowed",
-                "Not allowed to filter or sort on this field.",
+                &format!("Access denied to filter on: {field}"),
                 format!("The caller may not filter or sort {resource} on {field}."),
             ),
             denied(field),
@@ -173,7 +173,7 @@ fn refusal(r: &Refusal) -> Problem {
             p(
                 403,
                 "expandNotAllowed",
-                "Not allowed to expand this relation.",
+                &format!("Eager loading not allowed for field '{field}'"),
                 format!(
                     "The relation {field} of {resource} may not be expanded with the caller's scopes."
                 ),

@@ -164,7 +164,17 @@ async fn every_request_leaves_exactly_one_record() {
     assert_eq!(ok["upstream_status"], json!(200));
     let brp_ok = &lines[7];
     assert_eq!(brp_ok["processing_activity"], json!("bijstand-aanvraag"));
-    assert_eq!(brp_ok["user"], json!("medewerker-1"));
+    // The X-User header is not trusted from this client: the token's user is recorded.
+    assert_eq!(brp_ok["user"], json!("medewerker@gemeente.invalid"));
+    assert_eq!(brp_ok["user_source"], json!("token"));
+    assert!(
+        brp_ok["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("user header ignored")),
+        "{brp_ok}"
+    );
 
     // Parameter values and tokens are never recorded.
     let text = std::fs::read_to_string(h.path("audit.jsonl")).unwrap();

@@ -94,7 +94,9 @@ async fn required_headers_and_purpose() {
             "bijstand-aanvraag"
         };
         assert_eq!(rec["processing_activity"], json!(want));
-        assert_eq!(rec["user"], json!("medewerker-2"));
+        // The client is not trusted to assert users: the token's user is recorded.
+        assert_eq!(rec["user"], json!("medewerker@gemeente.invalid"));
+        assert_eq!(rec["user_source"], json!("token"));
         assert_eq!(rec["correlation_id"], json!("c-2"));
     }
 

@@ -159,7 +159,7 @@ impl DatasetAdapter {
                 detail: route.detail.as_deref(),
             })
             .map_err(|e| ProxyError::Internal(e.to_string()))?;
-        ctx.trail.reasons = decision.reasons.clone();
+        ctx.trail.reasons.extend(decision.reasons.iter().cloned());
         ctx.trail.denied_params = bounded_list(
             decision
                 .filters

@@ -268,13 +268,15 @@ issuer = "https://demo.sluis.invalid"
 jwks_file = "jwks.json"
 audiences = ["sluis-demo"]
 algorithms = ["ES256"]
+# The test applications authenticate their users themselves and name them in X-User.
+trust_user_header = true
 
 [[apis]]
 name = "brp-personen"
 prefix = "{PREFIX}"
 kind = "brp"
 brp_policy = "{policy}"
-upstream = {{ url = "{upstream}", timeout_ms = {timeout}, api_key = {{ header = "{UPSTREAM_KEY_HEADER}", value = {{ file = "upstream.key" }} }} }}
+upstream = {{ url = "{upstream}", timeout_ms = {timeout}, api_key = {{ header = "{UPSTREAM_KEY_HEADER}", value = {{ file = "upstream.key" }} }}, problem_detail_safe = true }}
 seal_keys = [{{ id = "k2", key = {{ file = "seal-k2.key" }} }}, {{ id = "k1", key = {{ file = "seal-k1.key" }} }}]
 required_headers = ["X-User", "X-Correlation-ID", "X-Task-Description"]
 user_header = "X-User"
