@@ -215,6 +215,8 @@ pub struct Options {
     pub timeout_ms: u64,
     /// `"sqlite"` (default) or `"jsonl"`.
     pub audit_kind: &'static str,
+    /// Scopes the BRP mount requires of every request (`required_scopes`).
+    pub mount_scopes: Vec<&'static str>,
 }
 
 impl Default for Options {
@@ -222,6 +224,7 @@ impl Default for Options {
         Options {
             timeout_ms: 1000,
             audit_kind: "sqlite",
+            mount_scopes: Vec::new(),
         }
     }
 }
@@ -276,6 +279,7 @@ name = "brp-personen"
 prefix = "{PREFIX}"
 kind = "brp"
 brp_policy = "{policy}"
+required_scopes = {mount_scopes:?}
 upstream = {{ url = "{upstream}", timeout_ms = {timeout}, api_key = {{ header = "{UPSTREAM_KEY_HEADER}", value = {{ file = "upstream.key" }} }}, problem_detail_safe = true }}
 seal_keys = [{{ id = "k2", key = {{ file = "seal-k2.key" }} }}, {{ id = "k1", key = {{ file = "seal-k1.key" }} }}]
 required_headers = ["X-User", "X-Correlation-ID", "X-Task-Description"]
@@ -299,6 +303,7 @@ subject_key = {{ file = "subject.key" }}
         profiles = root().join("examples/policy/profiles").display(),
         policy = root().join("examples/policy/brp.toml").display(),
         timeout = opts.timeout_ms,
+        mount_scopes = opts.mount_scopes,
     );
     let path = dir.join("sluis.toml");
     std::fs::write(&path, text).unwrap();

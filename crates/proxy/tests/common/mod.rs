@@ -34,6 +34,9 @@ pub const HMAC_CLIENT: &str = "zaak-app";
 /// Fictional, test-only secrets.
 pub const HMAC_SECRET: &str = "zgw-test-secret-0123456789abcdef-fictional";
 pub const ENCODING_KEY: &str = "6f1c0e7d2a9b4c3e8f5a6d7b1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e";
+/// Fictional key for subject pseudonyms (`audit_extra = SUBJECT_KEY_TOML`).
+pub const SUBJECT_KEY: &str = "dataset-subject-key-0123456789abcdef-fictional";
+pub const SUBJECT_KEY_TOML: &str = "subject_key = { file = \"subject.key\" }";
 pub const UPSTREAM_KEY: &str = "upstream-key-fictional-0001";
 pub const UPSTREAM_KEY_HEADER: &str = "x-api-key";
 
@@ -308,6 +311,10 @@ pub struct Opts {
     pub reload_poll_secs: u64,
     /// The issuer's scheduled JWKS refresh interval.
     pub jwks_refresh_secs: u64,
+    /// Extra lines for the `idp` issuer, the `brp` dataset mount and `[audit]`.
+    pub issuer_extra: String,
+    pub brp_mount_extra: String,
+    pub audit_extra: String,
 }
 
 impl Default for Opts {
@@ -331,6 +338,9 @@ impl Default for Opts {
             jwks_keys: vec!["rsa-1", "ec-1"],
             reload_poll_secs: 1,
             jwks_refresh_secs: 300,
+            issuer_extra: String::new(),
+            brp_mount_extra: String::new(),
+            audit_extra: String::new(),
         }
     }
 }
@@ -450,6 +460,7 @@ impl Harness {
         std::fs::write(root.join("jwks.json"), jwks(&opts.jwks_keys)).unwrap();
         std::fs::write(root.join("encoding.key"), format!("{ENCODING_KEY}\n")).unwrap();
         std::fs::write(root.join("zgw.secret"), format!("{HMAC_SECRET}\n")).unwrap();
+        std::fs::write(root.join("subject.key"), SUBJECT_KEY).unwrap();
         if let Some(k) = &opts.upstream_key {
             std::fs::write(root.join("upstream.key"), k).unwrap();
         }
@@ -651,6 +662,7 @@ leeway_secs = 5
 scopes = "scope"
 jwks_min_refresh_secs = 1
 jwks_refresh_secs = {jwks_refresh}
+{issuer_extra}
 
 [[issuers]]
 name = "zgw"
@@ -683,6 +695,7 @@ required_headers = ["X-User", "X-Correlation-ID", "X-Task-Description"]
 user_header = "X-User"
 purpose_header = "X-Task-Description"
 correlation_header = "X-Correlation-ID"
+{brp_extra}
 
 [[processing_activities]]
 id = "bijstand-aanvraag"
@@ -702,7 +715,11 @@ retention_days = 730
 [audit]
 kind = "jsonl"
 path = "audit.jsonl"
+{audit_extra}
 "#,
+        issuer_extra = o.issuer_extra,
+        brp_extra = o.brp_mount_extra,
+        audit_extra = o.audit_extra,
         max_token = o.max_token_bytes,
         grace = o.shutdown_grace_secs,
         poll = o.reload_poll_secs,
