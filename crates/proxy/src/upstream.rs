@@ -381,3 +381,101 @@ impl crate::adapter::Upstream for UpstreamClient {
         &self.cfg.base
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapter::{Lookup, Upstream as _};
+    use crate::context::{Incoming, RequestContext};
+
+    fn upstream(url: &str) -> Upstream {
+        Upstream {
+            url: url.parse().unwrap(),
+            base: url.trim_end_matches('/').to_owned(),
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(1),
+            max_body_bytes: 1 << 20,
+            pool_max_idle: 4,
+            api_key: None,
+            oauth2: None,
+            tls: None,
+            problem_detail_safe: false,
+        }
+    }
+
+    fn ctx() -> RequestContext {
+        RequestContext::new(Incoming {
+            method: Method::GET,
+            path: "/x".into(),
+            query: None,
+            headers: hyper::HeaderMap::new(),
+            body: Bytes::new(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_lookup_asks_the_real_upstream_and_is_recorded() {
+        let fixture = sluis_testkit::DatasetFixture::start(sluis_testkit::FixtureConfig::default())
+            .await
+            .unwrap();
+        let client = UpstreamClient::new(&upstream(&format!(
+            "{}/v1/afvalwegingen",
+            fixture.base_url()
+        )))
+        .unwrap();
+        assert_eq!(
+            client.base(),
+            format!("{}/v1/afvalwegingen", fixture.base_url())
+        );
+        let mut ctx = ctx();
+        ctx.trail.correlation_id = Some("corr-lookup".into());
+        let doc = Lookup::new(&client)
+            .get_json(&mut ctx, "/containers?_pageSize=1")
+            .await
+            .unwrap();
+        assert!(doc["_embedded"]["containers"].is_array(), "{doc}");
+        assert_eq!(ctx.trail.lookups, ["GET /containers?_pageSize=1"]);
+        assert_eq!(ctx.trail.upstream_status, Some(200));
+        let headers = fixture.faults().last_headers();
+        assert!(
+            headers
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case("x-correlation-id") && v == "corr-lookup"),
+            "{headers:?}"
+        );
+        // A failing lookup is a typed upstream cause, and still recorded.
+        let err = Lookup::new(&client)
+            .get_json(&mut ctx, "/nosuchtable")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProxyError::Upstream(_)), "{err:?}");
+        assert_eq!(ctx.trail.lookups.len(), 2);
+    }
+
+    #[test]
+    fn upstream_problems_are_reduced_to_standard_members() {
+        let doc = serde_json::json!({
+            "type": "https://example/problems/x", "title": "Bad", "status": 400,
+            "detail": "bsn 999993653 not found", "code": "notFound<script>",
+            "invalidParams": [{"name": "bsn", "reason": "999993653"}], "trace": "at db.rs:12"
+        });
+        let resp = UpstreamResponse {
+            status: 400,
+            content_type: Some("application/problem+json".into()),
+            body: Bytes::from(serde_json::to_vec(&doc).unwrap()),
+            elapsed: Duration::ZERO,
+        };
+        let ProxyError::Upstream(UpstreamFault::Problem(p)) = map_failure(&resp, false) else {
+            panic!("expected an upstream problem")
+        };
+        assert_eq!(p.title.as_deref(), Some("Bad"));
+        assert_eq!(p.detail, None, "detail only from safe upstreams");
+        assert_eq!(p.code, None, "a code that is not a plain token is dropped");
+        let ProxyError::Upstream(UpstreamFault::Problem(p)) = map_failure(&resp, true) else {
+            panic!("expected an upstream problem")
+        };
+        assert_eq!(p.detail.as_deref(), Some("bsn 999993653 not found"));
+        let body = crate::problem::respond(&ProxyError::Upstream(UpstreamFault::Problem(p)), "/i");
+        assert_eq!(body.status(), 400);
+    }
+}
