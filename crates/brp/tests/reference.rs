@@ -1,7 +1,8 @@
-//! Cross-checks the data written into this crate against the reference files in
-//! `shared/reference/brp/` (read at test time, never copied): the `fields` path lists, the
-//! municipality codes of Tabel 33, and the query types, parameters and patterns of
-//! `openapi.yaml`.
+//! Cross-checks the data written into this crate against the reference files in the reference
+//! folder's `brp/` (read at test time, never copied; see `sluis_testkit::reference`): the
+//! `fields` path lists, the municipality codes of Tabel 33, and the query types, parameters and
+//! patterns of `openapi.yaml`. Without the folder those tests are skipped, saying so; the checks
+//! of the embedded data alone always run.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,24 +11,22 @@
     reason = "test helpers read fixed reference files"
 )]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-use common::reference;
 use sluis_brp::{AutoField, ParamKind, QueryType, ResponseShape, gemeenten};
+use sluis_testkit::require_reference;
 
-fn read(file: &str) -> String {
-    let path = reference(file);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn csv_paths(file: &str) -> BTreeSet<String> {
-    let text = read(file);
+fn csv_paths(path: &Path) -> BTreeSet<String> {
+    let text = read(path);
     let mut lines = text
         .lines()
         .map(|l| l.trim_start_matches('\u{feff}').trim());
-    assert_eq!(lines.next(), Some("pad"), "{file}: header");
+    assert_eq!(lines.next(), Some("pad"), "{}: header", path.display());
     lines.filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
@@ -39,17 +38,22 @@ fn ours(paths: &[&str]) -> BTreeSet<String> {
 fn field_paths_match_the_reference_lists() {
     for shape in ResponseShape::ALL {
         let name = shape.name();
-        assert_eq!(
-            ours(shape.paths()),
-            csv_paths(&format!("fields-{name}.csv")),
-            "fields-{name}.csv"
-        );
+        let full = require_reference!(&format!("brp/fields-{name}.csv"));
+        let filtered = require_reference!(&format!("brp/fields-filtered-{name}.csv"));
+        assert_eq!(ours(shape.paths()), csv_paths(&full), "fields-{name}.csv");
         assert_eq!(
             ours(shape.filtered_paths()),
-            csv_paths(&format!("fields-filtered-{name}.csv")),
+            csv_paths(&filtered),
             "fields-filtered-{name}.csv"
         );
-        // Sorted (the crate relies on it) and without duplicates.
+    }
+}
+
+#[test]
+fn embedded_path_lists_are_sorted_without_duplicates() {
+    // The crate relies on sorted lists.
+    for shape in ResponseShape::ALL {
+        let name = shape.name();
         assert!(
             shape.paths().windows(2).all(|w| w[0] < w[1]),
             "{name} sorted"
@@ -68,8 +72,12 @@ fn auto_delivered_fields_are_never_valid_paths() {
             assert!(!sluis_brp::names_auto_field(p), "{p} in {}", shape.name());
         }
     }
+}
+
+#[test]
+fn the_specification_names_the_auto_delivered_fields() {
     // The specification's `fields` description names five of them.
-    let spec = read("openapi.yaml");
+    let spec = read(&require_reference!("brp/openapi.yaml"));
     let line = spec
         .lines()
         .find(|l| l.contains("Velden die automatisch worden geleverd"))
@@ -87,8 +95,8 @@ fn auto_delivered_fields_are_never_valid_paths() {
 }
 
 /// Tabel 33 is UTF-16 with a byte-order mark, quoted CSV: code, name, new code, start, end.
-fn tabel33() -> Vec<Vec<String>> {
-    let bytes = std::fs::read(reference("tabel33-gemeententabel.csv")).unwrap();
+fn tabel33(path: &Path) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap();
     let units: Vec<u16> = bytes
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
@@ -112,7 +120,7 @@ fn tabel33() -> Vec<Vec<String>> {
 
 #[test]
 fn municipality_codes_match_tabel33() {
-    let rows = tabel33();
+    let rows = tabel33(&require_reference!("brp/tabel33-gemeententabel.csv"));
     assert!(rows.len() > 1000);
     assert!(rows.iter().all(|r| r.len() == 5));
     let current: BTreeMap<&str, &str> = rows
@@ -125,6 +133,13 @@ fn municipality_codes_match_tabel33() {
         .copied()
         .collect();
     assert_eq!(embedded, current);
+    // Ended municipalities cannot be a policy's own municipality.
+    let ended = rows.iter().find(|r| !r[4].is_empty()).unwrap();
+    assert!(!gemeenten::is_current_municipality(&ended[0]));
+}
+
+#[test]
+fn embedded_municipalities_are_sorted_and_current() {
     assert!(
         gemeenten::current_municipalities()
             .windows(2)
@@ -133,9 +148,7 @@ fn municipality_codes_match_tabel33() {
     assert_eq!(gemeenten::gemeente_name("0363"), Some("Amsterdam"));
     assert!(gemeenten::is_current_municipality("0363"));
     assert!(gemeenten::is_current_municipality("0384"));
-    // Ended municipalities, and the two pseudo-rows, cannot be a policy's own municipality.
-    let ended = rows.iter().find(|r| !r[4].is_empty()).unwrap();
-    assert!(!gemeenten::is_current_municipality(&ended[0]));
+    // The two pseudo-rows of Tabel 33 cannot be a policy's own municipality.
     assert!(!gemeenten::is_current_municipality("0000"));
     assert!(!gemeenten::is_current_municipality("1999"));
 }
@@ -203,7 +216,7 @@ fn scalar(block: &[&str], key: &str) -> Option<String> {
 
 #[test]
 fn query_types_parameters_and_patterns_match_the_specification() {
-    let spec = read("openapi.yaml");
+    let spec = read(&require_reference!("brp/openapi.yaml"));
     // The discriminator names exactly our seven types.
     let base = schema_block(&spec, "PersonenQuery");
     let mapped: BTreeSet<&str> = base

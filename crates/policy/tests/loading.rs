@@ -6,8 +6,6 @@
 )]
 //! files, and validation errors that name the file and the JSON path.
 
-use std::path::{Path, PathBuf};
-
 use serde_json::{Value, json};
 use sluis_policy::{Level, Policy, PolicyError, Request, Sources, fs, load};
 
@@ -89,13 +87,11 @@ fn three_layouts_load_alike() {
     );
 }
 
-fn reference() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/amsterdam-schema")
-}
-
+/// Real Amsterdam Schema files from the reference folder (see `sluis_testkit::reference`);
+/// skipped, saying so, when it is missing.
 #[test]
 fn real_amsterdam_schema_files_load() {
-    let r = reference();
+    let r = sluis_testkit::require_reference!("amsterdam-schema");
     let p = fs::load_policy(
         &[r.join("datasets"), r.join("scopes")],
         &[r.join("profiles")],

@@ -6,9 +6,10 @@
 //! Covered: scenarios H1–H6 of `shared/domain/brp.md`, contract validation, denied fields,
 //! deceased persons, and the BRP protocollering scenarios E1, E2, E3–E7, E11 and E13 of
 //! `shared/domain/protocollering.md`. Every 200 answer sluis gives in these tests is checked
-//! against `PersonenQueryResponse` of `shared/reference/brp/openapi.yaml` (sealed BSNs of
+//! against `PersonenQueryResponse` of the reference folder's `brp/openapi.yaml` (sealed BSNs of
 //! pseudonymous callers cannot match the BSN pattern; they are replaced by a placeholder before
-//! the check, so the rest of such answers is still checked).
+//! the check, so the rest of such answers is still checked). Without that file the contract
+//! checks are skipped, saying so, and everything else still runs.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -65,7 +66,8 @@ fn bsn_lookup(bsns: &[&str], fields: &[&str]) -> Value {
 /// "Waarde voldoet niet aan patroon ^[0-9]{9}$." a pattern), and sluis words its answers as the
 /// BRP API does.
 fn check_problem_shape(schema: &str, body: &Value) {
-    if let Err(errors) = spec().check(schema, body) {
+    let Some(spec) = spec() else { return };
+    if let Err(errors) = spec.check(schema, body) {
         let real: Vec<&String> = errors
             .iter()
             .filter(|e| {
@@ -565,7 +567,7 @@ async fn h5_pseudonymous_bsn_round_trip() {
     }
     assert!(!dump.contains("bsn1."), "a sealed token in the log");
     let (checked, checked_sealed) = env.stop().await;
-    assert!(checked >= 2 && checked_sealed >= 2);
+    assert!(spec().is_none() || (checked >= 2 && checked_sealed >= 2));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -634,7 +636,9 @@ async fn h6_upstream_failures_e5_e13() {
         assert_eq!(r.body[key], upstream_doc[key], "{key}");
     }
     assert_ne!(upstream_doc["instance"], PERSONEN_PATH);
-    spec().check("Foutbericht", &r.body).unwrap();
+    if let Some(spec) = spec() {
+        spec.check("Foutbericht", &r.body).unwrap();
+    }
     check_problem_shape("Foutbericht", &r.body);
     let lines = env.processing(&r.trace_id());
     assert_eq!(lines.len(), 1, "{lines:#?}");
@@ -1098,7 +1102,7 @@ async fn protocollering_scenarios() {
     env.verify_chain();
     let (checked, _) = env.stop().await;
     assert!(
-        checked >= 6,
+        spec().is_none() || checked >= 6,
         "{checked} answers checked against the contract"
     );
 }

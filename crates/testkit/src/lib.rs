@@ -10,6 +10,9 @@
 //! values. A [`Faults`] handle makes it slow, failing, non-JSON or oversized while it runs, and
 //! records what it received, so tests can check what the proxy forwarded.
 //!
+//! [`reference`] tells tests where the public reference files are, and skips (saying so) the
+//! tests that need them when they are not there.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), sluis_testkit::TestkitError> {
 //! use sluis_testkit::{DatasetFixture, FixtureConfig};
@@ -29,6 +32,7 @@ mod error;
 mod faults;
 mod problem;
 mod query;
+pub mod reference;
 mod rng;
 mod server;
 

@@ -83,10 +83,3 @@ pub fn scopes(names: &[&str]) -> Vec<String> {
 pub fn query(body: Value) -> Query {
     validate(&body).unwrap_or_else(|e| panic!("valid request expected, got {e:?}"))
 }
-
-/// The path to the shared reference files (read at test time, never copied).
-pub fn reference(file: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/brp")
-        .join(file)
-}

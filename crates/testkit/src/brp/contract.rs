@@ -1,5 +1,5 @@
 //! A small JSON Schema checker for the BRP Personen OpenAPI document (v2.7.0), for contract
-//! tests: does a body conform to `shared/reference/brp/openapi.yaml`?
+//! tests: does a body conform to the reference `brp/openapi.yaml`?
 //!
 //! The crate carries no copy of the document. The caller reads it and hands it over as JSON;
 //! the checker compiles it once into a [`Spec`]:
@@ -15,11 +15,12 @@
 //! `schema` names an entry of `components.schemas` (`Persoon`, `PersoonBeperkt`,
 //! `Foutbericht`, ...); `Err` lists every violation with its JSON path (`$.personen[0].naam`).
 //!
-//! Tests in this workspace read the document from the reference folder beside the repository,
-//! `concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/brp/openapi.yaml")` from
-//! any crate under `crates/`, convert the YAML to a [`serde_json::Value`] (this crate's
-//! `tests/brp_support/mod.rs` does it with `yaml-rust2`, a dev-dependency) and keep one
-//! [`Spec`] per test binary in a `OnceLock`. A missing file is a test failure, not a skip.
+//! Tests in this workspace find the document through [`crate::reference`]
+//! (`require_reference!("brp/openapi.yaml")`, i.e. `$SLUIS_REFERENCE_DIR/brp/openapi.yaml`),
+//! convert the YAML to a [`serde_json::Value`] (this crate's `tests/brp_support/mod.rs` does it
+//! with `yaml-rust2`, a dev-dependency) and keep one [`Spec`] per test binary in a `OnceLock`.
+//! A missing file skips the contract tests (with a printed line); an unreadable or invalid one
+//! fails them.
 //!
 //! ```
 //! use serde_json::json;

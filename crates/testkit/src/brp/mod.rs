@@ -14,7 +14,8 @@
 //! addresses (most in one "own" municipality, 0363 Amsterdam), families linked by BSN, and the
 //! quirks a proxy must handle — see [`BrpKnown`] for named persons and addresses, including
 //! RvIG's test person 999993653. [`contract`] checks bodies against the BRP OpenAPI document,
-//! which the caller reads from `shared/reference/brp/openapi.yaml` and hands over as JSON.
+//! which the caller reads from the reference folder ([`crate::reference`],
+//! `brp/openapi.yaml`) and hands over as JSON.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sluis_testkit::TestkitError> {

@@ -1,12 +1,12 @@
 //! Shared helpers of the BRP fixture tests: one data set per test binary, a small HTTP client,
-//! and the BRP OpenAPI document from `shared/reference/` for the contract checker.
+//! and the BRP OpenAPI document from the reference folder for the contract checker.
 
 #![allow(
     dead_code,
     reason = "each test binary uses a different subset of the helpers"
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -36,24 +36,26 @@ pub fn data() -> Arc<BrpData> {
     }))
 }
 
-/// `shared/reference/brp/openapi.yaml`: the shared folder sits beside the repository.
-pub fn reference_openapi_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/brp/openapi.yaml")
-}
+/// The BRP Personen OpenAPI document, relative to the reference folder.
+pub const OPENAPI: &str = "brp/openapi.yaml";
 
-/// The BRP Personen OpenAPI document, read and compiled once per test binary. Panics (fails the
-/// test) when the reference folder is missing: the contract tests need it.
+/// The BRP Personen OpenAPI document, read and compiled once per test binary. A test that calls
+/// this starts with `sluis_testkit::require_reference!(OPENAPI)`, which skips it when the file
+/// is missing; an unreadable or invalid document fails the test.
 pub fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
-    SPEC.get_or_init(|| load_spec(&reference_openapi_path()))
+    SPEC.get_or_init(|| {
+        let path = sluis_testkit::reference::path(OPENAPI)
+            .unwrap_or_else(|skip| panic!("call require_reference!(OPENAPI) first: {skip}"));
+        load_spec(&path)
+    })
 }
 
 /// Reads an OpenAPI YAML file into a contract checker.
 pub fn load_spec(path: &Path) -> Spec {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
         panic!(
-            "cannot read the BRP OpenAPI document {} ({e}); the contract tests need the \
-             reference folder `shared/reference/brp/` beside the repository",
+            "cannot read the BRP OpenAPI document {} ({e})",
             path.display()
         )
     });
