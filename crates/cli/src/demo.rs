@@ -213,6 +213,9 @@ jwks_file = "demo-jwks.json"
 audiences = ["{DEMO_AUDIENCE}"]
 algorithms = ["ES256"]
 scopes = "scope"
+# The demo client authenticates its users itself and names them in X-User; other clients
+# of this issuer are recorded as their token says.
+trusted_user_clients = ["sluis-demo-client"]
 
 [[apis]]
 name = "afvalwegingen"
