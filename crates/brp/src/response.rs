@@ -123,6 +123,134 @@ pub struct ResponseSummary {
     pub fields_delivered: Vec<String>,
     /// Auto-delivered flags that were present and removed.
     pub flags_removed: Vec<AutoField>,
+    /// Values the upstream sent outside the grant (the fields asked for and allowed), removed
+    /// before delivery: never trust the upstream to minimise.
+    pub stripped: u64,
+    /// The distinct paths of those values, sorted, at most [`MAX_STRIPPED_NAMES`].
+    pub stripped_fields: Vec<String>,
+}
+
+/// Most distinct stripped paths a [`ResponseSummary`] names.
+pub const MAX_STRIPPED_NAMES: usize = 64;
+
+/// What one person may carry: the granted field paths (as response paths) and the allowed
+/// auto-delivered flags.
+struct Grant<'a> {
+    fields: Vec<String>,
+    flags: &'a [AutoField],
+}
+
+/// The response path a `fields` path names. `adresseringBinnenland` is the BRP's name for
+/// the Dutch lines of `adressering`; every other field path is its response path.
+fn response_path(field: &str) -> String {
+    match field.strip_prefix("adresseringBinnenland") {
+        Some(rest) if rest.is_empty() || rest.starts_with('.') => format!("adressering{rest}"),
+        _ => field.to_owned(),
+    }
+}
+
+impl Grant<'_> {
+    /// The path is a granted field or inside one.
+    fn covers(&self, path: &str) -> bool {
+        self.fields.iter().any(|f| {
+            path == f
+                || path
+                    .strip_prefix(f.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+    }
+
+    /// A granted field lies below the path.
+    fn leads_to(&self, path: &str) -> bool {
+        self.fields.iter().any(|f| {
+            f.strip_prefix(path)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.flags.iter().any(|f| f.name() == key)
+    }
+}
+
+/// Removes from `obj` (at `prefix`) every member the grant does not cover; counts them.
+fn project(
+    obj: &mut Map<String, Value>,
+    prefix: &str,
+    grant: &Grant<'_>,
+    stripped: &mut BTreeSet<String>,
+    count: &mut u64,
+) {
+    let keys: Vec<String> = obj.keys().cloned().collect();
+    for k in keys {
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        // `type` is the discriminator of polymorphic groups (verblijfplaats, gezag): it
+        // carries no personal data and the contract requires it.
+        if k == "type" || grant.flag(&k) || grant.covers(&path) {
+            continue;
+        }
+        if grant.leads_to(&path)
+            && let Some(v) = obj.get_mut(&k)
+        {
+            match v {
+                Value::Object(m) => {
+                    project(m, &path, grant, stripped, count);
+                    continue;
+                }
+                Value::Array(items) => {
+                    for item in items.iter_mut() {
+                        if let Value::Object(m) = item {
+                            project(m, &path, grant, stripped, count);
+                        }
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        remove_qualified(obj, &k);
+        *count += 1;
+        if stripped.len() < MAX_STRIPPED_NAMES {
+            stripped.insert(path);
+        }
+    }
+}
+
+/// Removes `key` and the `inOnderzoek` member that qualified it.
+fn remove_qualified(obj: &mut Map<String, Value>, key: &str) {
+    obj.remove(key);
+    if let Some(Value::Object(onderzoek)) = obj.get_mut(AutoField::InOnderzoek.name()) {
+        onderzoek.remove(key);
+    }
+}
+
+/// An `inOnderzoek` left with only its start dates (`datumIngangOnderzoek…`) qualifies nothing
+/// any more and goes whole, at every level.
+fn prune_onderzoek(obj: &mut Map<String, Value>) {
+    if let Some(Value::Object(onderzoek)) = obj.get(AutoField::InOnderzoek.name())
+        && onderzoek
+            .keys()
+            .all(|k| k.starts_with("datumIngangOnderzoek"))
+    {
+        obj.remove(AutoField::InOnderzoek.name());
+    }
+    for v in obj.values_mut() {
+        match v {
+            Value::Object(m) => prune_onderzoek(m),
+            Value::Array(items) => {
+                for item in items.iter_mut() {
+                    if let Value::Object(m) = item {
+                        prune_onderzoek(m);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl ResponseSummary {
@@ -172,6 +300,15 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
     let own = plan.municipality();
     let mut delivered_paths = BTreeSet::new();
     let mut removed = BTreeSet::new();
+    let mut stripped = BTreeSet::new();
+    let grant = Grant {
+        fields: plan
+            .fields_requested()
+            .iter()
+            .map(|f| response_path(f))
+            .collect(),
+        flags: plan.auto_flags_allowed(),
+    };
 
     let upstream = std::mem::take(personen);
     for person in upstream {
@@ -203,15 +340,11 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
         };
         let related = related_persons(&obj);
 
+        // The identifiers sluis added for protocollering go first: their absence is by plan,
+        // not an upstream overdelivery.
         for id in plan.injected_identifiers() {
-            obj.remove(id);
-            // The BRP flags an investigated identifier because it was asked for; the client
-            // did not ask.
-            if let Some(Value::Object(onderzoek)) = obj.get_mut(AutoField::InOnderzoek.name()) {
-                onderzoek.remove(id);
-                if onderzoek.is_empty() {
-                    obj.remove(AutoField::InOnderzoek.name());
-                }
+            if !grant.covers(id) {
+                remove_qualified(&mut obj, id);
             }
         }
         for flag in AutoField::ALL {
@@ -220,6 +353,11 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
                 removed.insert(flag);
             }
         }
+        // Only what was granted and asked for leaves, whatever the upstream sent.
+        project(&mut obj, "", &grant, &mut stripped, &mut summary.stripped);
+        // The BRP flags an investigated identifier because it was asked for; with the
+        // identifier gone, its qualifier goes too.
+        prune_onderzoek(&mut obj);
         collect_paths(&obj, "", &mut delivered_paths);
 
         summary.persons.push(DeliveredPerson {
@@ -233,6 +371,7 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
     }
     summary.fields_delivered = delivered_paths.into_iter().collect();
     summary.flags_removed = removed.into_iter().collect();
+    summary.stripped_fields = stripped.into_iter().collect();
     summary
 }
 

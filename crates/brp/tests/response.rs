@@ -123,10 +123,9 @@ fn identifiers_injected_are_read_then_stripped() {
     let person = &body["personen"][0];
     assert!(person.get("burgerservicenummer").is_none());
     assert!(person.get("aNummer").is_none());
-    assert_eq!(
-        person["inOnderzoek"],
-        json!({"datumIngangOnderzoekPersoon": {"datum": "2020-01-01"}})
-    );
+    // The investigation qualified only the identifier sluis added: nothing it qualifies is
+    // left, so no orphaned start date remains.
+    assert!(person.get("inOnderzoek").is_none(), "{person}");
     assert_eq!(
         s.persons[0].burgerservicenummer.as_deref(),
         Some("999993653")
@@ -134,14 +133,7 @@ fn identifiers_injected_are_read_then_stripped() {
     assert_eq!(s.persons[0].a_nummer.as_deref(), Some("8940402024"));
     assert_eq!(s.persons[0].role, SubjectRole::Geraadpleegd);
     assert!(s.persons[0].flags.in_onderzoek);
-    assert_eq!(
-        s.fields_delivered,
-        [
-            "inOnderzoek.datumIngangOnderzoekPersoon.datum",
-            "naam.geslachtsnaam",
-            "naam.voornamen"
-        ]
-    );
+    assert_eq!(s.fields_delivered, ["naam.geslachtsnaam", "naam.voornamen"]);
     assert_eq!(
         s.subjects(),
         [Subject {
@@ -324,4 +316,77 @@ fn odd_bodies() {
         s.persons[0].burgerservicenummer.as_deref(),
         Some("999993653")
     );
+}
+
+#[test]
+fn what_the_upstream_sends_beyond_the_grant_is_stripped_and_counted() {
+    let p = plan(
+        json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": ["999993653"], "fields": ["naam.voornamen"]}),
+        &["benk-brp-zoekvraag-bsn", "benk-brp-gegevensset-1"],
+    );
+    let mut body = json!({
+        "type": "RaadpleegMetBurgerservicenummer",
+        "personen": [{
+            "burgerservicenummer": "999993653",
+            "naam": {"voornamen": "Suzanne", "geslachtsnaam": "Moulin",
+                     "inOnderzoek": {"geslachtsnaam": true, "datumIngangOnderzoek": {"datum": "2020-01-01"}}},
+            "verblijfplaats": {"type": "Adres", "verblijfadres": {"officieleStraatnaam": "Dam"}},
+            "nationaliteiten": [{"nationaliteit": {"code": "0001"}}]
+        }]
+    });
+    let s = filter_response(&p, &mut body);
+    let person = &body["personen"][0];
+    assert_eq!(person["naam"], json!({"voornamen": "Suzanne"}), "{person}");
+    assert!(person.get("verblijfplaats").is_none(), "{person}");
+    assert!(person.get("nationaliteiten").is_none(), "{person}");
+    assert_eq!(s.stripped, 3, "{:?}", s.stripped_fields);
+    assert_eq!(
+        s.stripped_fields,
+        ["naam.geslachtsnaam", "nationaliteiten", "verblijfplaats"]
+    );
+    assert_eq!(s.fields_delivered, ["naam.voornamen"]);
+    // What was read for the record is still known.
+    assert_eq!(
+        s.persons[0].burgerservicenummer.as_deref(),
+        Some("999993653")
+    );
+}
+
+proptest::proptest! {
+    /// Whatever extra fields the upstream adds to a person, nothing outside the grant leaves.
+    #[test]
+    fn nothing_outside_the_grant_leaves(
+        extra in proptest::collection::btree_map("[a-z]{1,8}", "[a-z]{0,5}", 0..8),
+        nested in proptest::collection::btree_map("[a-z]{1,8}", "[a-z]{0,5}", 0..5),
+    ) {
+        let p = plan(
+            json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": ["999993653"], "fields": ["naam.voornamen", "geboorte"]}),
+            &["benk-brp-zoekvraag-bsn", "benk-brp-gegevensset-1"],
+        );
+        let mut person = serde_json::Map::new();
+        person.insert("burgerservicenummer".into(), json!("999993653"));
+        let mut naam = serde_json::Map::new();
+        naam.insert("voornamen".into(), json!("Suzanne"));
+        for (k, v) in &nested {
+            naam.insert(k.clone(), json!(v));
+        }
+        person.insert("naam".into(), serde_json::Value::Object(naam));
+        person.insert("geboorte".into(), json!({"datum": {"type": "Datum", "datum": "1980-01-01"}}));
+        for (k, v) in &extra {
+            person.entry(k.clone()).or_insert(json!(v));
+        }
+        let mut body = json!({"type": "RaadpleegMetBurgerservicenummer", "personen": [person]});
+        let s = filter_response(&p, &mut body);
+        for path in &s.fields_delivered {
+            proptest::prop_assert!(
+                path == "naam.voornamen" || path.starts_with("geboorte"),
+                "{} delivered outside the grant", path
+            );
+        }
+        let out = &body["personen"][0];
+        let keys: Vec<&String> = out.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+        for k in keys {
+            proptest::prop_assert!(k == "naam" || k == "geboorte" || k == "type", "{}", k);
+        }
+    }
 }

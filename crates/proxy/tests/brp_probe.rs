@@ -98,3 +98,37 @@ async fn a_mount_scope_is_required_on_top_of_the_query_type_scope() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+#[tokio::test]
+async fn an_upstream_that_sends_more_than_asked_is_projected_and_flagged() {
+    let env = Env::start().await;
+    let p = data().known().family.parents[0].clone();
+    env.fixture.faults().set_overdeliver(true);
+    let r = env.post(&token(&[ZOEK_BSN, BASIS]), &lookup(&p)).await;
+    env.fixture.faults().set_overdeliver(false);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let person = &r.personen()[0];
+    let keys: Vec<&String> = person.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["naam"], "only what was asked for leaves: {person}");
+    let access = env.access(&r.trace_id());
+    assert!(
+        access.flags.iter().any(|f| f == "upstream-overdelivered"),
+        "{access:?}"
+    );
+    let text = metrics(&env).await;
+    assert!(
+        text.contains("sluis_upstream_stripped_values_total"),
+        "{text}"
+    );
+    // The record says what was delivered, not what the upstream sent.
+    let lines = env.processing(&r.trace_id());
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0]
+            .fields_delivered
+            .iter()
+            .all(|f| f.starts_with("naam")),
+        "{:?}",
+        lines[0].fields_delivered
+    );
+}

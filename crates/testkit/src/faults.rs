@@ -31,6 +31,7 @@ struct State {
     /// 0 = no forced status.
     status: AtomicU16,
     non_json: AtomicBool,
+    overdeliver: AtomicBool,
     /// 0 = off, otherwise the minimum body size + 1.
     oversized: AtomicU64,
     requests: AtomicU64,
@@ -72,6 +73,17 @@ impl Faults {
         Some(self.state.status.load(Ordering::Relaxed)).filter(|&s| s != 0)
     }
 
+    /// Answer with more than was asked for (the BRP fixture ignores the request's `fields` and
+    /// delivers its broad default set): an upstream that does not minimise.
+    pub fn set_overdeliver(&self, on: bool) {
+        self.state.overdeliver.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether overdelivery is on.
+    pub fn overdeliver(&self) -> bool {
+        self.state.overdeliver.load(Ordering::Relaxed)
+    }
+
     /// Answer 200 with a `text/html` body instead of JSON.
     pub fn set_non_json(&self, on: bool) {
         self.state.non_json.store(on, Ordering::Relaxed);
@@ -106,6 +118,7 @@ impl Faults {
         self.set_status(None);
         self.set_non_json(false);
         self.set_oversized(None);
+        self.set_overdeliver(false);
     }
 
     /// Number of requests received since start (or [`Faults::clear_recorded`]), faulted or not.

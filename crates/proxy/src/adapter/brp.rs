@@ -351,6 +351,8 @@ impl Adapter for BrpAdapter {
         delivery.records = summary.persons.len() as u64;
         delivery.subjects = subjects;
         delivery.fields_delivered = summary.fields_delivered.clone();
+        delivery.stripped_count = summary.stripped;
+        delivery.stripped = summary.stripped_fields.clone();
         delivery.headers.push((
             HeaderName::from_static(WITHHELD_HEADER_LOWER),
             HeaderValue::from(summary.withheld as u64),

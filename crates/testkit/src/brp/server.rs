@@ -191,9 +191,37 @@ async fn respond(req: Request<Incoming>, shared: &Shared) -> Response<FixtureBod
         );
         return problem(&p, &path);
     }
+    let body = if shared.faults.overdeliver() {
+        overdelivering(&body)
+    } else {
+        body
+    };
     match api::personen(&shared.data, &body, shared.max_results) {
         Ok(value) => json_response(StatusCode::OK, JSON, &value),
         Err(p) => problem(&p, &path),
+    }
+}
+
+/// The request with `fields` widened to a broad set, for an upstream that sends more than it
+/// was asked for.
+fn overdelivering(body: &Bytes) -> Bytes {
+    const BROAD: &[&str] = &[
+        "aNummer",
+        "burgerservicenummer",
+        "geslacht",
+        "naam",
+        "geboorte",
+        "nationaliteiten",
+        "verblijfplaats",
+    ];
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut m)) => {
+            m.insert("fields".into(), serde_json::json!(BROAD));
+            serde_json::to_vec(&m)
+                .map(Bytes::from)
+                .unwrap_or_else(|_| body.clone())
+        }
+        _ => body.clone(),
     }
 }
 
