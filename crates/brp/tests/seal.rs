@@ -152,7 +152,7 @@ fn h5_round_trip_through_search_and_lookup() {
     assert!(is_sealed(&token) && !token.contains("999993367"));
 
     // Follow-up lookup with the token under C1: upstream receives the BSN.
-    let mut request = json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": [token.clone()], "fields": ["naam", "partners"]});
+    let mut request = json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": [token.clone()], "fields": ["burgerservicenummer", "naam", "partners"]});
     assert_eq!(open_request(&mut request, &ring, C1).unwrap(), 1);
     let q = validate(&request).unwrap();
     let plan = policy.decide(&q, &caller).unwrap();
@@ -160,7 +160,8 @@ fn h5_round_trip_through_search_and_lookup() {
         plan.upstream_body()["burgerservicenummer"],
         json!(["999993367"])
     );
-    // Every burgerservicenummer in the answer is sealed, at any depth.
+    // Every burgerservicenummer in the delivered answer is sealed, at any depth; what the
+    // upstream sent outside the grant (`lijst`) is not delivered at all.
     let mut answer = json!({"personen": [{
         "naam": {"voornamen": "Piet"},
         "burgerservicenummer": "999993367",
@@ -168,15 +169,25 @@ fn h5_round_trip_through_search_and_lookup() {
         "partners": [{"burgerservicenummer": "999993239"}, {"burgerservicenummer": null}],
         "lijst": {"burgerservicenummer": ["999991425", 999994803_u64]}
     }]});
-    filter_response(&plan, &mut answer);
+    let summary = filter_response(&plan, &mut answer);
+    assert_eq!(summary.stripped_fields, ["lijst"]);
     assert_eq!(
         seal_response(&mut answer, &ring, C1, &mut nonces()).unwrap(),
-        3
+        2
     );
     let text = answer.to_string();
     for bsn in ["999993367", "999993239", "999991425", "999994803"] {
         assert!(!text.contains(bsn), "{bsn} leaked: {text}");
     }
+    // Sealing itself reaches any depth, whatever the shape.
+    let mut raw =
+        json!({"personen": [{"lijst": {"burgerservicenummer": ["999991425", 999994803_u64]}}]});
+    assert!(seal_response(&mut raw, &ring, C1, &mut nonces()).unwrap() >= 1);
+    let raw_text = raw.to_string();
+    assert!(
+        !raw_text.contains("999991425") && !raw_text.contains("999994803"),
+        "{raw_text}"
+    );
     let partner = answer["personen"][0]["partners"][0]["burgerservicenummer"]
         .as_str()
         .unwrap();
