@@ -95,6 +95,9 @@ pub struct TablePlan {
     pub limited: Vec<String>,
     /// Table-level reasons, in words.
     pub reasons: Vec<String>,
+    /// The field whose value HAL links carry as `title`: the table's `display`, else its only
+    /// identifier field.
+    pub title_field: Option<String>,
     pub(crate) index: HashMap<Arc<str>, usize>,
 }
 
@@ -111,6 +114,14 @@ impl TablePlan {
             found = Some(f);
         }
         found
+    }
+
+    /// True when the caller sees the title field at `read`, so a link title may show it.
+    pub fn title_readable(&self) -> bool {
+        self.title_field
+            .as_deref()
+            .and_then(|t| self.field(t))
+            .is_some_and(|f| f.level == Level::Read)
     }
 
     /// Every field plan, parents before children.
@@ -696,6 +707,13 @@ impl Policy {
             delivered,
             limited,
             reasons,
+            title_field: table
+                .display
+                .clone()
+                .or_else(|| match table.identifier.as_slice() {
+                    [only] => Some(only.clone()),
+                    _ => None,
+                }),
             index,
         }
     }
@@ -841,6 +859,7 @@ fn empty_plan(table: String) -> TablePlan {
         delivered: Vec::new(),
         limited: Vec::new(),
         reasons: Vec::new(),
+        title_field: None,
         index: HashMap::new(),
     }
 }
