@@ -5,12 +5,16 @@
 //! `auth` rather than a profile) plus relations the caller may
 //! expand; `_embedded` keeps only expandable relations, each projected through its target
 //! table's plan, recursively; URLs pointing at the upstream are rewritten to sluis's public URL.
-//! Nothing here does I/O.
+//!
+//! Link titles carry the table's display value, so they are kept only where the caller sees
+//! that value at `read` (a `self` title must also equal the record's own display value); other
+//! titles are dropped. The upstream is not trusted to minimise: every data key projection
+//! removes is counted in the [`Summary`] for the audit record. Nothing here does I/O.
 
 use std::collections::HashSet;
 
 use serde_json::{Map, Value};
-use sluis_policy::{Policy, Projector, ScopeSet, TablePlan};
+use sluis_policy::{FieldPlan, Policy, Projector, ScopeSet, TablePlan};
 
 /// Errors of the filter crate.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +88,36 @@ pub struct Summary {
     pub records: u64,
     /// Embedded related records delivered.
     pub embedded: u64,
+    /// Data keys the upstream sent that the plan does not deliver (hidden or unknown fields, in
+    /// records and embedded objects), counted per occurrence.
+    pub stripped: u64,
+    /// The distinct stripped keys as `dataset.table.path`, at most [`MAX_STRIPPED_FIELDS`].
+    pub stripped_fields: Vec<String>,
+}
+
+/// Bound on [`Summary::stripped_fields`]: the names are for an audit record, not a dump.
+pub const MAX_STRIPPED_FIELDS: usize = 64;
+/// Bound on one stripped name: keys come from the upstream and may be arbitrarily long.
+const MAX_STRIPPED_NAME: usize = 200;
+
+impl Summary {
+    fn strip(&mut self, table: &str, path: &str) {
+        self.stripped += 1;
+        if self.stripped_fields.len() >= MAX_STRIPPED_FIELDS {
+            return;
+        }
+        let mut name = format!("{table}.{path}");
+        if name.len() > MAX_STRIPPED_NAME {
+            let mut end = MAX_STRIPPED_NAME;
+            while !name.is_char_boundary(end) {
+                end -= 1;
+            }
+            name.truncate(end);
+        }
+        if !self.stripped_fields.contains(&name) {
+            self.stripped_fields.push(name);
+        }
+    }
 }
 
 /// Everything a filter pass needs.
@@ -135,7 +169,11 @@ impl<'a, 'k> HalFilter<'a, 'k> {
             links.retain(|k, _| {
                 matches!(k.as_str(), "self" | "next" | "previous" | "first" | "last")
             });
-            links.values_mut().for_each(|l| self.links.rewrite_link(l));
+            // Page links have no display value; a title there could only be upstream noise.
+            links.values_mut().for_each(|l| {
+                drop_titles(l);
+                self.links.rewrite_link(l);
+            });
         }
         let Some(Value::Object(embedded)) = top.get_mut("_embedded") else {
             return Err(FilterError::Shape(
@@ -189,6 +227,13 @@ impl<'a, 'k> HalFilter<'a, 'k> {
         };
         let links = rec.remove("_links");
         let embedded = rec.remove("_embedded");
+        // Read before projection: the title may show the display value only as it is at `read`.
+        let title = plan
+            .title_readable()
+            .then(|| plan.title_field.as_deref().and_then(|t| rec.get(t)))
+            .flatten()
+            .and_then(rendered);
+        count_stripped(plan, rec, &mut self.summary);
         self.projector.project(plan, rec);
         if top && let Some(fields) = &self.fields {
             narrow(rec, fields);
@@ -201,7 +246,19 @@ impl<'a, 'k> HalFilter<'a, 'k> {
             links.retain(|k, _| {
                 k == "self" || (k == "schema" && schema) || expandable(plan, k).is_some()
             });
-            links.values_mut().for_each(|l| self.links.rewrite_link(l));
+            for (k, l) in links.iter_mut() {
+                if k == "self" {
+                    keep_title_if(l, |t| title.as_deref() == Some(t));
+                } else if let Some(target) = expandable(plan, k) {
+                    // The target's record is not at hand; its title is kept only when the
+                    // caller sees the target's display field at `read`.
+                    let readable = self.policy.plan(&target, self.scopes)?.title_readable();
+                    keep_title_if(l, |_| readable);
+                } else {
+                    drop_titles(l);
+                }
+                self.links.rewrite_link(l);
+            }
             front.insert("_links".into(), Value::Object(links));
         }
         if let Some(Value::Object(emb)) = embedded {
@@ -235,6 +292,65 @@ impl<'a, 'k> HalFilter<'a, 'k> {
             *rec = front;
         }
         Ok(())
+    }
+}
+
+/// The text DSO shows as a title: strings as they are, numbers and booleans as JSON text.
+fn rendered(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(_) | Value::Bool(_) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+/// Removes `title` from a link (or each link of an array) unless `keep` accepts its text.
+fn keep_title_if(link: &mut Value, keep: impl Fn(&str) -> bool + Copy) {
+    match link {
+        Value::Object(m) if !m.get("title").and_then(Value::as_str).is_some_and(keep) => {
+            m.remove("title");
+        }
+        Value::Array(items) => items.iter_mut().for_each(|l| keep_title_if(l, keep)),
+        _ => {}
+    }
+}
+
+fn drop_titles(link: &mut Value) {
+    keep_title_if(link, |_| false);
+}
+
+/// Counts the data keys projection will remove from a record, mirroring `Projector::project`.
+fn count_stripped(plan: &TablePlan, rec: &Map<String, Value>, summary: &mut Summary) {
+    if !plan.access {
+        for k in rec.keys() {
+            summary.strip(&plan.table, k);
+        }
+        return;
+    }
+    for (k, v) in rec {
+        match plan.field(k) {
+            Some(f) if f.level.is_visible() => count_nested(&plan.table, f, v, summary),
+            _ => summary.strip(&plan.table, k),
+        }
+    }
+}
+
+fn count_nested(table: &str, f: &FieldPlan, v: &Value, summary: &mut Summary) {
+    if f.children.is_empty() {
+        return;
+    }
+    let mut object = |m: &Map<String, Value>| {
+        for (k, sub) in m {
+            match f.children.iter().find(|c| *c.name == **k) {
+                Some(c) if c.level.is_visible() => count_nested(table, c, sub, summary),
+                _ => summary.strip(table, &format!("{}.{k}", f.path)),
+            }
+        }
+    };
+    match v {
+        Value::Object(m) => object(m),
+        Value::Array(items) => items.iter().filter_map(Value::as_object).for_each(object),
+        _ => {}
     }
 }
 
@@ -278,6 +394,133 @@ fn narrow(rec: &mut Map<String, Value>, fields: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use sluis_policy::{EncodingKey, Sources, load};
+
+    fn policy() -> Policy {
+        let ds = json!({"type": "dataset", "id": "d", "tables": [
+            {"id": "t", "type": "table", "schema": {"identifier": ["id"], "display": "naam",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "naam": {"type": "string"},
+                    "geheim": {"type": "string", "auth": "GEHEIM"},
+                    "adres": {"type": "object", "properties": {
+                        "straat": {"type": "string"},
+                        "huisnummer": {"type": "integer", "auth": "GEHEIM"}}},
+                    "rel": {"type": "string", "relation": "d:r"}}}},
+            {"id": "r", "type": "table", "schema": {"identifier": ["id"], "display": "naam",
+                "properties": {"id": {"type": "string"}, "naam": {"type": "string"},
+                    "kenmerk": {"type": "string", "auth": "GEHEIM"}}}}]});
+        let mut s = Sources::new();
+        s.insert("d.json", serde_json::to_vec(&ds).unwrap());
+        Policy::new(load(&s, &Sources::new()).unwrap(), "t")
+    }
+
+    fn run(scopes: &[&str], detail: bool, mut body: Value) -> (Value, Summary) {
+        let p = policy();
+        let set = p.scope_set(scopes);
+        let plan = p.plan("d.t", &set).unwrap();
+        let links = LinkRewriter {
+            upstream_base: "http://up/v1/d".into(),
+            public_base: "https://sluis/d".into(),
+        };
+        let key = EncodingKey::new(vec![1u8; 32]).unwrap();
+        let f = HalFilter::new(&p, &set, &links, Projector::new(&key, [0; 32]), None);
+        let summary = if detail {
+            f.detail(&plan, &mut body).unwrap()
+        } else {
+            f.list(&plan, "t", &mut body).unwrap()
+        };
+        (body, summary)
+    }
+
+    /// Unknown and hidden keys are counted per occurrence, nested ones and those of embedded
+    /// objects included, with distinct qualified names; `_links` members are not.
+    #[test]
+    fn counts_what_projection_strips() {
+        let rec = |i: u32| {
+            json!({"_links": {"self": {"href": "http://up/v1/d/t/1"}, "extra": {"href": "x"}},
+                "id": i, "naam": "a", "geheim": "s", "onbekend": 1,
+                "adres": {"straat": "Dam", "huisnummer": 1, "toevoeging": "A"},
+                "rel": "r1",
+                "_embedded": {"rel": {"id": "r1", "naam": "n", "kenmerk": "k"}}})
+        };
+        let (out, s) = run(
+            &[],
+            false,
+            json!({"_embedded": {"t": [rec(1), rec(2)],
+            "rel": [{"id": "r1", "naam": "n", "kenmerk": "k", "x": 1}]}}),
+        );
+        assert_eq!(out["_embedded"]["t"][0].get("geheim"), None);
+        // Per record: geheim, onbekend, adres.huisnummer, adres.toevoeging; rel's embedded
+        // object is not expandable (kenmerk hidden), so it is pruned by design, not counted.
+        // The top-level rel list is likewise not expandable.
+        assert_eq!(s.stripped, 8, "{:?}", s.stripped_fields);
+        assert_eq!(
+            s.stripped_fields,
+            [
+                "d.t.geheim",
+                "d.t.onbekend",
+                "d.t.adres.huisnummer",
+                "d.t.adres.toevoeging"
+            ]
+        );
+        // With the scope everything of the table is granted; only unknown keys are stripped,
+        // now also inside the expandable relation's embedded objects.
+        let (_, s) = run(&["GEHEIM"], true, rec(1));
+        assert_eq!(s.stripped, 2, "{:?}", s.stripped_fields);
+        assert_eq!(s.stripped_fields, ["d.t.onbekend", "d.t.adres.toevoeging"]);
+        let (_, s) = run(
+            &["GEHEIM"],
+            false,
+            json!({"_embedded": {"t": [],
+            "rel": [{"id": "r1", "naam": "n", "kenmerk": "k", "x": 1}]}}),
+        );
+        assert_eq!(
+            (s.stripped, s.stripped_fields),
+            (1, vec!["d.r.x".to_owned()])
+        );
+    }
+
+    /// Names are distinct and bounded in number and length; the count is not bounded.
+    #[test]
+    fn stripped_names_are_bounded() {
+        let mut rec = Map::new();
+        rec.insert("id".into(), json!(1));
+        for i in 0..100 {
+            rec.insert(format!("k{i}"), json!(i));
+        }
+        rec.insert("x".repeat(1000), json!(1));
+        let (_, s) = run(&[], true, Value::Object(rec));
+        assert_eq!(s.stripped, 101);
+        assert_eq!(s.stripped_fields.len(), MAX_STRIPPED_FIELDS);
+        assert!(
+            s.stripped_fields
+                .iter()
+                .all(|n| n.len() <= MAX_STRIPPED_NAME)
+        );
+    }
+
+    /// A `self` title survives only when it is the record's display value at `read`; page link
+    /// titles never do.
+    #[test]
+    fn titles_follow_the_display_field() {
+        let rec = |title: &str| {
+            json!({"_links": {"self": {"href": "http://up/v1/d/t/1", "title": title}},
+                "id": 1, "naam": "Jansen", "geheim": "s3cr3t"})
+        };
+        let (out, _) = run(&[], true, rec("Jansen"));
+        assert_eq!(out["_links"]["self"]["title"], "Jansen");
+        let (out, _) = run(&[], true, rec("s3cr3t"));
+        assert_eq!(out["_links"]["self"].get("title"), None);
+        let (out, _) = run(
+            &[],
+            false,
+            json!({"_links": {"self": {"href": "h", "title": "s3cr3t"}},
+            "_embedded": {"t": []}}),
+        );
+        assert_eq!(out["_links"]["self"].get("title"), None);
+    }
 
     #[test]
     fn rewrites_links() {

@@ -69,6 +69,9 @@ pub struct FieldPlan {
     pub shape: Shape,
     pub children: Vec<FieldPlan>,
     pub relation: Option<RelationPlan>,
+    /// An applicable profile lists the field in `exactFilters` and the caller sees it: exact-match
+    /// filtering is allowed even below `read` (never `[like]`, ranges or sort).
+    pub exact_filter: bool,
     /// Domain separation for `encoded`: `dataset.table.path`.
     pub(crate) domain: Box<str>,
     pub(crate) index: HashMap<Arc<str>, usize>,
@@ -92,6 +95,9 @@ pub struct TablePlan {
     pub limited: Vec<String>,
     /// Table-level reasons, in words.
     pub reasons: Vec<String>,
+    /// The field whose value HAL links carry as `title`: the table's `display`, else its only
+    /// identifier field.
+    pub title_field: Option<String>,
     pub(crate) index: HashMap<Arc<str>, usize>,
 }
 
@@ -108,6 +114,14 @@ impl TablePlan {
             found = Some(f);
         }
         found
+    }
+
+    /// True when the caller sees the title field at `read`, so a link title may show it.
+    pub fn title_readable(&self) -> bool {
+        self.title_field
+            .as_deref()
+            .and_then(|t| self.field(t))
+            .is_some_and(|f| f.level == Level::Read)
     }
 
     /// Every field plan, parents before children.
@@ -470,9 +484,13 @@ impl Policy {
         } else {
             &[]
         };
+        // Exactly one non-empty value: an empty value filters nothing, and a repeated parameter
+        // leaves it to the upstream which value it applies, so neither meets a filter set.
         let supplied = |name: &str| {
-            identifiers.iter().any(|i| i == name)
-                || req.params.iter().any(|(k, v)| k == name && !v.is_empty())
+            identifiers.iter().any(|i| i == name) || {
+                let mut given = req.params.iter().filter(|(k, _)| k == name);
+                matches!((given.next(), given.next()), (Some((_, v)), None) if !v.is_empty())
+            }
         };
         let plan = self.plan_for(no, req.scopes, &supplied)?;
         let mut reasons = plan.reasons.clone();
@@ -484,7 +502,7 @@ impl Policy {
             for (name, value) in req.params {
                 if name == "_sort" {
                     for f in params::sort_fields(value) {
-                        let verdict = self.filter_verdict(table, &plan, req.scopes, f);
+                        let verdict = self.filter_verdict(table, &plan, req.scopes, f, Use::Sort);
                         filters.push(FilterCheck {
                             param: format!("_sort:{f}"),
                             verdict,
@@ -505,7 +523,9 @@ impl Policy {
                     }
                 } else if !params::is_reserved(name) {
                     let verdict = match params::split_filter_name(name) {
-                        Some((base, _)) => self.filter_verdict(table, &plan, req.scopes, base),
+                        Some((base, op)) => {
+                            self.filter_verdict(table, &plan, req.scopes, base, Use::Filter(op))
+                        }
                         None => FilterVerdict::Unknown,
                     };
                     filters.push(FilterCheck {
@@ -524,14 +544,19 @@ impl Policy {
         })
     }
 
-    /// Rule 15: every hop of the path must be delivered in some representation, and its own and
-    /// its ancestors' `filterAuth` must be satisfied.
+    /// Rule 15, tightened: the field must be delivered at `read` (a container: every sub-field),
+    /// every relation crossed on the way must be `read`, and the `filterAuth` of the field and
+    /// its ancestors must be satisfied. A filter or sort on a value the caller sees only as
+    /// `letters:N`, `encoded` or `random` would let it recover the value from counts, order or
+    /// 200/404 answers. The one exception is a plain exact match on a field an applicable
+    /// profile lists in `exactFilters`: that confirms a value the caller already holds.
     fn filter_verdict(
         &self,
         table: &Table,
         plan: &TablePlan,
         scopes: &ScopeSet,
         path: &str,
+        usage: Use<'_>,
     ) -> FilterVerdict {
         let Some(hops) = params::resolve_path(&self.model, table, path) else {
             return FilterVerdict::Unknown;
@@ -540,7 +565,8 @@ impl Policy {
         let mut current: Option<Arc<TablePlan>> = None;
         let mut filter_auth_ok = true;
         let mut prev: Option<&Field> = None;
-        for (t, f) in hops {
+        let n = hops.len();
+        for (i, (t, f)) in hops.into_iter().enumerate() {
             // Continuing past a field without sub-fields means crossing its relation, possibly
             // into the same table: look the rest up in the target's own plan.
             if prev.is_some_and(|p| p.children.is_empty()) {
@@ -555,7 +581,18 @@ impl Policy {
             }
             prefix.push_str(&f.name);
             let p = current.as_deref().unwrap_or(plan);
-            if !p.field(&prefix).is_some_and(|fp| fp.level.is_visible()) {
+            let Some(fp) = p.field(&prefix) else {
+                return FilterVerdict::Denied;
+            };
+            let ok = if i + 1 == n {
+                fully_read(fp) || (fp.exact_filter && usage.is_exact())
+            } else if f.children.is_empty() {
+                // A relation about to be crossed: filtering past it reveals what it points at.
+                fp.level == Level::Read
+            } else {
+                fp.level.is_visible()
+            };
+            if !ok {
                 return FilterVerdict::Denied;
             }
             filter_auth_ok &= f.filter_auth.satisfied_by(scopes);
@@ -670,6 +707,13 @@ impl Policy {
             delivered,
             limited,
             reasons,
+            title_field: table
+                .display
+                .clone()
+                .or_else(|| match table.identifier.as_slice() {
+                    [only] => Some(only.clone()),
+                    _ => None,
+                }),
             index,
         }
     }
@@ -720,6 +764,27 @@ impl Policy {
     }
 }
 
+/// What a parameter does with a field.
+#[derive(Debug, Clone, Copy)]
+enum Use<'a> {
+    /// `_sort`: the order of rows reveals the order of values.
+    Sort,
+    /// A filter with its operator (`None` for a plain `name=value`).
+    Filter(Option<&'a str>),
+}
+
+impl Use<'_> {
+    /// Plain or `[exact]` equality, the only use `exactFilters` allows.
+    fn is_exact(self) -> bool {
+        matches!(self, Use::Filter(None | Some("exact")))
+    }
+}
+
+/// The field and all its sub-fields are delivered at `read`.
+fn fully_read(f: &FieldPlan) -> bool {
+    f.level == Level::Read && f.children.iter().all(fully_read)
+}
+
 fn note_filter(
     denial: &mut Option<Denial>,
     reasons: &mut Vec<String>,
@@ -731,7 +796,7 @@ fn note_filter(
         FilterVerdict::Allowed => {}
         FilterVerdict::Denied => {
             reasons.push(format!(
-                "{what} {name}: field not readable or filterAuth not satisfied"
+                "{what} {name}: field not delivered at read (and no exact-match allowance) or filterAuth not satisfied"
             ));
             denial.get_or_insert(Denial::Filter(name.to_owned()));
         }
@@ -794,6 +859,7 @@ fn empty_plan(table: String) -> TablePlan {
         delivered: Vec::new(),
         limited: Vec::new(),
         reasons: Vec::new(),
+        title_field: None,
         index: HashMap::new(),
     }
 }
@@ -847,6 +913,7 @@ impl FieldCtx<'_> {
             expandable: false,
         });
         let index = index_of(&children);
+        let exact_filter = children.is_empty() && level.is_visible() && self.exact_allowed(&f.path);
         FieldPlan {
             name: Arc::from(f.name.as_str()),
             path: f.path.clone(),
@@ -855,9 +922,21 @@ impl FieldCtx<'_> {
             shape: f.shape,
             children,
             relation,
+            exact_filter,
             domain: format!("{}.{}", self.table.qualified, f.path).into_boxed_str(),
             index,
         }
+    }
+
+    /// True when an applicable profile that mentions the table lists the path in `exactFilters`.
+    fn exact_allowed(&self, path: &str) -> bool {
+        self.active.iter().any(|c| match c.kind {
+            Contribution::Table { pd, pt } => self
+                .policy
+                .profile_table(c, pd, pt)
+                .is_some_and(|t| t.exact_filters.iter().any(|e| e == path)),
+            Contribution::Dataset(_) => false,
+        })
     }
 
     /// Rule 10: the highest level any applicable profile gives the field.

@@ -936,12 +936,62 @@ impl Loader {
                 "\"mandatoryFilterSets\" must be a list of lists",
             ),
         }
+        let exact_filters = self.exact_filters(ctx, &table, obj.get("exactFilters"), p);
         Some(ProfileTable {
             table: ti,
             permissions,
             fields,
             mandatory_filter_sets: sets,
+            exact_filters,
         })
+    }
+
+    /// The sluis extension `exactFilters`: a list of leaf field paths of the table itself. A path
+    /// through a relation or naming a container is refused, because the allowance is meant for
+    /// one value the caller already holds (a BSN, a postcode), not for probing structures.
+    fn exact_filters(
+        &mut self,
+        ctx: &Ctx<'_>,
+        table: &Table,
+        v: Option<&Value>,
+        p: &JPath,
+    ) -> Vec<String> {
+        let ep = p.key("exactFilters");
+        let mut out = Vec::new();
+        match v {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(list)) => {
+                for (i, n) in list.iter().enumerate() {
+                    let np = ep.idx(i);
+                    let Some(n) = n.as_str() else {
+                        self.diag(ctx.file, &np, "an exact filter must be a field path string");
+                        continue;
+                    };
+                    match table.field(n) {
+                        None => self.diag(
+                            ctx.file,
+                            &np,
+                            format!("unknown field {n:?} in table {}", table.qualified),
+                        ),
+                        Some(f) if !f.children.is_empty() => self.diag(
+                            ctx.file,
+                            &np,
+                            format!("exact filter {n:?} names an object, not a value"),
+                        ),
+                        Some(_) if out.iter().any(|o| o == n) => {
+                            self.diag(ctx.file, &np, format!("duplicate exact filter {n:?}"))
+                        }
+                        Some(_) => out.push(n.to_owned()),
+                    }
+                }
+            }
+            Some(_) => self.diag(
+                ctx.file,
+                &ep,
+                "\"exactFilters\" must be a list of field paths",
+            ),
+        }
+        out
     }
 }
 

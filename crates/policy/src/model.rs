@@ -190,6 +190,9 @@ pub struct ProfileTable {
     pub fields: Vec<(String, Level)>,
     /// OR of ANDs of literal query-parameter names; empty means no condition.
     pub mandatory_filter_sets: Vec<Vec<String>>,
+    /// sluis extension `exactFilters`: leaf field paths this profile lets its callers filter on
+    /// by exact match (plain `name=` or `name[exact]=`) although they see them below `read`.
+    pub exact_filters: Vec<String>,
 }
 
 impl ProfileTable {

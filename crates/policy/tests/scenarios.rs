@@ -289,7 +289,9 @@ fn p7_profiles() -> Vec<Value> {
     vec![
         json!({"id": "A", "scopes": ["PROFIEL/SCOPE"], "datasets": {"parkeervakken": {"tables": {
             "parkeervakken": {"permissions": "read", "fields": {"type": "letters:1"},
-                "mandatoryFilterSets": [["buurtcode", "type"], ["regimes.eindtijd"]]}}}}}),
+                "mandatoryFilterSets": [["buurtcode", "type"], ["regimes.eindtijd"]],
+                // sluis: the caller sees `type` as letters:1, so filtering on it needs this.
+                "exactFilters": ["type"]}}}}}),
         json!({"id": "B", "scopes": ["PROFIEL2/SCOPE"], "datasets": {"parkeervakken": {"tables": {
             "parkeervakken": {"permissions": "read",
                 "mandatoryFilterSets": [["regimes.aantal[gte]"]]}}}}}),

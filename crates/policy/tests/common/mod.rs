@@ -145,7 +145,7 @@ fn level() -> impl Strategy<Value = LevelSpec> {
     ]
 }
 
-const OPS: &[&str] = &["gte", "like", "in", "not"];
+const OPS: &[&str] = &["gte", "like", "in", "not", "exact"];
 
 fn op() -> impl Strategy<Value = Option<usize>> {
     prop_oneof![3 => Just(None), 1 => (0..OPS.len()).prop_map(Some)]
@@ -156,6 +156,8 @@ pub struct ProfileTableSpec {
     pub permissions: Option<LevelSpec>,
     pub fields: Vec<(Index, LevelSpec)>,
     pub sets: Vec<Vec<(Index, Option<usize>)>>,
+    /// `exactFilters`: leaf fields of the table.
+    pub exact: Vec<Index>,
 }
 
 #[derive(Debug, Clone)]
@@ -182,11 +184,13 @@ fn profile_table() -> impl Strategy<Value = ProfileTableSpec> {
                 1..3,
             ),
         ],
+        prop::collection::vec(any::<Index>(), 0..3),
     )
-        .prop_map(|(permissions, fields, sets)| ProfileTableSpec {
+        .prop_map(|(permissions, fields, sets, exact)| ProfileTableSpec {
             permissions,
             fields,
             sets,
+            exact,
         })
 }
 
@@ -517,6 +521,18 @@ fn profile_json(model: &Model, pi: usize, p: &ProfileSpec) -> Value {
                     })
                     .collect();
                 e.insert("mandatoryFilterSets".into(), Value::Array(sets));
+            }
+            let leaves: Vec<String> = t
+                .all_fields()
+                .iter()
+                .filter(|f| f.children.is_empty())
+                .map(|f| f.path.clone())
+                .collect();
+            if !leaves.is_empty() && !pt.exact.is_empty() {
+                let mut ex: Vec<String> = pt.exact.iter().map(|i| i.get(&leaves).clone()).collect();
+                ex.sort();
+                ex.dedup();
+                e.insert("exactFilters".into(), json!(ex));
             }
             ts.insert(t.id.clone(), Value::Object(e));
         }

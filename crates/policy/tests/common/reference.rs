@@ -59,14 +59,17 @@ impl<'m> Ctx<'m, '_> {
                 .any(|s| self.scopes.contains(self.model.scope_name(*s)))
     }
 
-    /// Rule 7: a query parameter of exactly that name with a non-empty value, or, on a detail
+    /// Rule 7: exactly one query parameter of that name, with a non-empty value, or, on a detail
     /// request, a top-level identifier name.
     fn supplied(&self, table: &Table, name: &str) -> bool {
+        let given: Vec<&String> = self
+            .params
+            .iter()
+            .filter(|(k, _)| k.as_str() == name)
+            .map(|(_, v)| v)
+            .collect();
         (self.detail.is_some() && table.identifier.iter().any(|i| i == name))
-            || self
-                .params
-                .iter()
-                .any(|(k, v)| k.as_str() == name && !v.is_empty())
+            || (given.len() == 1 && !given[0].is_empty())
     }
 
     /// Rules 5, 7 and 9: the contributions of every active profile to the table.
@@ -176,6 +179,8 @@ struct Levels {
     access: bool,
     via: Vec<String>,
     fields: BTreeMap<String, Level>,
+    /// Paths an applied profile lists in `exactFilters` that the caller sees.
+    exact: BTreeSet<String>,
 }
 
 impl Levels {
@@ -237,10 +242,21 @@ fn levels(ctx: &Ctx<'_, '_>, table: &str) -> Levels {
             field_level(ctx, t, p, access, auth_table, &contributions),
         );
     }
+    let mut exact = BTreeSet::new();
+    for (_, c) in &contributions {
+        if let Contribution::Table(pt) = c {
+            for e in &pt.exact_filters {
+                if fields.get(e).is_some_and(|l| l.is_visible()) {
+                    exact.insert(e.clone());
+                }
+            }
+        }
+    }
     Levels {
         access,
         via,
         fields,
+        exact,
     }
 }
 
@@ -264,11 +280,8 @@ pub fn evaluate(
     table: &str,
 ) -> Evaluation {
     let ctx = request_ctx(model, scopes, params, detail);
-    let Levels {
-        access,
-        via,
-        fields,
-    } = levels(&ctx, table);
+    let levels = levels(&ctx, table);
+    let (access, via, fields) = (levels.access, levels.via.clone(), levels.fields.clone());
     let (di, ti) = find_table(model, table);
     let t = &model.datasets[di].tables[ti];
     let mut paths = Vec::new();
@@ -297,7 +310,7 @@ pub fn evaluate(
                     continue;
                 }
                 let field = part.trim_start_matches('-');
-                let v = filter_verdict(&ctx, t, &fields, field);
+                let v = filter_verdict(&ctx, t, &levels, field, false);
                 filters.push((format!("_sort:{field}"), v));
             }
         } else if name == "_expandScope" {
@@ -308,7 +321,10 @@ pub fn evaluate(
             }
         } else if !is_reserved(name) {
             let v = match filter_base(name) {
-                Some(base) => filter_verdict(&ctx, t, &fields, base),
+                Some(base) => {
+                    let exact_op = !name.contains('[') || name.ends_with("[exact]");
+                    filter_verdict(&ctx, t, &levels, base, exact_op)
+                }
                 None => FilterVerdict::Unknown,
             };
             filters.push((name.clone(), v));
@@ -397,17 +413,21 @@ fn filter_base(name: &str) -> Option<&str> {
     }
 }
 
-/// Rule 15: every hop of the path visible (above "subobjects only") in the plan of its table,
-/// and the `filterAuth` of every hop satisfied. A hop past a relation is judged in the target
-/// table as a request without parameters would see it.
+/// Rule 15 as sluis tightens it: the named field at `read` (a container: all its sub-fields),
+/// or — for a plain or `[exact]` filter — listed in an applied profile's `exactFilters` and
+/// visible; containers on the way visible, relations crossed on the way at `read`; the
+/// `filterAuth` of every hop satisfied. A hop past a relation is judged in the target table as a
+/// request without parameters would see it.
 fn filter_verdict(
     ctx: &Ctx<'_, '_>,
     table: &Table,
-    levels: &BTreeMap<String, Level>,
+    levels: &Levels,
     path: &str,
+    exact_op: bool,
 ) -> FilterVerdict {
     let model = ctx.model;
-    let mut current_levels = levels.clone();
+    let mut current_levels = levels.fields.clone();
+    let mut current_exact = levels.exact.clone();
     let mut prefix: Vec<&str> = Vec::new();
     let mut fields = &table.fields;
     let mut visible = true;
@@ -418,20 +438,30 @@ fn filter_verdict(
             return FilterVerdict::Unknown;
         };
         prefix.push(part);
-        visible &= current_levels
-            .get(&prefix.join("."))
-            .is_some_and(|l| l.is_visible());
+        let here = prefix.join(".");
+        let level = current_levels.get(&here).copied().unwrap_or(Level::None);
         filter_auth &= ctx.holds(&f.filter_auth);
         let last = i + 1 == parts.len();
         if last {
+            let all_read = current_levels
+                .iter()
+                .filter(|(p, _)| **p == here || p.starts_with(&format!("{here}.")))
+                .all(|(_, l)| *l == Level::Read);
+            visible &= all_read || (exact_op && current_exact.contains(&here));
             break;
         }
+        visible &= if f.children.is_empty() {
+            level == Level::Read
+        } else {
+            level.is_visible()
+        };
         if !f.children.is_empty() {
             fields = &f.children;
         } else if let Some(target) = f.relation.as_deref().filter(|r| !r.starts_with('!')) {
             let e = target_levels(ctx, target);
             let (di, ti) = find_table(model, target);
             current_levels = e.fields;
+            current_exact = e.exact;
             visible &= e.access;
             prefix.clear();
             fields = &model.datasets[di].tables[ti].fields;

@@ -450,6 +450,9 @@ impl Adapter for DatasetAdapter {
         .map_err(|e| ProxyError::Upstream(UpstreamFault::Unusable(e.to_string())))?;
         let mut out = Delivery::json("application/hal+json", &body)?;
         out.records = summary.records;
+        // What the upstream sent beyond the grant: counted in a metric and flagged by record.
+        out.stripped_count = summary.stripped;
+        out.stripped = summary.stripped_fields;
         out.subjects = subjects;
         out.fields_delivered = ctx.trail.fields_requested.clone();
         Ok(out)
