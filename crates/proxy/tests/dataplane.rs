@@ -714,7 +714,8 @@ async fn p13_encoded_bsn_with_need_to_know() {
         json!({"brp": {"tables": {"ingeschrevenpersonen": {
             "permissions": "read",
             "fields": {"bsn": "encoded"},
-            "mandatoryFilterSets": [["bsn", "geslachtsnaam"], ["verblijfplaats.postcode", "geslachtsnaam"]]
+            "mandatoryFilterSets": [["bsn", "geslachtsnaam"], ["verblijfplaats.postcode", "geslachtsnaam"]],
+            "exactFilters": ["bsn"]
         }}}}),
     ));
     let h = start(p).await;

@@ -297,3 +297,71 @@ async fn the_user_header_names_the_user_only_for_trusted_clients() {
     assert_eq!(rec["user"], json!("medewerker@gemeente.invalid"), "{rec}");
     assert_eq!(rec["user_source"], json!("token"), "{rec}");
 }
+
+/// A caller who sees `bsn` only `encoded` (with an exact-match allowance for its need-to-know
+/// set) cannot recover BSNs by `[like]` probes, ranges or sort order.
+#[tokio::test]
+async fn encoded_values_are_no_filter_or_sort_oracle() {
+    let mut p = PolicyFiles::default();
+    p.profiles.push(profile(
+        "brp-rname",
+        Some(&["BRP/RNAME"]),
+        json!({"brp": {"tables": {"ingeschrevenpersonen": {
+            "permissions": "read",
+            "fields": {"bsn": "encoded"},
+            "mandatoryFilterSets": [["bsn", "geslachtsnaam"], ["verblijfplaats.postcode", "geslachtsnaam"]],
+            "exactFilters": ["bsn"]
+        }}}}),
+    ));
+    let h = Harness::start(Opts {
+        policy: p,
+        ..Opts::default()
+    })
+    .await;
+    let person = h.record("brp", "ingeschrevenpersonen", "9");
+    let pc = person["verblijfplaats"]["postcode"].as_str().unwrap();
+    let naam = q(person["geslachtsnaam"].as_str().unwrap());
+    let bsn = person["bsn"].as_str().unwrap();
+    let base = format!("{BRP_LIST}?verblijfplaats.postcode={pc}&geslachtsnaam={naam}");
+    let rname = &["BRP/RNAME"][..];
+    let before = h.fixture().faults().requests();
+    for probe in [
+        format!("&bsn[like]={}*", &bsn[..2]),
+        format!("&bsn[gt]={bsn}"),
+        format!("&bsn[lte]={bsn}"),
+        "&_sort=bsn".to_owned(),
+        "&_sort=-bsn".to_owned(),
+    ] {
+        let r = h.get_as(&format!("{base}{probe}"), rname).await;
+        r.problem(403, "filterNotAllowed");
+    }
+    // A detail cannot be probed either: the refusal comes before any 200/404, the same for an
+    // object that exists and one that does not.
+    let mut answers = Vec::new();
+    for id in ["9", "987654"] {
+        let r = h
+            .get_as(
+                &format!(
+                    "{BRP_LIST}/{id}?bsn[like]={}*&geslachtsnaam={naam}",
+                    &bsn[..2]
+                ),
+                rname,
+            )
+            .await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        let mut doc = r.json();
+        doc.as_object_mut().unwrap().remove("instance");
+        answers.push(doc);
+    }
+    assert_eq!(answers[0], answers[1], "existence must not show");
+    assert_eq!(
+        h.fixture().faults().requests(),
+        before,
+        "no probe reached the upstream"
+    );
+    // The need-to-know lookup with the exact value still works.
+    let r = h
+        .get_as(&format!("{BRP_LIST}?bsn={bsn}&geslachtsnaam={naam}"), rname)
+        .await;
+    r.ok();
+}
