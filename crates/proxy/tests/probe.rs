@@ -365,3 +365,18 @@ async fn encoded_values_are_no_filter_or_sort_oracle() {
         .await;
     r.ok();
 }
+
+/// Fields the policy hides are removed by design, not flagged as an upstream overdelivery.
+#[tokio::test]
+async fn policy_filtering_is_not_an_overdelivery() {
+    let h = Harness::start(Opts::default()).await;
+    h.get(
+        "/api/afval/containers?_pageSize=3",
+        Some(&token(&["BASE"])),
+        &[],
+    )
+    .await
+    .ok();
+    let rec = h.audit_lines().pop().unwrap();
+    assert!(rec.get("flags").is_none(), "{rec}");
+}
