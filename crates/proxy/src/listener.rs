@@ -37,13 +37,16 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Time a client has to send a complete request head, counted from when the connection is
-    /// ready for a request: just accepted, or the previous response written.
+    /// ready for a request: just accepted, or the previous response written. hyper 1 starts this
+    /// clock as soon as it waits for a head, so it also bounds how long a keep-alive connection
+    /// may wait for its next request.
     pub header_read_timeout_ms: u64,
     /// Time a client has to send a complete request body, counted from the end of the head.
     pub body_read_timeout_ms: u64,
     /// A connection on which no byte moves in either direction for this long, while no request
-    /// is being handled, is closed (a keep-alive connection nobody uses, a client that does not
-    /// read its response).
+    /// is being handled, is closed: chiefly a client that stops reading its response, which no
+    /// other deadline covers; a keep-alive connection nobody uses when this is shorter than the
+    /// head deadline. A watchdog over the socket enforces it (see [`IdleIo`]).
     pub idle_timeout_ms: u64,
     /// Open connections on the API listener; more wait in the kernel's accept backlog.
     pub max_connections: usize,
