@@ -190,7 +190,7 @@ pub(crate) async fn serve_tracked<F, Fut>(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout());
     let idle = limits.idle_timeout();
-    let mut backoff = MIN_BACKOFF;
+    let mut backoff = Backoff::default();
     loop {
         // The permit comes first: past the cap, connections wait in the kernel's backlog
         // instead of each holding a task, buffers and a file descriptor here.
@@ -207,20 +207,20 @@ pub(crate) async fn serve_tracked<F, Fut>(
         };
         let stream = match accepted {
             Ok((stream, _)) => {
-                backoff = MIN_BACKOFF;
+                backoff.reset();
                 stream
             }
             Err(e) => {
                 // EMFILE, ENFILE, ENOBUFS... persist until something closes; retrying at once
                 // would spin a core and flood the log.
+                let pause = backoff.next_pause();
                 metrics::counter!("sluis_accept_errors_total", "listener" => name).increment(1);
-                tracing::warn!(listener = name, error = %e, retry_in = ?backoff, "accept failed");
+                tracing::warn!(listener = name, error = %e, retry_in = ?pause, "accept failed");
                 drop(permit);
                 tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
+                    _ = tokio::time::sleep(pause) => {}
                     _ = stop.changed() => break,
                 }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
                 continue;
             }
         };
@@ -266,6 +266,27 @@ pub(crate) async fn serve_tracked<F, Fut>(
             listener = name,
             "grace period over; closing remaining connections"
         );
+    }
+}
+
+/// Pauses after consecutive accept errors: 10 ms, doubling up to 1 s.
+#[derive(Debug)]
+struct Backoff(Duration);
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff(MIN_BACKOFF)
+    }
+}
+
+impl Backoff {
+    fn next_pause(&mut self) -> Duration {
+        let pause = self.0;
+        self.0 = (self.0 * 2).min(MAX_BACKOFF);
+        pause
+    }
+    fn reset(&mut self) {
+        self.0 = MIN_BACKOFF;
     }
 }
 
@@ -563,6 +584,15 @@ mod tests {
             .await
             .unwrap();
         assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    }
+
+    #[test]
+    fn accept_errors_back_off_exponentially_up_to_a_second_and_reset_on_success() {
+        let mut b = Backoff::default();
+        let ms: Vec<u128> = (0..9).map(|_| b.next_pause().as_millis()).collect();
+        assert_eq!(ms, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        b.reset();
+        assert_eq!(b.next_pause(), Duration::from_millis(10));
     }
 
     #[test]

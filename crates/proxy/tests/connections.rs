@@ -106,3 +106,32 @@ async fn half_open_connections_on_the_api_listener_leave_both_listeners_answerin
     drop(flood);
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_api_listener_leaves_the_admin_listener_answering() {
+    let h = Harness::start(Opts {
+        limits_toml: "max_connections = 10\nheader_read_timeout_ms = 30000\n".into(),
+        ..Opts::default()
+    })
+    .await;
+    let api = addr(&h.api);
+    // More than the cap: the rest wait in the backlog, and so would a normal API request.
+    let mut flood = Vec::new();
+    for _ in 0..30 {
+        flood.push(TcpStream::connect(&api).await.unwrap());
+    }
+    let health = tokio::time::timeout(Duration::from_secs(10), h.admin_get("/healthz"))
+        .await
+        .expect("/healthz did not answer while the API listener was full");
+    assert_eq!(health.status, 200, "{}", health.text());
+    // Closing the flood frees the API listener again.
+    drop(flood);
+    let r = tokio::time::timeout(
+        Duration::from_secs(20),
+        h.get_as("/api/afval/clusters", &[]),
+    )
+    .await
+    .expect("the API did not answer after the flood closed");
+    r.ok();
+    h.shutdown().await;
+}
