@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod listener;
 pub mod metrics;
 pub mod pipeline;
 pub mod problem;

@@ -1,6 +1,5 @@
 //! Listeners (API and admin), graceful shutdown, and hot reload on SIGHUP and on file change.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,11 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 use hyper::body::Incoming as IncomingBody;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -20,12 +15,10 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::context::Incoming;
 use crate::error::{ProxyError, StartError};
+use crate::listener::{self, serve};
 use crate::pipeline;
 use crate::problem::{self, Body};
 use crate::state::{AuditWiring, Runtime, Shared};
-
-/// Largest request head (request line plus headers) accepted.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// A running sluis.
 #[derive(Debug)]
@@ -82,6 +75,8 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
         config.shutdown_grace,
         config.reload_poll,
     );
+    // Fixed until restart, like the listeners they apply to.
+    let limits = config.limits.clone();
     let api = TcpListener::bind(listen)
         .await
         .map_err(|e| StartError::Bind(listen, e))?;
@@ -107,6 +102,7 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
         subjects,
         audit_settings,
         api_addr,
+        limits: limits.clone(),
     });
     if let Some(path) = &config_path {
         spawn_reloaders(Arc::clone(&shared), path.clone(), poll, stop_rx.clone());
@@ -115,14 +111,21 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
     let s2 = Arc::clone(&shared);
     let (r1, r2) = (stop_rx.clone(), stop_rx);
     let done = tokio::spawn(async move {
-        let a = tokio::spawn(serve(api, r1, grace, move |req| {
-            let s = Arc::clone(&s1);
-            async move { api_service(s, req).await }
-        }));
-        let b = tokio::spawn(serve(admin, r2, grace, move |req| {
-            let s = Arc::clone(&s2);
-            async move { admin_service(s, req).await }
-        }));
+        let l2 = limits.clone();
+        let a = tokio::spawn(async move {
+            serve(api, r1, grace, &limits, listener::API, move |req| {
+                let s = Arc::clone(&s1);
+                async move { api_service(s, req).await }
+            })
+            .await;
+        });
+        let b = tokio::spawn(async move {
+            serve(admin, r2, grace, &l2, listener::ADMIN, move |req| {
+                let s = Arc::clone(&s2);
+                async move { admin_service(s, req).await }
+            })
+            .await;
+        });
         let _ = a.await;
         let _ = b.await;
     });
@@ -135,45 +138,6 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
         done,
         config_path,
     })
-}
-
-async fn serve<F, Fut>(
-    listener: TcpListener,
-    mut stop: watch::Receiver<bool>,
-    grace: Duration,
-    handler: F,
-) where
-    F: Fn(Request<IncomingBody>) -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = Response<Body>> + Send + 'static,
-{
-    let graceful = GracefulShutdown::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let h = handler.clone();
-                let conn = http1::Builder::new()
-                    .max_buf_size(MAX_HEAD_BYTES)
-                    .serve_connection(TokioIo::new(stream), service_fn(move |req| {
-                        let h = h.clone();
-                        async move { Ok::<_, Infallible>(h(req).await) }
-                    }));
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-            }
-            _ = stop.changed() => break,
-        }
-    }
-    drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("grace period over; closing remaining connections");
-    }
 }
 
 /// Largest request body accepted (BRP queries are a few KB).
@@ -193,12 +157,13 @@ async fn api_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respons
         || incoming.method == Method::PATCH
     {
         use http_body_util::BodyExt;
-        match http_body_util::Limited::new(body, MAX_REQUEST_BODY)
-            .collect()
-            .await
-        {
-            Ok(b) => incoming.body = b.to_bytes(),
-            Err(_) => return pipeline::refuse(shared, incoming, ProxyError::TooLarge).await,
+        // The head deadline does not cover the body: a client trickling it byte by byte would
+        // otherwise hold the connection (and its permit) forever.
+        let collect = http_body_util::Limited::new(body, MAX_REQUEST_BODY).collect();
+        match tokio::time::timeout(shared.limits.body_read_timeout(), collect).await {
+            Ok(Ok(b)) => incoming.body = b.to_bytes(),
+            Ok(Err(_)) => return pipeline::refuse(shared, incoming, ProxyError::TooLarge).await,
+            Err(_) => return pipeline::refuse(shared, incoming, ProxyError::BodyTimeout).await,
         }
     }
     pipeline::handle(shared, incoming).await
@@ -292,9 +257,10 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
             || config.admin_listen != old.config.admin_listen
             || config.audit.path != old.config.audit.path
             || config.audit.kind != old.config.audit.kind
+            || config.limits != old.config.limits
         {
             tracing::warn!(
-                "listener and audit settings change only on restart; other changes apply now"
+                "listener, limits and audit settings change only on restart; other changes apply now"
             );
         }
         let runtime = Runtime::build(config, shared.api_addr)?;

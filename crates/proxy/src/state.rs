@@ -218,6 +218,8 @@ pub struct Shared {
     pub audit_settings: crate::config::Audit,
     /// The API listener's bound address (links point there without `public_url`).
     pub api_addr: SocketAddr,
+    /// The `[limits]` the listeners were started with (fixed until restart).
+    pub limits: crate::listener::Limits,
 }
 
 impl std::fmt::Debug for Shared {

@@ -42,6 +42,8 @@ struct RawConfig {
     #[serde(default)]
     processing_activities: Vec<RawActivity>,
     audit: RawAudit,
+    #[serde(default)]
+    limits: crate::listener::Limits,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +109,8 @@ pub struct Config {
     pub apis: Vec<Api>,
     pub activities: Vec<Activity>,
     pub audit: Audit,
+    /// `[limits]`: connection limits of the listeners.
+    pub limits: crate::listener::Limits,
 }
 
 impl Config {
@@ -279,6 +283,7 @@ impl Validator<'_> {
                 "APIs here deliver personal data: a subject key is needed to pseudonymise data subjects in the processing log",
             );
         }
+        self.limits(&raw.limits);
         Some(Config {
             source: Some(self.path.to_owned()),
             listen: listen?,
@@ -296,6 +301,30 @@ impl Validator<'_> {
             apis,
             activities,
             audit: audit?,
+            limits: raw.limits,
         })
+    }
+
+    fn limits(&mut self, l: &crate::listener::Limits) {
+        for (key, v) in [
+            ("limits.header_read_timeout_ms", l.header_read_timeout_ms),
+            ("limits.body_read_timeout_ms", l.body_read_timeout_ms),
+            ("limits.idle_timeout_ms", l.idle_timeout_ms),
+        ] {
+            if v == 0 {
+                self.problem(
+                    key,
+                    "must be above 0 (a zero timeout would refuse every client)",
+                );
+            }
+        }
+        for (key, v) in [
+            ("limits.max_connections", l.max_connections),
+            ("limits.admin_max_connections", l.admin_max_connections),
+        ] {
+            if v == 0 {
+                self.problem(key, "must be above 0 (the listener would accept nothing)");
+            }
+        }
     }
 }

@@ -341,3 +341,30 @@ fn upstream_settings_are_validated() {
             .problem_detail_safe
     );
 }
+
+#[test]
+fn limits_default_to_production_values_and_are_validated() {
+    let c = parse("").unwrap();
+    assert_eq!(c.limits, crate::listener::Limits::default());
+    assert_eq!(c.limits.max_connections, 4096);
+    let c = parse("\n[limits]\nheader_read_timeout_ms = 500\nadmin_max_connections = 8\n").unwrap();
+    assert_eq!(c.limits.header_read_timeout_ms, 500);
+    assert_eq!(c.limits.admin_max_connections, 8);
+    assert_eq!(
+        c.limits.body_read_timeout_ms, 30_000,
+        "unset keys keep their default"
+    );
+    for key in [
+        "header_read_timeout_ms",
+        "body_read_timeout_ms",
+        "idle_timeout_ms",
+        "max_connections",
+        "admin_max_connections",
+    ] {
+        assert_problem(
+            &format!("\n[limits]\n{key} = 0\n"),
+            &format!("limits.{key}"),
+        );
+    }
+    assert_problem("\n[limits]\nmax_conns = 5\n", "max_conns");
+}

@@ -315,6 +315,8 @@ pub struct Opts {
     pub issuer_extra: String,
     pub brp_mount_extra: String,
     pub audit_extra: String,
+    /// Lines of a `[limits]` table (none when empty).
+    pub limits_toml: String,
 }
 
 impl Default for Opts {
@@ -341,6 +343,7 @@ impl Default for Opts {
             issuer_extra: String::new(),
             brp_mount_extra: String::new(),
             audit_extra: String::new(),
+            limits_toml: String::new(),
         }
     }
 }
@@ -716,10 +719,16 @@ retention_days = 730
 kind = "jsonl"
 path = "audit.jsonl"
 {audit_extra}
+{limits}
 "#,
         issuer_extra = o.issuer_extra,
         brp_extra = o.brp_mount_extra,
         audit_extra = o.audit_extra,
+        limits = if o.limits_toml.is_empty() {
+            String::new()
+        } else {
+            format!("[limits]\n{}", o.limits_toml)
+        },
         max_token = o.max_token_bytes,
         grace = o.shutdown_grace_secs,
         poll = o.reload_poll_secs,

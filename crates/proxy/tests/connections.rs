@@ -1,0 +1,137 @@
+//! Connection hardening against the full server: a trickled body is cut off and recorded, and a
+//! flood of half-open connections leaves the admin and API listeners answering.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails the test on unexpected errors"
+)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn addr(url: &str) -> String {
+    url.trim_start_matches("http://").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickled_body_gets_408_and_is_recorded() {
+    let h = Harness::start(Opts {
+        limits_toml: "body_read_timeout_ms = 300\n".into(),
+        ..Opts::default()
+    })
+    .await;
+    let s = TcpStream::connect(addr(&h.api)).await.unwrap();
+    let (mut rd, mut wr) = s.into_split();
+    let head = format!(
+        "POST /api/afval/containers HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n",
+        token(&["BASE"])
+    );
+    wr.write_all(head.as_bytes()).await.unwrap();
+    // One byte every 100 ms: the whole body would take 100 s.
+    let trickle = tokio::spawn(async move {
+        for _ in 0..1000 {
+            if wr.write_all(b"x").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&got).contains("bodyTimeout") {
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("no answer to a trickled body");
+    trickle.abort();
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("bodyTimeout"), "{text}");
+    let rec = h.audit_lines().pop().unwrap();
+    assert_eq!(rec["status"], json!(408), "{rec}");
+    assert_eq!(rec["code"], json!("bodyTimeout"), "{rec}");
+    assert_eq!(rec["api"], json!("afval"), "{rec}");
+    assert_eq!(rec["method"], json!("POST"), "{rec}");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_open_connections_on_the_api_listener_leave_both_listeners_answering() {
+    let h = Harness::start(Opts {
+        limits_toml: "header_read_timeout_ms = 30000\n".into(),
+        ..Opts::default()
+    })
+    .await;
+    let api = addr(&h.api);
+    let mut flood = Vec::new();
+    for i in 0..300 {
+        let mut s = TcpStream::connect(&api).await.unwrap();
+        if i % 2 == 0 {
+            s.write_all(b"GET /api/afval/clusters HTTP/1.1\r\nhost: x\r\n")
+                .await
+                .unwrap();
+        }
+        flood.push(s);
+    }
+    let health = tokio::time::timeout(Duration::from_secs(10), h.admin_get("/healthz"))
+        .await
+        .expect("/healthz did not answer");
+    assert_eq!(health.status, 200, "{}", health.text());
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        h.get_as("/api/afval/clusters", &[]),
+    )
+    .await
+    .expect("the API did not answer");
+    r.ok();
+    let metrics = h.admin_get("/metrics").await.text();
+    assert!(
+        metric(&metrics, "sluis_open_connections", &[("listener", "api")]) >= 300.0,
+        "{metrics}"
+    );
+    drop(flood);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_api_listener_leaves_the_admin_listener_answering() {
+    let h = Harness::start(Opts {
+        limits_toml: "max_connections = 10\nheader_read_timeout_ms = 30000\n".into(),
+        ..Opts::default()
+    })
+    .await;
+    let api = addr(&h.api);
+    // More than the cap: the rest wait in the backlog, and so would a normal API request.
+    let mut flood = Vec::new();
+    for _ in 0..30 {
+        flood.push(TcpStream::connect(&api).await.unwrap());
+    }
+    let health = tokio::time::timeout(Duration::from_secs(10), h.admin_get("/healthz"))
+        .await
+        .expect("/healthz did not answer while the API listener was full");
+    assert_eq!(health.status, 200, "{}", health.text());
+    // Closing the flood frees the API listener again.
+    drop(flood);
+    let r = tokio::time::timeout(
+        Duration::from_secs(20),
+        h.get_as("/api/afval/clusters", &[]),
+    )
+    .await
+    .expect("the API did not answer after the flood closed");
+    r.ok();
+    h.shutdown().await;
+}
