@@ -20,10 +20,9 @@ pub const MAX_LIMIT: usize = 1000;
 /// Every call — a read, a refusal, an unauthenticated probe — is recorded before it is answered.
 pub async fn read(shared: Arc<Shared>, req: Incoming) -> hyper::Response<Body> {
     let rt = shared.runtime.load_full();
-    let mut ctx = RequestContext::new(req);
+    let mut ctx = crate::pipeline::begin(&rt, req);
     ctx.trail.api = "admin".into();
     ctx.trail.operation = "audit.read".into();
-    ctx.trail.policy_version = Some(rt.policy.version().to_owned());
     let result = match shared.audit_settings.reader_scope.clone() {
         None => Err(ProxyError::NotFound),
         Some(scope) => match crate::pipeline::authenticate(&rt, &mut ctx).await {

@@ -21,8 +21,7 @@ use crate::state::{Runtime, Shared};
 /// Handles one API request end to end.
 pub async fn handle(shared: Arc<Shared>, req: Incoming) -> Response<Body> {
     let rt = shared.runtime.load_full();
-    let mut ctx = RequestContext::new(req);
-    ctx.trail.policy_version = Some(rt.policy.version().to_owned());
+    let mut ctx = begin(&rt, req);
     let result = run(&rt, &mut ctx).await;
     record::finish(&shared, ctx, result).await
 }
@@ -31,12 +30,18 @@ pub async fn handle(shared: Arc<Shared>, req: Incoming) -> Response<Body> {
 /// large or too slow): such refusals are recorded like any other.
 pub async fn refuse(shared: Arc<Shared>, req: Incoming, error: ProxyError) -> Response<Body> {
     let rt = shared.runtime.load_full();
-    let mut ctx = RequestContext::new(req);
-    ctx.trail.policy_version = Some(rt.policy.version().to_owned());
+    let mut ctx = begin(&rt, req);
     if let Some((mount, _)) = rt.route(&ctx.request.path) {
         ctx.trail.api = mount.api.name.clone();
     }
     record::finish(&shared, ctx, Err(error)).await
+}
+
+/// A request's context under the policy version it will be decided by.
+pub(crate) fn begin(rt: &Runtime, req: Incoming) -> RequestContext {
+    let mut ctx = RequestContext::new(req);
+    ctx.trail.policy_version = Some(rt.policy.version().to_owned());
+    ctx
 }
 
 async fn run(rt: &Runtime, ctx: &mut RequestContext) -> Result<Reply, ProxyError> {

@@ -134,6 +134,7 @@ impl DatasetAdapter {
     fn decide(
         &self,
         ctx: &mut RequestContext,
+        principal: &Principal,
         route: Route,
     ) -> Result<Authorized<Grant>, ProxyError> {
         let params = crate::query::parse(ctx.request.query.as_deref())
@@ -148,9 +149,8 @@ impl DatasetAdapter {
                 )));
             }
         }
-        let scopes = &ctx.trail.scopes;
         let policy = &self.policy;
-        let scope_set = policy.scope_set(scopes);
+        let scope_set = policy.scope_set(&principal.scopes);
         let decision = policy
             .decide(&PolicyRequest {
                 table: &route.table,
@@ -301,13 +301,13 @@ impl DatasetAdapter {
             _ => return,
         };
         for item in items {
+            let self_href = item
+                .get("_links")
+                .and_then(|l| l.get("self"))
+                .and_then(|s| s.get("href"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
             for (table, sf) in &self.subjects {
-                let self_href = item
-                    .get("_links")
-                    .and_then(|l| l.get("self"))
-                    .and_then(|s| s.get("href"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
                 if self_href.contains(&format!("/{table}/")) {
                     push_subject(out, item, sf, sluis_audit::SubjectRole::Gerelateerd);
                 }
@@ -385,11 +385,11 @@ impl Adapter for DatasetAdapter {
     fn authorize<'a>(
         &'a self,
         ctx: &'a mut RequestContext,
-        _principal: &'a Principal,
+        principal: &'a Principal,
         route: Route,
         _lookup: Lookup<'a>,
     ) -> BoxFuture<'a, Result<Authorized<Grant>, ProxyError>> {
-        Box::pin(async move { self.decide(ctx, route) })
+        Box::pin(async move { self.decide(ctx, principal, route) })
     }
 
     fn filter(
