@@ -450,7 +450,7 @@ mod tests {
                 t,
                 move |_req| async move {
                     tokio::time::sleep(delay).await;
-                    Response::new(Body::from("ok"))
+                    Response::new(crate::problem::full("ok"))
                 },
             )
             .await;

@@ -82,7 +82,9 @@ async fn adapter_phases<A: Adapter>(
     // forward
     let answer = upstream.forward(ctx, authorized.request()).await?;
     // filter
-    adapter.filter(ctx, authorized.into_grant(), answer)
+    adapter
+        .filter(ctx, authorized.into_grant(), answer, Lookup::new(upstream))
+        .await
 }
 
 impl<A: Adapter> Mount for A {

@@ -10,8 +10,18 @@ use sluis_audit::Decision as Outcome;
 
 use crate::error::{ProxyError, Refusal, RequestFault, UpstreamFault, UpstreamProblem};
 
-/// The body type of every response sluis produces.
-pub type Body = Full<Bytes>;
+/// The body type of every response sluis produces: a buffered body, or an upstream's body
+/// passed through as it arrives (a document download).
+pub type Body = http_body_util::combinators::BoxBody<Bytes, BodyError>;
+
+/// Why a streamed body stopped.
+pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A buffered response body.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    use http_body_util::BodyExt;
+    Full::new(bytes.into()).map_err(|e| match e {}).boxed()
+}
 
 /// A problem document, before it becomes a response.
 #[derive(Debug, Clone)]
@@ -322,7 +332,7 @@ pub fn problem_body(p: &Problem, instance: &str) -> Value {
 /// A JSON response with the given content type.
 pub fn json_response(status: u16, body: &Value, content_type: &'static str) -> Response<Body> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut resp = Response::new(Full::new(Bytes::from(bytes)));
+    let mut resp = Response::new(full(bytes));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -3,7 +3,6 @@
 //! record per data subject) and committed **before** the response leaves. No record, no data.
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::Response;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use sluis_audit::{AccessRecord, Decision as Outcome, Entry, ProcessingRecord, SpanStatus};
@@ -29,7 +28,13 @@ pub enum Reply {
 fn reply_response(reply: Reply) -> Response<Body> {
     match reply {
         Reply::Delivered(d) => {
-            let mut r = Response::new(Full::new(d.body));
+            let body = match d.stream {
+                Some(stream) => stream,
+                None => problem::full(d.body),
+            };
+            let mut r = Response::new(body);
+            *r.status_mut() =
+                hyper::StatusCode::from_u16(d.status).unwrap_or(hyper::StatusCode::OK);
             r.headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(d.content_type));
             for (k, v) in d.headers {
@@ -38,7 +43,7 @@ fn reply_response(reply: Reply) -> Response<Body> {
             r
         }
         Reply::Options(allow) => {
-            let mut r = Response::new(Full::new(Bytes::new()));
+            let mut r = Response::new(problem::full(Bytes::new()));
             r.headers_mut()
                 .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
             r
@@ -148,6 +153,7 @@ pub async fn finish(
         other => other,
     };
     let (status, code, outcome) = match &result {
+        Ok(Reply::Delivered(d)) => (d.status, None, Outcome::Permit),
         Ok(_) => (200u16, None, Outcome::Permit),
         Err(e) => {
             let p = Problem::from_error(e);

@@ -203,9 +203,7 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
             metrics::gauge!("sluis_audit_committed_batches").set(st.total_batches as f64);
             metrics::gauge!("sluis_audit_failed_batches").set(st.failed_batches as f64);
             metrics::gauge!("sluis_audit_rejected_commits").set(st.rejected as f64);
-            let mut r = Response::new(http_body_util::Full::new(bytes::Bytes::from(
-                crate::metrics::render(),
-            )));
+            let mut r = Response::new(problem::full(bytes::Bytes::from(crate::metrics::render())));
             r.headers_mut().insert(
                 hyper::header::CONTENT_TYPE,
                 hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),

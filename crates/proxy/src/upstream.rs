@@ -22,13 +22,42 @@ use crate::error::{ProxyError, RequestFault, StartError, UpstreamFault, Upstream
 
 type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// A response from the upstream, body fully read (within the size cap).
+/// A response from the upstream, body fully read (within the size cap), or for a streamed
+/// request a successful body as it arrives.
 #[derive(Debug)]
 pub(crate) struct UpstreamResponse {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Bytes,
+    pub headers: hyper::HeaderMap,
+    pub stream: Option<crate::problem::Body>,
     pub elapsed: Duration,
+}
+
+/// sluis's ZGW JWT for one request: HS256, `iss` = `client_id` = sluis's client, `iat` now, and
+/// the end user sluis acts for (so the upstream's audit trail names them).
+fn zgw_token(
+    z: &crate::config::ZgwJwt,
+    who: Option<&crate::adapter::OnBehalfOf>,
+) -> Result<String, ProxyError> {
+    let iat = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = serde_json::json!({
+        "iss": z.client_id,
+        "client_id": z.client_id,
+        "iat": iat,
+        "user_id": who.map(|w| w.user_id.as_str()).unwrap_or(""),
+        "user_representation": who.map(|w| w.user_representation.as_str()).unwrap_or(""),
+    });
+    let key = jsonwebtoken::EncodingKey::from_secret(z.secret.expose());
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &key,
+    )
+    .map_err(|e| ProxyError::Internal(format!("signing sluis's ZGW token: {e}")))
 }
 
 /// One configured upstream. Not public outside the crate: requests reach it only as an
@@ -145,24 +174,25 @@ impl UpstreamClient {
 
     async fn send(
         &self,
-        method: Method,
-        path_and_query: &str,
-        body: Option<Bytes>,
-        headers: &[(HeaderName, HeaderValue)],
+        request: &UpstreamRequest,
+        extra: &[(HeaderName, HeaderValue)],
     ) -> Result<UpstreamResponse, ProxyError> {
-        let uri: Uri = format!("{}{}", self.cfg.base, path_and_query)
+        let uri: Uri = format!("{}{}", self.cfg.base, request.path_and_query())
             .parse()
             .map_err(|_| ProxyError::BadRequest(RequestFault::PathNotForwardable))?;
         let started = Instant::now();
+        let body = request.body().cloned();
         let fut = async {
-            let mut req = Request::builder().method(method).uri(uri);
+            let mut req = Request::builder().method(request.method().clone()).uri(uri);
             if body.is_some() {
                 req = req.header(CONTENT_TYPE, "application/json; charset=utf-8");
             }
-            for (k, v) in headers {
+            for (k, v) in extra.iter().chain(request.headers()) {
                 req = req.header(k, v);
             }
-            req = req.header(ACCEPT, "application/hal+json, application/json");
+            if !request.headers().iter().any(|(k, _)| k == ACCEPT) {
+                req = req.header(ACCEPT, "application/hal+json, application/json");
+            }
             if let Some((h, v)) = &self.cfg.api_key {
                 let v = HeaderValue::from_bytes(v.expose()).map_err(|_| {
                     ProxyError::Internal("api key is not a valid header value".into())
@@ -171,6 +201,10 @@ impl UpstreamClient {
             }
             if let Some(o) = &self.oauth {
                 let token = self.oauth_token(o).await?;
+                req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+            }
+            if let Some(z) = &self.cfg.zgw_jwt {
+                let token = zgw_token(z, request.on_behalf_of())?;
                 req = req.header(AUTHORIZATION, format!("Bearer {token}"));
             }
             let req = req
@@ -183,16 +217,29 @@ impl UpstreamClient {
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let body = Limited::new(resp.into_body(), self.cfg.max_body_bytes)
+            let (parts, incoming) = resp.into_parts();
+            if request.streams() && (200..300).contains(&status) {
+                // Passed through as it arrives: the caller's read pace drives the upstream's.
+                let stream = incoming.map_err(|e| -> crate::problem::BodyError { Box::new(e) });
+                return Ok::<_, ProxyError>((
+                    status,
+                    content_type,
+                    Bytes::new(),
+                    parts.headers,
+                    Some(stream.boxed()),
+                ));
+            }
+            let body = Limited::new(incoming, self.cfg.max_body_bytes)
                 .collect()
                 .await
                 .map_err(|e| unusable(format!("body: {e}")))?
                 .to_bytes();
-            Ok::<_, ProxyError>((status, content_type, body))
+            Ok::<_, ProxyError>((status, content_type, body, parts.headers, None))
         };
-        let (status, content_type, body) = tokio::time::timeout(self.cfg.timeout, fut)
-            .await
-            .map_err(|_| ProxyError::Upstream(UpstreamFault::Timeout))??;
+        let (status, content_type, body, headers, stream) =
+            tokio::time::timeout(self.cfg.timeout, fut)
+                .await
+                .map_err(|_| ProxyError::Upstream(UpstreamFault::Timeout))??;
         if status == 401
             && let Some(o) = &self.oauth
         {
@@ -203,6 +250,8 @@ impl UpstreamClient {
             status,
             content_type,
             body,
+            headers,
+            stream,
             elapsed: started.elapsed(),
         })
     }
@@ -350,14 +399,7 @@ impl crate::adapter::Upstream for UpstreamClient {
                 headers.push((HeaderName::from_static("x-correlation-id"), c));
             }
             ctx.trail.forwarded = true;
-            let resp = self
-                .send(
-                    request.method().clone(),
-                    request.path_and_query(),
-                    request.body().cloned(),
-                    &headers,
-                )
-                .await?;
+            let resp = self.send(request, &headers).await?;
             ctx.trail.upstream_status = Some(resp.status);
             ctx.trail.upstream_ms = Some(resp.elapsed.as_millis() as u64);
             metrics::histogram!("sluis_upstream_duration_seconds", "api" => ctx.trail.api.clone())
@@ -373,6 +415,8 @@ impl crate::adapter::Upstream for UpstreamClient {
                 status: resp.status,
                 content_type: resp.content_type,
                 body: resp.body,
+                headers: resp.headers,
+                stream: resp.stream,
             })
         })
     }
@@ -398,6 +442,7 @@ mod tests {
             pool_max_idle: 4,
             api_key: None,
             oauth2: None,
+            zgw_jwt: None,
             tls: None,
             problem_detail_safe: false,
         }
@@ -463,6 +508,8 @@ mod tests {
             status: 400,
             content_type: Some("application/problem+json".into()),
             body: Bytes::from(serde_json::to_vec(&doc).unwrap()),
+            headers: hyper::HeaderMap::new(),
+            stream: None,
             elapsed: Duration::ZERO,
         };
         let ProxyError::Upstream(UpstreamFault::Problem(p)) = map_failure(&resp, false) else {

@@ -259,7 +259,27 @@ impl Adapter for BrpAdapter {
         Box::pin(async move { self.decide(ctx, principal, route.0) })
     }
 
-    fn filter(
+    fn filter<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+        grant: Grant,
+        answer: Answer,
+        _lookup: Lookup<'a>,
+    ) -> BoxFuture<'a, Result<Delivery, ProxyError>> {
+        Box::pin(async move { self.filter_answer(ctx, grant, answer) })
+    }
+    fn sources(&self) -> Vec<PathBuf> {
+        vec![self.policy_file.clone()]
+    }
+}
+
+/// [`WITHHELD_HEADER`] in the lower case `HeaderName::from_static` requires.
+const WITHHELD_HEADER_LOWER: &str = "x-sluis-withheld";
+const _: () = assert!(WITHHELD_HEADER.len() == WITHHELD_HEADER_LOWER.len());
+
+impl BrpAdapter {
+    /// The filter phase: the upstream's answer as the caller may see it.
+    fn filter_answer(
         &self,
         ctx: &mut RequestContext,
         grant: Grant,
@@ -359,12 +379,4 @@ impl Adapter for BrpAdapter {
         ));
         Ok(delivery)
     }
-
-    fn sources(&self) -> Vec<PathBuf> {
-        vec![self.policy_file.clone()]
-    }
 }
-
-/// [`WITHHELD_HEADER`] in the lower case `HeaderName::from_static` requires.
-const WITHHELD_HEADER_LOWER: &str = "x-sluis-withheld";
-const _: () = assert!(WITHHELD_HEADER.len() == WITHHELD_HEADER_LOWER.len());

@@ -392,7 +392,23 @@ impl Adapter for DatasetAdapter {
         Box::pin(async move { self.decide(ctx, principal, route) })
     }
 
-    fn filter(
+    fn filter<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+        grant: Grant,
+        answer: Answer,
+        _lookup: Lookup<'a>,
+    ) -> BoxFuture<'a, Result<Delivery, ProxyError>> {
+        Box::pin(async move { self.filter_answer(ctx, grant, answer) })
+    }
+    fn sources(&self) -> Vec<PathBuf> {
+        self.sources.clone()
+    }
+}
+
+impl DatasetAdapter {
+    /// The filter phase: the upstream's answer as the caller may see it.
+    fn filter_answer(
         &self,
         ctx: &mut RequestContext,
         grant: Grant,
@@ -456,9 +472,5 @@ impl Adapter for DatasetAdapter {
         out.subjects = subjects;
         out.fields_delivered = ctx.trail.fields_requested.clone();
         Ok(out)
-    }
-
-    fn sources(&self) -> Vec<PathBuf> {
-        self.sources.clone()
     }
 }

@@ -29,7 +29,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// authorize decided and filter needs (e.g. the field plan).
 pub trait Adapter: Send + Sync + std::fmt::Debug + 'static {
     type Route: Send;
-    type Grant: Send;
+    type Grant: Send + 'static;
 
     /// The methods this API serves, as an `Allow` header value. OPTIONS is always answered
     /// without authorization; any other method outside this list is a 405.
@@ -52,12 +52,15 @@ pub trait Adapter: Send + Sync + std::fmt::Debug + 'static {
 
     /// Turns the upstream's answer into the caller's: rows and fields projected to the grant,
     /// whatever the upstream sent; names the data subjects the answer contained.
-    fn filter(
-        &self,
-        ctx: &mut RequestContext,
+    /// May read more from the upstream through `lookup` (e.g. further pages when a list is
+    /// filtered here and re-paginated); every such read is recorded.
+    fn filter<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
         grant: Self::Grant,
         answer: Answer,
-    ) -> Result<Delivery, ProxyError>;
+        lookup: Lookup<'a>,
+    ) -> BoxFuture<'a, Result<Delivery, ProxyError>>;
 
     /// Files this adapter's policy comes from, watched for hot reload.
     fn sources(&self) -> Vec<PathBuf>;
@@ -85,6 +88,20 @@ pub struct UpstreamRequest {
     /// Path and query, relative to the upstream's base URL.
     path_and_query: String,
     body: Option<Bytes>,
+    /// Headers of the caller's request passed on (e.g. ZGW's `Accept-Crs`), as authorize chose.
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// The end user on whose behalf sluis asks, for upstreams that take it in sluis's own
+    /// credentials (ZGW's `user_id` claim).
+    on_behalf_of: Option<OnBehalfOf>,
+    /// Pass a successful answer's body through as it arrives instead of reading it whole.
+    stream: bool,
+}
+
+/// The end user sluis names in its own credentials to an upstream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OnBehalfOf {
+    pub user_id: String,
+    pub user_representation: String,
 }
 
 impl UpstreamRequest {
@@ -97,6 +114,15 @@ impl UpstreamRequest {
     pub fn body(&self) -> Option<&Bytes> {
         self.body.as_ref()
     }
+    pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
+    pub fn on_behalf_of(&self) -> Option<&OnBehalfOf> {
+        self.on_behalf_of.as_ref()
+    }
+    pub fn streams(&self) -> bool {
+        self.stream
+    }
 }
 
 /// A request the policy has approved, with what filter needs. Only code in this module tree
@@ -108,28 +134,52 @@ pub struct Authorized<G> {
 }
 
 impl<G> Authorized<G> {
-    /// A GET (or HEAD) of `path_and_query` on the upstream.
-    pub(in crate::adapter) fn get(path_and_query: String, grant: G) -> Self {
+    /// A request with `method` to `path_and_query` on the upstream, with a JSON body or none.
+    pub(in crate::adapter) fn new(
+        method: Method,
+        path_and_query: String,
+        body: Option<Bytes>,
+        grant: G,
+    ) -> Self {
         Authorized {
             request: UpstreamRequest {
-                method: Method::GET,
+                method,
                 path_and_query,
-                body: None,
+                body,
+                headers: Vec::new(),
+                on_behalf_of: None,
+                stream: false,
             },
             grant,
         }
     }
 
+    /// A GET (or HEAD) of `path_and_query` on the upstream.
+    pub(in crate::adapter) fn get(path_and_query: String, grant: G) -> Self {
+        Self::new(Method::GET, path_and_query, None, grant)
+    }
+
     /// A POST of a JSON body to `path`.
     pub(in crate::adapter) fn post_json(path: String, body: Bytes, grant: G) -> Self {
-        Authorized {
-            request: UpstreamRequest {
-                method: Method::POST,
-                path_and_query: path,
-                body: Some(body),
-            },
-            grant,
-        }
+        Self::new(Method::POST, path, Some(body), grant)
+    }
+
+    /// Passes a header on to the upstream.
+    pub(in crate::adapter) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.request.headers.push((name, value));
+        self
+    }
+
+    /// Names the end user in sluis's credentials to the upstream.
+    pub(in crate::adapter) fn on_behalf_of(mut self, who: Option<OnBehalfOf>) -> Self {
+        self.request.on_behalf_of = who;
+        self
+    }
+
+    /// Streams a successful answer's body to the caller without buffering it.
+    pub(in crate::adapter) fn streaming(mut self) -> Self {
+        self.request.stream = true;
+        self
     }
 
     pub fn request(&self) -> &UpstreamRequest {
@@ -148,6 +198,10 @@ pub struct Answer {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Bytes,
+    /// The answer's headers.
+    pub headers: hyper::HeaderMap,
+    /// For a streamed request, the body as it arrives (then `body` is empty).
+    pub stream: Option<crate::problem::Body>,
 }
 
 impl Answer {
@@ -171,8 +225,12 @@ impl Answer {
 /// What filter hands back: the caller's response and what the record needs to know of it.
 #[derive(Debug)]
 pub struct Delivery {
+    /// The HTTP status (200 unless the API answers e.g. 201 on create or 204 on delete).
+    pub status: u16,
     pub content_type: &'static str,
     pub body: Bytes,
+    /// A body passed through as it arrives (a download), instead of `body`.
+    pub stream: Option<crate::problem::Body>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Records delivered (rows of a list, 1 for a detail, persons for BRP).
     pub records: u64,
@@ -191,8 +249,10 @@ impl Delivery {
     pub fn json(content_type: &'static str, body: &Value) -> Result<Delivery, ProxyError> {
         let body = serde_json::to_vec(body).map_err(|e| ProxyError::Internal(e.to_string()))?;
         Ok(Delivery {
+            status: 200,
             content_type,
             body: Bytes::from(body),
+            stream: None,
             headers: Vec::new(),
             records: 0,
             subjects: Vec::new(),
@@ -224,6 +284,14 @@ pub struct Lookup<'a> {
     upstream: &'a dyn Upstream,
 }
 
+impl Clone for Lookup<'_> {
+    fn clone(&self) -> Self {
+        Lookup {
+            upstream: self.upstream,
+        }
+    }
+}
+
 impl std::fmt::Debug for Lookup<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Lookup")
@@ -248,8 +316,47 @@ impl<'a> Lookup<'a> {
             method: Method::GET,
             path_and_query: path_and_query.to_owned(),
             body: None,
+            headers: Vec::new(),
+            on_behalf_of: None,
+            stream: false,
         };
         let answer = self.upstream.forward(ctx, &request).await?;
         answer.json()
+    }
+
+    /// POSTs a JSON body (a search) to the upstream; recorded like [`Lookup::get_json`].
+    pub async fn post_json(
+        &self,
+        ctx: &mut RequestContext,
+        path_and_query: &str,
+        body: &Value,
+    ) -> Result<Value, ProxyError> {
+        ctx.trail
+            .lookups
+            .push(crate::context::bounded(&format!("POST {path_and_query}")));
+        let body = serde_json::to_vec(body).map_err(|e| ProxyError::Internal(e.to_string()))?;
+        let request = UpstreamRequest {
+            method: Method::POST,
+            path_and_query: path_and_query.to_owned(),
+            body: Some(Bytes::from(body)),
+            headers: Vec::new(),
+            on_behalf_of: None,
+            stream: false,
+        };
+        let answer = self.upstream.forward(ctx, &request).await?;
+        answer.json()
+    }
+
+    /// Sends a prepared request as a lookup (recorded), e.g. with headers the upstream needs.
+    pub async fn send(
+        &self,
+        ctx: &mut RequestContext,
+        request: &UpstreamRequest,
+    ) -> Result<Answer, ProxyError> {
+        ctx.trail.lookups.push(crate::context::bounded(&format!(
+            "{} {}",
+            request.method, request.path_and_query
+        )));
+        self.upstream.forward(ctx, request).await
     }
 }

@@ -141,6 +141,7 @@ pub(super) struct RawUpstream {
     pool_max_idle: usize,
     api_key: Option<RawApiKey>,
     oauth2: Option<RawOauth2>,
+    zgw_jwt: Option<RawZgwJwt>,
     tls: Option<RawTls>,
     /// The upstream's problem `detail` texts never echo personal data, so callers may see them.
     #[serde(default)]
@@ -177,6 +178,15 @@ pub(super) struct RawOauth2 {
 
 fn default_margin() -> u64 {
     30
+}
+
+/// sluis's own ZGW client: it signs an HS256 JWT per request (`iss` and `client_id` its client
+/// id, `iat` now, and the end user as `user_id` / `user_representation`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawZgwJwt {
+    client_id: String,
+    secret: RawSecret,
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +227,8 @@ pub struct Upstream {
     pub pool_max_idle: usize,
     pub api_key: Option<(String, Secret)>,
     pub oauth2: Option<Oauth2>,
+    /// sluis's ZGW client id and HS256 secret, for a JWT per request.
+    pub zgw_jwt: Option<ZgwJwt>,
     pub tls: Option<Tls>,
     /// Pass the `detail` of the upstream's problem documents on to callers.
     pub problem_detail_safe: bool,
@@ -229,6 +241,13 @@ pub struct Oauth2 {
     pub client_secret: Secret,
     pub scope: Option<String>,
     pub margin: Duration,
+}
+
+/// sluis's own ZGW credentials at an upstream.
+#[derive(Debug, Clone)]
+pub struct ZgwJwt {
+    pub client_id: String,
+    pub secret: Secret,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -270,6 +289,28 @@ impl Validator<'_> {
                 }
             }
         };
+        let zgw_jwt = ru.zgw_jwt.as_ref().and_then(|z| {
+            if z.client_id.is_empty() || z.client_id.len() > 50 {
+                self.problem(
+                    &format!("{at}.zgw_jwt.client_id"),
+                    "a ZGW client id has 1 to 50 characters",
+                );
+            }
+            self.secret(&format!("{at}.zgw_jwt.secret"), &z.secret)
+                .map(|secret| ZgwJwt {
+                    client_id: z.client_id.clone(),
+                    secret,
+                })
+        });
+        let credentials = usize::from(api_key.is_some())
+            + usize::from(oauth2.is_some())
+            + usize::from(zgw_jwt.is_some());
+        if credentials > 1 {
+            self.problem(
+                at,
+                "choose one of api_key, oauth2 and zgw_jwt for sluis's credentials",
+            );
+        }
         let tls = ru.tls.as_ref().map(|t| Tls {
             ca_file: t.ca_file.as_ref().map(|p| self.rel(p)),
             client_cert_file: t.client_cert_file.as_ref().map(|p| self.rel(p)),
@@ -312,6 +353,7 @@ impl Validator<'_> {
             pool_max_idle: ru.pool_max_idle,
             api_key,
             oauth2,
+            zgw_jwt,
             tls,
             problem_detail_safe: ru.problem_detail_safe,
         })

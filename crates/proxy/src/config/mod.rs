@@ -19,7 +19,7 @@ use hyper::Uri;
 use serde::Deserialize;
 
 pub use activity::Activity;
-pub use api::{Api, ApiKind, BrpApi, DatasetApi, Oauth2, SubjectField, Tls, Upstream};
+pub use api::{Api, ApiKind, BrpApi, DatasetApi, Oauth2, SubjectField, Tls, Upstream, ZgwJwt};
 pub use audit::{Audit, AuditKind};
 pub use issuer::{Issuer, IssuerKind, KeysFrom, ScopeClaimKind, UserHeaderTrust};
 pub use secret::{RawSecret, Secret};
