@@ -37,6 +37,7 @@ pub(super) struct RawApi {
 enum RawKind {
     Dataset(RawDataset),
     Brp(RawBrp),
+    Zgw(super::zgw::RawZgwMount),
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +91,8 @@ pub enum ApiKind {
     Dataset(DatasetApi),
     /// Haal Centraal BRP Personen v2 (`POST {prefix}/personen`).
     Brp(BrpApi),
+    /// One ZGW component (Zaken, Documenten, Catalogi, Besluiten); see `[zgw]`.
+    Zgw(super::zgw::ZgwApi),
 }
 
 impl ApiKind {
@@ -98,6 +101,7 @@ impl ApiKind {
         match self {
             ApiKind::Dataset(_) => "dataset",
             ApiKind::Brp(_) => "brp",
+            ApiKind::Zgw(_) => "zgw",
         }
     }
 
@@ -106,6 +110,8 @@ impl ApiKind {
         match self {
             ApiKind::Dataset(d) => !d.subjects.is_empty(),
             ApiKind::Brp(_) => true,
+            // Persons in rollen (and zaakobjecten) are data subjects.
+            ApiKind::Zgw(_) => true,
         }
     }
 }
@@ -130,7 +136,7 @@ pub struct BrpApi {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawUpstream {
+pub(crate) struct RawUpstream {
     url: String,
     #[serde(default = "default_timeout")]
     timeout_ms: u64,
@@ -402,6 +408,7 @@ impl Validator<'_> {
                     seal_keys,
                 })
             }
+            RawKind::Zgw(z) => ApiKind::Zgw(self.zgw_mount(&at, z)),
         };
         if let Some(a) = &ra.activity
             && !activities.iter().any(|x| &x.id == a)

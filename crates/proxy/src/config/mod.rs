@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod issuer;
 mod secret;
+mod zgw;
 
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ pub use api::{Api, ApiKind, BrpApi, DatasetApi, Oauth2, SubjectField, Tls, Upstr
 pub use audit::{Audit, AuditKind};
 pub use issuer::{Issuer, IssuerKind, KeysFrom, ScopeClaimKind, UserHeaderTrust};
 pub use secret::{RawSecret, Secret};
+pub use zgw::{AutorisatiesSource, ZgwApi, ZgwSettings};
 
 use crate::error::ConfigProblem;
 use activity::RawActivity;
@@ -44,6 +46,7 @@ struct RawConfig {
     audit: RawAudit,
     #[serde(default)]
     limits: crate::listener::Limits,
+    zgw: Option<zgw::RawZgw>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,6 +114,8 @@ pub struct Config {
     pub audit: Audit,
     /// `[limits]`: connection limits of the listeners.
     pub limits: crate::listener::Limits,
+    /// `[zgw]`: what the ZGW mounts share.
+    pub zgw: Option<ZgwSettings>,
 }
 
 impl Config {
@@ -284,6 +289,27 @@ impl Validator<'_> {
             );
         }
         self.limits(&raw.limits);
+        let zgw = raw
+            .zgw
+            .as_ref()
+            .and_then(|z| self.zgw(z, raw.server.max_body_bytes));
+        let mut components = HashSet::new();
+        for (i, a) in apis.iter().enumerate() {
+            if let ApiKind::Zgw(z) = &a.kind {
+                if raw.zgw.is_none() {
+                    self.problem(
+                        &format!("apis[{i}]"),
+                        "a zgw mount needs the [zgw] section (where the autorisaties come from)",
+                    );
+                }
+                if !components.insert(z.component.clone()) {
+                    self.problem(
+                        &format!("apis[{i}].component"),
+                        format!("the {} component is mounted twice", z.component),
+                    );
+                }
+            }
+        }
         Some(Config {
             source: Some(self.path.to_owned()),
             listen: listen?,
@@ -302,6 +328,7 @@ impl Validator<'_> {
             activities,
             audit: audit?,
             limits: raw.limits,
+            zgw,
         })
     }
 
