@@ -89,6 +89,31 @@ impl ScopeExpr {
         }
     }
 
+    /// Whether both expressions are satisfied by exactly the same sets of scopes (decided by
+    /// truth table over the labels involved). With more than 16 distinct labels between them
+    /// that would be too costly, and the answer is structural equality instead (which may say
+    /// false for equivalent expressions, never true for different ones).
+    pub fn equivalent(&self, other: &ScopeExpr) -> bool {
+        let mut labels = self.labels();
+        for l in other.labels() {
+            if !labels.contains(&l) {
+                labels.push(l);
+            }
+        }
+        if labels.len() > 16 {
+            return self == other;
+        }
+        (0u32..(1 << labels.len())).all(|bits| {
+            let has = |l: &str| {
+                labels
+                    .iter()
+                    .position(|x| *x == l)
+                    .is_some_and(|i| bits & (1 << i) != 0)
+            };
+            self.satisfied(&has) == other.satisfied(&has)
+        })
+    }
+
     /// Every label in the expression, each once, in order of first appearance.
     pub fn labels(&self) -> Vec<&str> {
         let mut out = Vec::new();
@@ -439,6 +464,19 @@ mod tests {
         assert_eq!(ScopeExpr::never().to_string(), "()");
         assert_eq!(ScopeExpr::All(vec![]).to_string(), "()");
         assert!(p(&ScopeExpr::All(vec![]).to_string()).is_never());
+    }
+
+    #[test]
+    fn equivalence_is_semantic() {
+        assert!(p("a | b").equivalent(&p("b | a")));
+        assert!(p("a & (b | c)").equivalent(&p("a & b | a & c")));
+        assert!(p("a | a & b").equivalent(&s("a")));
+        assert!(!p("a | b").equivalent(&p("a & b")));
+        assert!(ScopeExpr::never().equivalent(&ScopeExpr::All(vec![])));
+        assert!(!ScopeExpr::never().equivalent(&s("a")));
+        let wide: Vec<String> = (0..17).map(|i| format!("s{i}")).collect();
+        let wide = p(&wide.join(" | "));
+        assert!(wide.equivalent(&wide.clone()));
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct UrlMap {
 
 impl UrlMap {
     /// A map from `(public_base, upstream_base)` pairs. Each base must be an absolute `http`
-    /// or `https` URL with a host, without credentials, query or fragment; one trailing `/` is
+    /// or `https` URL with a host, without credentials, query or fragment; the trailing `/` is
     /// dropped, scheme and host are lowercased, a default port is dropped.
     ///
     /// # Errors
@@ -104,17 +104,21 @@ impl UrlMap {
     }
 
     /// The comparable form of a URL: scheme and host lowercased, the default port (`:80` for
-    /// http, `:443` for https) and an empty port dropped, one trailing `/` of the path
+    /// http, `:443` for https) and an empty port dropped, the trailing `/` of the path
     /// stripped (`http://h/a/?q` → `http://h/a?q`); the path, query and fragment are otherwise
     /// kept as they are (paths are case-sensitive). A string that is not `scheme://...` is
     /// returned unchanged.
+    ///
+    /// Should a path end in several slashes, all are stripped, so that normalizing is
+    /// idempotent (`normalize(normalize(u)) == normalize(u)`) and mapping a URL there and
+    /// back gives it back.
     pub fn normalize(url: &str) -> String {
         let Some((origin, rest)) = split_origin(url) else {
             return url.to_owned();
         };
         let cut = rest.find(['?', '#']).unwrap_or(rest.len());
         let (path, tail) = rest.split_at(cut);
-        let path = path.strip_suffix('/').unwrap_or(path);
+        let path = path.trim_end_matches('/');
         format!("{origin}{path}{tail}")
     }
 
@@ -407,7 +411,7 @@ mod tests {
             ("http://h/", "http://h"),
             ("http://h", "http://h"),
             ("http://h/a/?q=1", "http://h/a?q=1"),
-            ("http://h/a//", "http://h/a/"),
+            ("http://h/a//", "http://h/a"),
             ("http://[::1]:80/a", "http://[::1]/a"),
             ("http://[::1]:8080/a", "http://[::1]:8080/a"),
             ("not a url", "not a url"),
