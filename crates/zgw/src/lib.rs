@@ -1,0 +1,45 @@
+//! sluis's pure core for the ZGW APIs (Zaken, Documenten, Catalogi, Besluiten): no I/O, no
+//! clock, no networking. The proxy's ZGW adapter drives it per request.
+//!
+//! **The model** (domain `zgw.md` B and C). ZGW authorizes *applications*, not users. A token
+//! names a `client_id`; the client belongs to one [`autorisaties::Applicatie`], which is
+//! either a superuser (`heeftAlleAutorisaties`) or holds autorisaties: per component a set of
+//! scopes, for one zaaktype / informatieobjecttype / besluittype URL, up to a maximum
+//! [`va::Vertrouwelijkheid`]. Every operation of an API requires a
+//! [`scope::ScopeExpr`] (an OR/AND of scope labels, from the OpenAPI `security` blocks). An
+//! operation on an object is allowed when the union of the scopes of the autorisaties that
+//! match the object's type and confidentiality satisfies the expression (rule 12); a list
+//! first needs the scope somewhere in the component (rule 15) and then returns, per type,
+//! objects up to that type's maximum (rule 16).
+//!
+//! **Per request:**
+//!
+//! 1. [`ops::route`] turns method + path into an [`ops::Operation`]: resource, action, ids,
+//!    the required scope expression and how the object is authorized ([`ops::Main`]).
+//! 2. [`urlmap::UrlMap`] maps URLs between sluis's public address and the upstream's, in
+//!    bodies and queries (in on the way up, out on the way back).
+//! 3. [`autorisaties::Grants`] — compiled once from the Autorisaties API's applicaties by
+//!    [`autorisaties::compile`] — answers for the client: [`autorisaties::ClientGrants::any`]
+//!    (the scope gate), [`autorisaties::ClientGrants::allows`] (one object),
+//!    [`autorisaties::ClientGrants::list_scope`] (the per-type filter for lists and searches).
+//!
+//! Everything fails closed: an operation without a declared scope requires
+//! [`scope::ScopeExpr::never`]; a missing maximum is a configuration problem, not "no limit";
+//! an empty filter lists nothing.
+
+pub mod autorisaties;
+pub mod error;
+pub mod ops;
+pub mod scope;
+pub mod urlmap;
+pub mod va;
+
+pub use autorisaties::{
+    Applicatie, Autorisatie, ClientGrants, Grants, ListScope, Problem, TypeGroup, compile,
+    parse_applicaties, validate,
+};
+pub use error::ZgwError;
+pub use ops::{Action, Component, Main, Operation, RouteError, allow, route};
+pub use scope::ScopeExpr;
+pub use urlmap::UrlMap;
+pub use va::Vertrouwelijkheid;
