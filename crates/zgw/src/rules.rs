@@ -42,7 +42,9 @@
 //! `read`. A holder gets the highest level of the grants it matches, else the default; a grant
 //! below the default is an error (it could only ever lower what a holder sees), and so is
 //! `default = "read"` (no effect). A path may not lie inside another configured path of the same
-//! resource, and `url` and `uuid` are always delivered.
+//! resource, and `url` and `uuid` are always delivered. `none` removes the key even where the
+//! ZGW OAS marks the attribute required, a deliberate deviation ([`project`]);
+//! [`Rules::oas_deviations`] lists the rules that can cause one.
 //!
 //! **`[[withhold]]`** — records of a resource left out for holders without a reason to see
 //! them. `resource`; `when = { field = "<path>", in = ["value", ...] }` (some string at the path
@@ -274,6 +276,31 @@ impl Rules {
             && c.fields.is_empty()
             && c.withhold.is_empty()
             && c.writes.is_empty()
+    }
+
+    /// The `[[fields]]` rules that can remove or rewrite an attribute the ZGW OAS marks
+    /// required in responses, one sentence each, for `sluis check` to warn about: such a rule is
+    /// allowed (the rules are sluis's policy, not the standard's) but clients that validate
+    /// responses against the OAS will reject what it produces.
+    pub fn oas_deviations(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for fields in self.inner.fields.values() {
+            for rule in &fields.rules {
+                let [attribute] = rule.path.segments() else {
+                    continue;
+                };
+                if catalog::oas_required(&fields.resource, attribute) {
+                    out.push(format!(
+                        "{}.{attribute} is required in ZGW responses; holders planned below read (default {}) receive {} responses that deviate from the OAS",
+                        fields.resource,
+                        rule.default,
+                        fields.resource
+                    ));
+                }
+            }
+        }
+        out.sort();
+        out
     }
 
     /// The declared scopes whose grants include `<resource>.<action>`: the caller widens the

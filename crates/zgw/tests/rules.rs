@@ -737,6 +737,25 @@ fn project_applies_each_level_through_nested_arrays() {
     assert!(done.removed.is_empty());
 }
 
+#[test]
+fn rules_on_required_attributes_are_listed() {
+    let r = rules(
+        "[[fields]]\nresource = \"rol\"\npath = \"roltoelichting\"\ndefault = \"letters:3\"\n\
+         [[fields]]\nresource = \"rol\"\npath = \"betrokkeneIdentificatie.inpBsn\"\n\
+         [[fields]]\nresource = \"zaak\"\npath = \"toelichting\"",
+    );
+    let found = r.oas_deviations();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("rol.roltoelichting is required"),
+        "{found:?}"
+    );
+    assert!(
+        example().oas_deviations().is_empty(),
+        "the example stays within the OAS"
+    );
+}
+
 // --- the example policy ---------------------------------------------------------------------
 
 #[test]
@@ -968,6 +987,38 @@ fn reaches(v: &Value, path: &[&str]) -> bool {
 }
 
 proptest! {
+    #[test]
+    fn arbitrary_text_never_panics(text in "(\\[\\[(scopes|fields|involvement|withhold|writes)\\]\\]\n|[a-z]{1,8} = (\"[a-z.:0-9]{0,10}\"|\\[\"[a-z.]{0,8}\"\\]|\\{ [a-z]{1,3} = \"[a-z:0-9]{0,8}\" \\}|3)\n|[^\\n]{0,12}\n){0,12}") {
+        let _ = Rules::from_toml(&text);
+    }
+
+    #[test]
+    fn more_scopes_or_roles_never_lower_a_level(extra in prop::collection::vec(0usize..4, 0..4)) {
+        let r = example();
+        let pool = ["kcc", "zaken.lezen", "zaken.archief", "rol:behandelaar"];
+        let (mut scopes, mut roles) = (strings(&["zaken.lezen.openbaar"]), Vec::new());
+        let mut before: Vec<(String, Level)> = Vec::new();
+        for step in std::iter::once(None).chain(extra.iter().map(Some)) {
+            if let Some(i) = step {
+                match pool[*i].strip_prefix("rol:") {
+                    Some(role) => roles.push(role.to_owned()),
+                    None => scopes.push(pool[*i].to_owned()),
+                }
+            }
+            let holder = Holder { scopes: &scopes, roles: &roles };
+            let mut now = Vec::new();
+            for resource in ["rol", "zaak", "zaakobject"] {
+                for (path, level) in r.plan(resource, &holder).entries() {
+                    now.push((format!("{resource}.{path}"), level));
+                }
+            }
+            for ((p, old), (_, new)) in before.iter().zip(&now) {
+                prop_assert!(new >= old, "{p}: {old} became {new}");
+            }
+            before = now;
+        }
+    }
+
     #[test]
     fn a_field_planned_none_never_appears(record in arb_json(), levels in prop::collection::vec(0usize..5, 4)) {
         let names = ["none", "letters:2", "encoded", "random", "read"];

@@ -207,6 +207,108 @@ pub const STANDARD_SCOPES: &[&str] = &[
     "autorisaties.bijwerken",
 ];
 
+/// Top-level attributes the OAS marks required in responses (Zaken 1.7.0, Documenten 1.7.1).
+/// A `[[fields]]` rule below `read` on one of them makes some responses deviate from the OAS;
+/// [`super::Rules::oas_deviations`] lists such rules for `sluis check`.
+pub(crate) const OAS_REQUIRED: &[(&str, &[&str])] = &[
+    (
+        "zaak",
+        &[
+            "betalingsindicatieWeergave",
+            "bronorganisatie",
+            "deelzaken",
+            "eigenschappen",
+            "einddatum",
+            "resultaat",
+            "rollen",
+            "startdatum",
+            "status",
+            "verantwoordelijkeOrganisatie",
+            "zaakinformatieobjecten",
+            "zaakobjecten",
+            "zaaktype",
+        ],
+    ),
+    (
+        "status",
+        &[
+            "datumStatusGezet",
+            "indicatieLaatstGezetteStatus",
+            "statustype",
+            "zaak",
+            "zaakinformatieobjecten",
+        ],
+    ),
+    (
+        "rol",
+        &[
+            "betrokkeneType",
+            "omschrijving",
+            "omschrijvingGeneriek",
+            "registratiedatum",
+            "roltoelichting",
+            "roltype",
+            "statussen",
+            "zaak",
+        ],
+    ),
+    ("resultaat", &["resultaattype", "zaak"]),
+    ("zaakobject", &["objectType", "zaak"]),
+    (
+        "zaakinformatieobject",
+        &[
+            "aardRelatieWeergave",
+            "informatieobject",
+            "registratiedatum",
+            "zaak",
+        ],
+    ),
+    ("klantcontact", &["datumtijd", "zaak"]),
+    ("zaakeigenschap", &["eigenschap", "naam", "waarde", "zaak"]),
+    ("zaakcontactmoment", &["contactmoment", "zaak"]),
+    ("zaakverzoek", &["verzoek", "zaak"]),
+    ("zaakbesluit", &["besluit"]),
+    (
+        "enkelvoudiginformatieobject",
+        &[
+            "auteur",
+            "beginRegistratie",
+            "bestandsdelen",
+            "bronorganisatie",
+            "creatiedatum",
+            "informatieobjecttype",
+            "locked",
+            "taal",
+            "titel",
+            "versie",
+        ],
+    ),
+    (
+        "gebruiksrechten",
+        &["informatieobject", "omschrijvingVoorwaarden", "startdatum"],
+    ),
+    (
+        "objectinformatieobject",
+        &["informatieobject", "object", "objectType"],
+    ),
+    (
+        "verzending",
+        &[
+            "aardRelatie",
+            "betrokkene",
+            "contactPersoon",
+            "informatieobject",
+        ],
+    ),
+];
+
+/// True when the OAS marks this top-level attribute of the resource required in responses.
+pub(crate) fn oas_required(resource: &str, attribute: &str) -> bool {
+    OAS_REQUIRED
+        .iter()
+        .any(|(r, attributes)| *r == resource && attributes.contains(&attribute))
+}
+
 /// The prefix the design notes and the spec prose put before scope names.
 pub(crate) const LEGACY_SCOPE_PREFIX: &str = "zds.scopes.";
 

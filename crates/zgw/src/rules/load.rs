@@ -308,22 +308,37 @@ fn action_name(name: &str, at: &str, problems: &mut Problems) -> Option<Action> 
     action
 }
 
-/// Reports a value listed twice in one list; true when `item` was seen before.
-fn repeated<'a>(seen: &mut Vec<&'a str>, item: &'a str, at: &str, problems: &mut Problems) -> bool {
-    if seen.contains(&item) {
-        problems.push(at, format!("`{item}` is listed twice"));
-        return true;
+/// Walks a list as written at `at`: reports an empty list (when `what` names what belongs in
+/// it) and repeated entries, and keeps what `check` makes of each first occurrence.
+fn each_once<'a, T>(
+    list: &'a [String],
+    at: &str,
+    required: Option<&str>,
+    problems: &mut Problems,
+    mut check: impl FnMut(&'a str, &str, &mut Problems) -> Option<T>,
+) -> Vec<T> {
+    if let (true, Some(what)) = (list.is_empty(), required) {
+        problems.push(at, format!("empty list: name at least one {what}"));
     }
-    seen.push(item);
-    false
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for (j, item) in list.iter().enumerate() {
+        let item_at = format!("{at}[{j}]");
+        if seen.contains(&item.as_str()) {
+            problems.push(&item_at, format!("`{item}` is listed twice"));
+            continue;
+        }
+        seen.push(item);
+        out.extend(check(item, &item_at, problems));
+    }
+    out
 }
 
-fn nonempty<T>(list: &[T], at: &str, what: &str, problems: &mut Problems) -> bool {
-    if list.is_empty() {
-        problems.push(at, format!("empty list: name at least one {what}"));
-        return false;
-    }
-    true
+/// A path as written at `at`, or the problem with it.
+fn field_path(text: &str, at: &str, problems: &mut Problems) -> Option<FieldPath> {
+    FieldPath::parse(text)
+        .map_err(|e| problems.push(at, e))
+        .ok()
 }
 
 /// Normalizes a zaaktype URL for lookup. ZGW matches zaaktype URLs byte for byte; sluis only
@@ -393,75 +408,64 @@ fn scopes(
     for (at, scope) in raw {
         let name_at = format!("{at}.name");
         let name = scope.name;
-        if name.trim().is_empty() || name.chars().any(char::is_whitespace) {
-            problems.push(&name_at, "a scope name is non-empty and has no spaces");
+        let refusal = if name.trim().is_empty() || name.chars().any(char::is_whitespace) {
+            Some("a scope name is non-empty and has no spaces".to_owned())
+        } else if name.starts_with("rol:") {
+            Some("`rol:` starts a rol reference, not a scope name".to_owned())
+        } else if let Some(short) = name.strip_prefix(LEGACY_SCOPE_PREFIX) {
+            Some(format!(
+                "`{name}` uses the legacy prefix: declare `{short}`"
+            ))
+        } else if STANDARD_SCOPES.contains(&name.as_str()) {
+            Some(format!(
+                "`{name}` is a ZGW scope: its operations come from the OAS and cannot be declared"
+            ))
+        } else if declared.contains_key(&name) {
+            Some(format!("scope `{name}` is declared twice"))
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
+            problems.push(name_at, message);
             continue;
         }
-        if name.starts_with("rol:") {
-            problems.push(&name_at, "`rol:` starts a rol reference, not a scope name");
-            continue;
-        }
-        if let Some(short) = name.strip_prefix(LEGACY_SCOPE_PREFIX) {
+        let grants_at = format!("{at}.grants");
+        if scope.grants.as_ref().is_some_and(Vec::is_empty) {
             problems.push(
-                &name_at,
-                format!("`{name}` uses the legacy prefix: declare `{short}`"),
+                &grants_at,
+                "empty grants: leave `grants` out for a scope that only qualifies other rules",
             );
-            continue;
         }
-        if STANDARD_SCOPES.contains(&name.as_str()) {
-            problems.push(
-                &name_at,
-                format!("`{name}` is a ZGW scope: its operations come from the OAS and cannot be declared"),
-            );
-            continue;
-        }
-        if declared.contains_key(&name) {
-            problems.push(&name_at, format!("scope `{name}` is declared twice"));
-            continue;
-        }
-        let mut grants = Vec::new();
-        if let Some(list) = &scope.grants {
-            let grants_at = format!("{at}.grants");
-            if list.is_empty() {
-                problems.push(
-                    &grants_at,
-                    "empty grants: leave `grants` out for a scope that only qualifies other rules",
-                );
-            }
-            let mut seen = Vec::new();
-            for (j, grant) in list.iter().enumerate() {
-                let g_at = format!("{grants_at}[{j}]");
-                if repeated(&mut seen, grant, &g_at, problems) {
-                    continue;
-                }
+        let grants = each_once(
+            scope.grants.as_deref().unwrap_or_default(),
+            &grants_at,
+            None,
+            problems,
+            |grant, g_at, problems| {
                 let Some((resource, action)) = grant.split_once('.') else {
                     problems.push(
-                        &g_at,
+                        g_at,
                         format!(
                             "`{grant}`: expected \"<resource>.<action>\", e.g. \"zaak.retrieve\""
                         ),
                     );
-                    continue;
+                    return None;
                 };
-                let Some(offered) = resource_name(resource, &g_at, problems) else {
-                    continue;
-                };
-                let Some(action) = action_name(action, &g_at, problems) else {
-                    continue;
-                };
+                let offered = resource_name(resource, g_at, problems)?;
+                let action = action_name(action, g_at, problems)?;
                 if !offered.contains(&action) {
                     problems.push(
-                        &g_at,
+                        g_at,
                         format!(
                             "`{grant}`: the {resource} resource has no {} operation",
                             action.as_str()
                         ),
                     );
-                    continue;
+                    return None;
                 }
-                grants.push((resource.to_owned(), action));
-            }
-        }
+                Some((resource.to_owned(), action))
+            },
+        );
         let index = compiled.scopes.len();
         for (resource, action) in &grants {
             let per_action = compiled
@@ -488,95 +492,82 @@ fn involvement(
     compiled: &mut Compiled,
     problems: &mut Problems,
 ) {
-    // Which rule claimed each (zaaktype or every zaaktype, action) slot, to report overlaps.
+    // Which rule claimed each (zaaktype or every zaaktype, action), to report overlaps.
     let mut claimed: HashMap<(Option<String>, Action), String> = HashMap::new();
     for (at, rule) in raw {
-        let mut ok = true;
-        let mut zaaktypen = Vec::new();
-        let mut seen = Vec::new();
-        for (j, url) in rule.zaaktypen.iter().enumerate() {
-            let u_at = format!("{at}.zaaktypen[{j}]");
-            if repeated(&mut seen, url, &u_at, problems) {
-                continue;
-            }
-            if !(url.starts_with("https://") || url.starts_with("http://"))
-                || url.chars().any(char::is_whitespace)
-            {
-                problems.push(&u_at, format!("{url:?} is not a zaaktype URL"));
-                ok = false;
-                continue;
-            }
-            zaaktypen.push(zaaktype_key(url).to_owned());
-        }
+        let zaaktypen = each_once(
+            &rule.zaaktypen,
+            &format!("{at}.zaaktypen"),
+            None,
+            problems,
+            |url, u_at, problems| {
+                if (url.starts_with("https://") || url.starts_with("http://"))
+                    && !url.chars().any(char::is_whitespace)
+                {
+                    Some(zaaktype_key(url).to_owned())
+                } else {
+                    problems.push(u_at, format!("{url:?} is not a zaaktype URL"));
+                    None
+                }
+            },
+        );
         let actions_at = format!("{at}.actions");
-        ok &= nonempty(&rule.actions, &actions_at, "action", problems);
-        let mut actions = Vec::new();
-        let mut seen = Vec::new();
-        for (j, name) in rule.actions.iter().enumerate() {
-            let a_at = format!("{actions_at}[{j}]");
-            if repeated(&mut seen, name, &a_at, problems) {
-                continue;
-            }
-            match action_name(name, &a_at, problems) {
-                Some(a) => actions.push(a),
-                None => ok = false,
-            }
-        }
-        let roles_at = format!("{at}.roles");
-        ok &= nonempty(&rule.roles, &roles_at, "rol", problems);
-        let mut seen = Vec::new();
-        for (j, role) in rule.roles.iter().enumerate() {
-            let r_at = format!("{roles_at}[{j}]");
-            if repeated(&mut seen, role, &r_at, problems) {
-                continue;
-            }
-            let bare = role.strip_prefix("rol:");
-            if let Some(bare) = bare {
-                problems.push(&r_at, format!("write the rol without `rol:`: `{bare}`"));
-                ok = false;
-                continue;
-            }
-            ok &= role_name(role, &r_at, problems);
-        }
-        let mut seen = Vec::new();
-        for (j, scope) in rule.exempt.iter().enumerate() {
-            let s_at = format!("{at}.exempt[{j}]");
-            if !repeated(&mut seen, scope, &s_at, problems) {
-                ok &= known.scope(scope, &s_at, problems);
-            }
-        }
+        let actions = each_once(
+            &rule.actions,
+            &actions_at,
+            Some("action"),
+            problems,
+            action_name,
+        );
+        let roles = each_once(
+            &rule.roles,
+            &format!("{at}.roles"),
+            Some("rol"),
+            problems,
+            |role, r_at, problems| match role.strip_prefix("rol:") {
+                Some(bare) => {
+                    problems.push(r_at, format!("write the rol without `rol:`: `{bare}`"));
+                    None
+                }
+                None => role_name(role, r_at, problems).then(|| role.to_owned()),
+            },
+        );
+        let exempt = each_once(
+            &rule.exempt,
+            &format!("{at}.exempt"),
+            None,
+            problems,
+            |scope, s_at, problems| known.scope(scope, s_at, problems).then(|| scope.to_owned()),
+        );
         // One rule decides each (zaaktype, action): a rule naming the zaaktype overrides the
-        // rules for every zaaktype, and two rules at the same level may not both claim a slot.
+        // rules for every zaaktype, and two rules at one level may not claim the same action.
         let targets: Vec<Option<String>> = if zaaktypen.is_empty() {
             vec![None]
         } else {
-            zaaktypen.iter().cloned().map(Some).collect()
+            zaaktypen.into_iter().map(Some).collect()
         };
-        for target in &targets {
-            for action in &actions {
-                if let Some(other) = claimed.get(&(target.clone(), *action)) {
-                    let which = match target {
-                        Some(z) => format!("zaaktype {z}"),
-                        None => "every zaaktype".to_owned(),
-                    };
-                    problems.push(
-                        &actions_at,
-                        format!(
-                            "{other} already decides `{}` for {which}: one rule decides each zaaktype and action, so merge the two or split their actions",
-                            action.as_str()
-                        ),
-                    );
-                    ok = false;
-                } else {
-                    claimed.insert((target.clone(), *action), at.clone());
-                }
-            }
-        }
-        if !ok {
-            continue;
-        }
         let index = compiled.involvement.len();
         for target in targets {
+            for action in &actions {
+                match claimed.get(&(target.clone(), *action)) {
+                    Some(other) => {
+                        let which = match &target {
+                            Some(z) => format!("zaaktype {z}"),
+                            None => "every zaaktype".to_owned(),
+                        };
+                        problems.push(
+                            &actions_at,
+                            format!(
+                                "{other} already decides `{}` for {which}: one rule decides each zaaktype and action, so merge the two or split their actions",
+                                action.as_str()
+                            ),
+                        );
+                    }
+                    None => {
+                        claimed.insert((target.clone(), *action), at.clone());
+                    }
+                }
+            }
             let slots = match target {
                 Some(z) => compiled
                     .involvement_by_zaaktype
@@ -593,21 +584,12 @@ fn involvement(
         compiled.involvement_lists |= actions
             .iter()
             .any(|a| matches!(a, Action::List | Action::Search));
-        compiled.involvement.push(InvolvementRule {
-            roles: rule.roles,
-            exempt: rule.exempt,
-        });
+        compiled.involvement.push(InvolvementRule { roles, exempt });
     }
 }
 
 fn level(text: &str, at: &str, problems: &mut Problems) -> Option<Level> {
-    match Level::parse(text) {
-        Ok(l) => Some(l),
-        Err(e) => {
-            problems.push(at, e);
-            None
-        }
-    }
+    Level::parse(text).map_err(|e| problems.push(at, e)).ok()
 }
 
 fn fields(
@@ -618,15 +600,9 @@ fn fields(
 ) {
     let mut placed: HashMap<String, Vec<(FieldPath, String)>> = HashMap::new();
     for (at, rule) in raw {
-        let mut ok = resource_name(&rule.resource, &format!("{at}.resource"), problems).is_some();
+        resource_name(&rule.resource, &format!("{at}.resource"), problems);
         let path_at = format!("{at}.path");
-        let path = match FieldPath::parse(&rule.path) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                problems.push(&path_at, e);
-                None
-            }
-        };
+        let path = field_path(&rule.path, &path_at, problems);
         if let Some(p) = &path {
             if matches!(p.segments(), [only] if only == "url" || only == "uuid") {
                 problems.push(
@@ -636,7 +612,6 @@ fn fields(
                         p.dotted()
                     ),
                 );
-                ok = false;
             }
             let others = placed.entry(rule.resource.clone()).or_default();
             for (other, other_at) in others.iter() {
@@ -645,7 +620,6 @@ fn fields(
                         &path_at,
                         format!("{other_at} already configures `{}`", p.dotted()),
                     );
-                    ok = false;
                 } else if p.within(other) || other.within(p) {
                     problems.push(
                         &path_at,
@@ -655,57 +629,52 @@ fn fields(
                             other.dotted()
                         ),
                     );
-                    ok = false;
                 }
             }
             others.push((p.clone(), at.clone()));
         }
+        let default_at = format!("{at}.default");
         let default = match &rule.default {
-            Some(text) => level(text, &format!("{at}.default"), problems),
+            Some(text) => level(text, &default_at, problems),
             None => Some(Level::None),
         };
+        if default == Some(Level::Read) {
+            problems.push(
+                &default_at,
+                "no effect: with default read every holder reads the field",
+            );
+        }
         let mut grants = Vec::new();
         for (who_text, level_text) in &rule.grants {
             let g_at = format!("{at}.grants.{}", key(who_text));
             let who = known.who(who_text, true, &g_at, problems);
             let granted = level(level_text, &g_at, problems);
-            match (who, granted, default) {
-                (Some(w), Some(l), Some(d)) => {
-                    if l < d {
-                        problems.push(
-                            &g_at,
-                            format!("{l} is below the default {d}: a grant can only raise the level a holder gets"),
-                        );
-                        ok = false;
-                    } else {
-                        grants.push((w, l));
-                    }
+            if let (Some(who), Some(granted), Some(default)) = (who, granted, default) {
+                if granted < default {
+                    problems.push(
+                        &g_at,
+                        format!("{granted} is below the default {default}: a grant can only raise the level a holder gets"),
+                    );
                 }
-                _ => ok = false,
+                grants.push((who, granted));
             }
         }
-        if default == Some(Level::Read) {
-            problems.push(
-                format!("{at}.default"),
-                "no effect: with default read every holder reads the field",
-            );
-            ok = false;
-        }
-        let (Some(path), Some(default), true) = (path, default, ok) else {
+        let (Some(path), Some(default)) = (path, default) else {
             continue;
         };
-        let entry = compiled
+        compiled
             .fields
             .entry(rule.resource.clone())
             .or_insert_with(|| ResourceFields {
                 resource: Arc::from(rule.resource.as_str()),
                 rules: Vec::new(),
+            })
+            .rules
+            .push(FieldRule {
+                path: Arc::new(path),
+                default,
+                grants,
             });
-        entry.rules.push(FieldRule {
-            path: Arc::new(path),
-            default,
-            grants,
-        });
     }
 }
 
@@ -716,23 +685,18 @@ fn withhold(
     problems: &mut Problems,
 ) {
     for (at, rule) in raw {
-        let mut ok = resource_name(&rule.resource, &format!("{at}.resource"), problems).is_some();
+        resource_name(&rule.resource, &format!("{at}.resource"), problems);
         let when_at = format!("{at}.when");
-        let field = match FieldPath::parse(&rule.when.field) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                problems.push(format!("{when_at}.field"), e);
-                None
-            }
-        };
+        let field = field_path(&rule.when.field, &format!("{when_at}.field"), problems);
         let test = match (rule.when.one_of, rule.when.present) {
             (Some(values), None) => {
-                let in_at = format!("{when_at}.in");
-                ok &= nonempty(&values, &in_at, "value", problems);
-                let mut seen = Vec::new();
-                for (j, v) in values.iter().enumerate() {
-                    repeated(&mut seen, v, &format!("{in_at}[{j}]"), problems);
-                }
+                each_once(
+                    &values,
+                    &format!("{when_at}.in"),
+                    Some("value"),
+                    problems,
+                    |_, _, _| Some(()),
+                );
                 Some(Test::OneOf(values))
             }
             (None, Some(present)) => Some(Test::Present(present)),
@@ -748,19 +712,14 @@ fn withhold(
                 None
             }
         };
-        let mut unless = Vec::new();
-        let mut seen = Vec::new();
-        for (j, text) in rule.unless.iter().enumerate() {
-            let u_at = format!("{at}.unless[{j}]");
-            if repeated(&mut seen, text, &u_at, problems) {
-                continue;
-            }
-            match known.who(text, true, &u_at, problems) {
-                Some(w) => unless.push(w),
-                None => ok = false,
-            }
-        }
-        let (Some(field), Some(test), true) = (field, test, ok) else {
+        let unless = each_once(
+            &rule.unless,
+            &format!("{at}.unless"),
+            None,
+            problems,
+            |text, u_at, problems| known.who(text, true, u_at, problems),
+        );
+        let (Some(field), Some(test)) = (field, test) else {
             continue;
         };
         compiled
@@ -783,65 +742,56 @@ fn writes(
 ) {
     for (at, rule) in raw {
         let offered = resource_name(&rule.resource, &format!("{at}.resource"), problems);
-        let mut ok = offered.is_some();
-        let actions_at = format!("{at}.actions");
-        ok &= nonempty(&rule.actions, &actions_at, "action", problems);
         let mut actions = [false; ACTION_COUNT];
-        let mut seen = Vec::new();
-        for (j, name) in rule.actions.iter().enumerate() {
-            let a_at = format!("{actions_at}[{j}]");
-            if repeated(&mut seen, name, &a_at, problems) {
-                continue;
-            }
-            let Some(action) = action_name(name, &a_at, problems) else {
-                ok = false;
-                continue;
-            };
-            if !action.writes_body() {
-                problems.push(
-                    &a_at,
-                    format!(
-                        "`{name}` sends no attributes: expected create, update or partial_update"
-                    ),
-                );
-                ok = false;
-            } else if offered.is_some_and(|o| !o.contains(&action)) {
-                problems.push(
-                    &a_at,
-                    format!("the {} resource has no {name} operation", rule.resource),
-                );
-                ok = false;
-            } else if let Some(slot) = actions.get_mut(action.index()) {
+        let listed = each_once(
+            &rule.actions,
+            &format!("{at}.actions"),
+            Some("action"),
+            problems,
+            |name, a_at, problems| {
+                let action = action_name(name, a_at, problems)?;
+                if !action.writes_body() {
+                    problems.push(
+                        a_at,
+                        format!(
+                            "`{name}` sends no attributes: expected create, update or partial_update"
+                        ),
+                    );
+                    return None;
+                }
+                if offered.is_some_and(|o| !o.contains(&action)) {
+                    problems.push(
+                        a_at,
+                        format!("the {} resource has no {name} operation", rule.resource),
+                    );
+                    return None;
+                }
+                Some(action)
+            },
+        );
+        for action in listed {
+            if let Some(slot) = actions.get_mut(action.index()) {
                 *slot = true;
             }
         }
-        let immutable_at = format!("{at}.immutable");
-        ok &= nonempty(&rule.immutable, &immutable_at, "attribute", problems);
-        let mut immutable = Vec::new();
-        let mut seen = Vec::new();
-        for (j, text) in rule.immutable.iter().enumerate() {
-            let i_at = format!("{immutable_at}[{j}]");
-            if repeated(&mut seen, text, &i_at, problems) {
-                continue;
-            }
-            match FieldPath::parse(text) {
-                Ok(p) => immutable.push(p),
-                Err(e) => {
-                    problems.push(&i_at, e);
-                    ok = false;
-                }
-            }
-        }
-        let mut seen = Vec::new();
-        for (j, scope) in rule.unless.iter().enumerate() {
-            let u_at = format!("{at}.unless[{j}]");
-            if !repeated(&mut seen, scope, &u_at, problems) {
-                ok &= known.who(scope, false, &u_at, problems).is_some();
-            }
-        }
-        if !ok {
-            continue;
-        }
+        let immutable = each_once(
+            &rule.immutable,
+            &format!("{at}.immutable"),
+            Some("attribute"),
+            problems,
+            field_path,
+        );
+        let unless = each_once(
+            &rule.unless,
+            &format!("{at}.unless"),
+            None,
+            problems,
+            |scope, u_at, problems| {
+                known
+                    .who(scope, false, u_at, problems)
+                    .map(|_| scope.to_owned())
+            },
+        );
         compiled
             .writes
             .entry(rule.resource)
@@ -849,7 +799,7 @@ fn writes(
             .push(WriteRule {
                 actions,
                 immutable,
-                unless: rule.unless,
+                unless,
             });
     }
 }

@@ -125,7 +125,8 @@ fn render(level: Level, domain: &str, v: &mut Value, projector: &mut Projector<'
 /// - `none`: the key is removed from every object the path reaches. The ZGW OAS marks some
 ///   attributes required in responses; removing one of those makes the response deviate from
 ///   the OAS. sluis removes rather than nulls: most required attributes are not nullable either,
-///   and an absent key does not suggest a value that is merely empty.
+///   and an absent key does not suggest a value that is merely empty. `sluis check` can list
+///   the rules that do this with [`super::Rules::oas_deviations`].
 /// - `letters:N`: the first N characters (of the JSON text for a non-string).
 /// - `random`: a fresh unlinkable value.
 /// - `encoded`: `projector.encode("{domain_prefix}.{resource}.{path}", value)`, a keyed
