@@ -107,6 +107,12 @@ impl<'k> Projector<'k> {
         hex16(&mac.finalize().into_bytes())
     }
 
+    /// A fresh `random` value (32 hex digits, unlinkable across responses), for callers that
+    /// render fields outside a table plan (the ZGW rules).
+    pub fn random_value(&mut self) -> String {
+        self.random()
+    }
+
     fn random(&mut self) -> String {
         self.counter += 1;
         let Some(mut mac) = self.random.clone() else {

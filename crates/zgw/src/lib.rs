@@ -23,6 +23,10 @@
 //!    (the scope gate), [`autorisaties::ClientGrants::allows`] (one object),
 //!    [`autorisaties::ClientGrants::list_scope`] (the per-type filter for lists and searches).
 //!
+//! [`rules::Rules`] are sluis's rules beyond the standard: the user's involvement (their rol
+//! on the zaak), attribute levels, withheld objects within a zaak, write limits and extra
+//! scopes.
+//!
 //! Everything fails closed: an operation without a declared scope requires
 //! [`scope::ScopeExpr::never`]; a missing maximum is a configuration problem, not "no limit";
 //! an empty filter lists nothing.
@@ -30,6 +34,7 @@
 pub mod autorisaties;
 pub mod error;
 pub mod ops;
+pub mod rules;
 pub mod scope;
 pub mod urlmap;
 pub mod va;
