@@ -22,8 +22,10 @@
 //! `search`, `create`, `update`, `partial_update`, `destroy`, `download`, `lock`, `unlock`,
 //! `publish`, as the resource offers them). A scope with grants widens the operation's scope
 //! expression to `oas | extra` ([`Rules::extra_scopes`]). A scope without `grants` only
-//! qualifies the other rules (`kcc`, an archive scope); `grants = []` is an error. Every scope
-//! the other sections name must be a ZGW scope (short OAS names, `zaken.lezen`) or declared here.
+//! qualifies the other rules (`kcc`, an archive scope); `grants = []` is an error. A ZGW scope
+//! may be listed with `grants` to add operations to it (the design note's `zaken.aanmaken` also
+//! creates rollen, which the OAS leaves to `zaken.bijwerken`). Every scope the other sections
+//! name must be a ZGW scope (short OAS names, `zaken.lezen`) or declared here.
 //!
 //! **`[[involvement]]`** — the user must hold a rol on the zaak. `zaaktypen`: zaaktype URLs (a
 //! trailing slash is ignored; empty or left out: every zaaktype); `actions`: actions on the zaak
@@ -247,6 +249,10 @@ struct Compiled {
 }
 
 /// Validated, compiled ZGW rules. Cheap to clone; [`Rules::default`] has no rules.
+///
+/// Methods that take an `action` expect an [`Action`] name (`retrieve`, `partial_update`, ...).
+/// A name [`Action::parse`] does not know matches no rule, which for [`Rules::involvement`] and
+/// [`Rules::write_violations`] means *no restriction*: take the names from [`Action::as_str`].
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     inner: Arc<Compiled>,

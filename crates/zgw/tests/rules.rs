@@ -193,9 +193,9 @@ fn scope_declarations_are_checked() {
         "listed twice",
     );
     rejects(
-        "[[scopes]]\nname = \"zaken.lezen\"\ngrants = [\"zaak.list\"]",
+        "[[scopes]]\nname = \"zaken.lezen\"",
         "scopes[0].name",
-        "is a ZGW scope",
+        "is a ZGW scope already",
     );
     rejects(
         "[[scopes]]\nname = \"zds.scopes.zaken.lezen.openbaar\"",
@@ -923,6 +923,11 @@ fn example_archive_scope_and_writes() {
     assert!(
         r.extra_scopes("zaak", "create").is_empty(),
         "zaken.aanmaken is the OAS's"
+    );
+    assert_eq!(
+        r.extra_scopes("rol", "create"),
+        ["zaken.aanmaken"],
+        "the note's rol_create"
     );
 }
 

@@ -416,9 +416,9 @@ fn scopes(
             Some(format!(
                 "`{name}` uses the legacy prefix: declare `{short}`"
             ))
-        } else if STANDARD_SCOPES.contains(&name.as_str()) {
+        } else if STANDARD_SCOPES.contains(&name.as_str()) && scope.grants.is_none() {
             Some(format!(
-                "`{name}` is a ZGW scope: its operations come from the OAS and cannot be declared"
+                "`{name}` is a ZGW scope already: list it here only with `grants` that add operations to it"
             ))
         } else if declared.contains_key(&name) {
             Some(format!("scope `{name}` is declared twice"))
