@@ -131,6 +131,9 @@ pub struct Trail {
     pub records_subjects: bool,
     /// The mount's activity, recorded when the request states no purpose.
     pub default_activity: Option<String>,
+    /// The case the processing belongs to (a zaak's identificatie), for the processing
+    /// records; the correlation id when unset.
+    pub case_ref: Option<String>,
 }
 
 /// One request on its way through the phases.

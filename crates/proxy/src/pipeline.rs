@@ -80,7 +80,10 @@ async fn adapter_phases<A: Adapter>(
         .authorize(ctx, principal, route, Lookup::new(upstream))
         .await?;
     // forward
-    let answer = upstream.forward(ctx, authorized.request()).await?;
+    let answer = match authorized.request() {
+        Some(request) => upstream.forward(ctx, request).await?,
+        None => crate::adapter::Answer::none(),
+    };
     // filter
     adapter
         .filter(ctx, authorized.into_grant(), answer, Lookup::new(upstream))

@@ -107,7 +107,11 @@ fn processing_entries(
         http_status: access.upstream_status.unwrap_or(access.status),
         upstream_error_code: trail.upstream_error_code.clone(),
         processing_activity_id: activity.clone(),
-        case_ref: access.correlation_id.clone(),
+        case_ref: trail
+            .case_ref
+            .as_deref()
+            .map(bounded)
+            .or_else(|| access.correlation_id.clone()),
         data_subject_id: subject.as_ref().map(|(_, p)| p.clone()),
         data_subject_id_type: subject.as_ref().map(|(h, _)| h.id_type.clone()),
         subject_role: subject.as_ref().map(|(h, _)| h.role),

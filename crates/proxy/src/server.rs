@@ -88,7 +88,7 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
         .local_addr()
         .map_err(|e| StartError::Bind(admin_listen, e))?;
     let runtime = Runtime::build(config, api_addr)?;
-    runtime.auth.load_keys().await;
+    runtime.load(None).await;
     metrics::gauge!("sluis_policy_info", "version" => runtime.policy.version().to_owned()).set(1.0);
     let (stop, stop_rx) = watch::channel(false);
     runtime.spawn_refreshers();
@@ -262,7 +262,7 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
             );
         }
         let runtime = Runtime::build(config, shared.api_addr)?;
-        runtime.auth.load_keys().await;
+        runtime.load(Some(&old)).await;
         Ok::<_, StartError>(runtime)
     }
     .await;

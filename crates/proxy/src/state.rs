@@ -12,6 +12,7 @@ use sluis_policy::{EncodingKey, Policy, fs};
 use crate::adapter::Mount;
 use crate::adapter::brp::BrpAdapter;
 use crate::adapter::dataset::DatasetAdapter;
+use crate::adapter::zgw::{ZgwAdapter, ZgwShared};
 use crate::auth::Authenticator;
 use crate::config::{Api, ApiKind, Config};
 use crate::error::{ConfigProblem, StartError};
@@ -57,6 +58,24 @@ fn adapter(
             )))
         }
         ApiKind::Brp(b) => Ok(Box::new(BrpAdapter::load(b, ctx.src, &at)?)),
+        ApiKind::Zgw(z) => {
+            let (Some(shared), Some(component)) =
+                (ctx.zgw, sluis_zgw::Component::parse(&z.component))
+            else {
+                return Err(vec![ConfigProblem::new(
+                    ctx.src,
+                    &format!("{at}.component"),
+                    "a zgw mount needs the [zgw] section and a known component".into(),
+                )]);
+            };
+            Ok(Box::new(ZgwAdapter::new(
+                component,
+                Arc::clone(shared),
+                format!("{}{}", ctx.public_url, api.prefix),
+                api.name.clone(),
+                ctx.encoding_key.clone(),
+            )))
+        }
     }
 }
 
@@ -68,6 +87,7 @@ struct AdapterInputs<'a> {
     /// Scheme and authority links point at.
     public_url: &'a str,
     policy_sources: &'a [PathBuf],
+    zgw: Option<&'a Arc<ZgwShared>>,
 }
 
 /// Everything one configuration version needs to serve requests.
@@ -77,6 +97,8 @@ pub struct Runtime {
     pub policy: Arc<Policy>,
     pub auth: Authenticator,
     pub mounts: Vec<Mounted>,
+    /// What the ZGW mounts share (their autorisaties, rules, URL map), with `[zgw]`.
+    pub zgw: Option<Arc<ZgwShared>>,
     /// Dropped with this runtime (replaced by a reload, or the server stopped), which ends its
     /// scheduled JWKS refreshes.
     refresh_stop: tokio::sync::watch::Sender<bool>,
@@ -116,12 +138,17 @@ impl Runtime {
             .chain(&config.profiles)
             .cloned()
             .collect();
+        let zgw = match &config.zgw {
+            Some(settings) => Some(Arc::new(ZgwShared::build(&config, settings, &public_url)?)),
+            None => None,
+        };
         let inputs = AdapterInputs {
             src: &src,
             policy: &policy,
             encoding_key: &encoding_key,
             public_url: &public_url,
             policy_sources: &policy_sources,
+            zgw: zgw.as_ref(),
         };
         let mut problems = Vec::new();
         let mut adapters = Vec::new();
@@ -150,6 +177,7 @@ impl Runtime {
             policy,
             auth,
             mounts,
+            zgw,
             refresh_stop: tokio::sync::watch::channel(false).0,
         })
     }
@@ -157,6 +185,21 @@ impl Runtime {
     /// Starts this runtime's scheduled JWKS refreshes; they run as long as the runtime lives.
     pub fn spawn_refreshers(&self) {
         self.auth.spawn_refreshers(self.refresh_stop.subscribe());
+        if let Some(z) = &self.zgw {
+            z.spawn_refresher(self.refresh_stop.subscribe());
+        }
+    }
+
+    /// Loads what must be there before serving: issuer keys, and live ZGW autorisaties
+    /// (taken over from `previous` on a reload, then refreshed).
+    pub async fn load(&self, previous: Option<&Runtime>) {
+        self.auth.load_keys().await;
+        if let Some(z) = &self.zgw {
+            if let Some(old) = previous.and_then(|p| p.zgw.as_ref()) {
+                z.adopt(old);
+            }
+            let _ = z.refresh().await;
+        }
     }
 
     /// Every file the running policy comes from (dataset sources and each adapter's own),

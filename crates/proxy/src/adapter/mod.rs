@@ -8,6 +8,7 @@
 
 pub mod brp;
 pub mod dataset;
+pub mod zgw;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -129,7 +130,9 @@ impl UpstreamRequest {
 /// (the adapters' authorize) can build one; the upstream client accepts nothing else.
 #[derive(Debug)]
 pub struct Authorized<G> {
-    request: UpstreamRequest,
+    /// `None` when authorize already holds the answer (or knows it is empty) and nothing is
+    /// forwarded; filter then gets an [`Answer::none`].
+    request: Option<UpstreamRequest>,
     grant: G,
 }
 
@@ -142,14 +145,22 @@ impl<G> Authorized<G> {
         grant: G,
     ) -> Self {
         Authorized {
-            request: UpstreamRequest {
+            request: Some(UpstreamRequest {
                 method,
                 path_and_query,
                 body,
                 headers: Vec::new(),
                 on_behalf_of: None,
                 stream: false,
-            },
+            }),
+            grant,
+        }
+    }
+
+    /// Nothing to forward: filter builds the answer from the grant (and its own lookups).
+    pub(in crate::adapter) fn local(grant: G) -> Self {
+        Authorized {
+            request: None,
             grant,
         }
     }
@@ -166,24 +177,31 @@ impl<G> Authorized<G> {
 
     /// Passes a header on to the upstream.
     pub(in crate::adapter) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.request.headers.push((name, value));
+        if let Some(r) = &mut self.request {
+            r.headers.push((name, value));
+        }
         self
     }
 
     /// Names the end user in sluis's credentials to the upstream.
     pub(in crate::adapter) fn on_behalf_of(mut self, who: Option<OnBehalfOf>) -> Self {
-        self.request.on_behalf_of = who;
+        if let Some(r) = &mut self.request {
+            r.on_behalf_of = who;
+        }
         self
     }
 
     /// Streams a successful answer's body to the caller without buffering it.
     pub(in crate::adapter) fn streaming(mut self) -> Self {
-        self.request.stream = true;
+        if let Some(r) = &mut self.request {
+            r.stream = true;
+        }
         self
     }
 
-    pub fn request(&self) -> &UpstreamRequest {
-        &self.request
+    /// The request to forward; `None` when authorize answered locally.
+    pub fn request(&self) -> Option<&UpstreamRequest> {
+        self.request.as_ref()
     }
 
     /// Gives up the request (it was sent) for the grant filter needs.
@@ -205,6 +223,17 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The empty answer filter gets when nothing was forwarded.
+    pub fn none() -> Answer {
+        Answer {
+            status: 0,
+            content_type: None,
+            body: Bytes::new(),
+            headers: hyper::HeaderMap::new(),
+            stream: None,
+        }
+    }
+
     /// The body as JSON; anything else is an unusable answer.
     pub fn json(&self) -> Result<Value, ProxyError> {
         if !self

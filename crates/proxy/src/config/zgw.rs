@@ -73,7 +73,10 @@ pub enum AutorisatiesSource {
     File(PathBuf),
     /// An Autorisaties API, read in full at start and every `refresh`, and again on a
     /// notification on kanaal `autorisaties`; the last good copy stays when it is down.
-    Api { upstream: Upstream, refresh: Duration },
+    Api {
+        upstream: Box<Upstream>,
+        refresh: Duration,
+    },
 }
 
 /// The validated `[zgw]` section.
@@ -118,7 +121,7 @@ impl Validator<'_> {
                 }
                 self.upstream("zgw.autorisaties_api.upstream", &a.upstream, default_max)
                     .map(|upstream| AutorisatiesSource::Api {
-                        upstream,
+                        upstream: Box::new(upstream),
                         refresh: Duration::from_secs(a.refresh_secs.max(1)),
                     })
             }
@@ -134,7 +137,10 @@ impl Validator<'_> {
         if let Some(r) = &rules
             && !r.is_file()
         {
-            self.problem("zgw.rules", format!("{} is not a readable file", r.display()));
+            self.problem(
+                "zgw.rules",
+                format!("{} is not a readable file", r.display()),
+            );
         }
         let notifications_auth = raw
             .notifications
