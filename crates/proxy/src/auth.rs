@@ -307,3 +307,14 @@ impl Authenticator {
         self.stores.values().all(|s| s.current().is_some())
     }
 }
+
+/// Compares two secrets without an early exit on the first difference (their SHA-256
+/// digests, byte by byte), so timing does not reveal how much of a guess was right.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    let (da, db) = (Sha256::digest(a), Sha256::digest(b));
+    da.iter()
+        .zip(db.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use arc_swap::ArcSwap;
 use hyper::body::Incoming as IncomingBody;
 use hyper::{Method, Request, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -170,6 +170,9 @@ async fn api_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respons
 }
 
 async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Response<Body> {
+    if req.uri().path() == ZGW_NOTIFICATIONS_PATH {
+        return zgw_notification(&shared, req).await;
+    }
     if req.method() != Method::GET {
         return problem::respond(&ProxyError::MethodNotAllowed("GET"), req.uri().path());
     }
@@ -186,9 +189,13 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
                     json!(reachable(&m.api.upstream.url).await),
                 );
             }
-            let ok = audit && keys && upstreams.values().all(|v| v == &json!(true));
-            let body = json!({"status": if ok {"ready"} else {"not ready"}, "audit": audit, "issuerKeys": keys,
+            let zgw_ready = rt.zgw.as_ref().is_none_or(|z| z.ready());
+            let ok = audit && keys && zgw_ready && upstreams.values().all(|v| v == &json!(true));
+            let mut body = json!({"status": if ok {"ready"} else {"not ready"}, "audit": audit, "issuerKeys": keys,
                 "upstreams": upstreams, "policyVersion": rt.policy.version()});
+            if let (Some(z), Value::Object(m)) = (&rt.zgw, &mut body) {
+                m.insert("zgwAutorisaties".into(), z.status_json());
+            }
             problem::json_response(if ok { 200 } else { 503 }, &body, "application/json")
         }
         "/metrics" => {
@@ -223,6 +230,69 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
         }
         p => problem::respond(&ProxyError::NotFound, p),
     }
+}
+
+/// Where the Notificaties API delivers notifications (kanaal `autorisaties`) on the admin
+/// listener.
+pub const ZGW_NOTIFICATIONS_PATH: &str = "/zgw/notificaties";
+
+/// Largest notification body read.
+const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
+
+/// A Notificaties API callback: on kanaal `autorisaties` the applicaties are read again (the
+/// last good copy stays if that fails). The caller must send the configured `Authorization`.
+async fn zgw_notification(shared: &Shared, req: Request<IncomingBody>) -> Response<Body> {
+    use http_body_util::BodyExt;
+    let path = req.uri().path().to_owned();
+    let rt = shared.runtime.load_full();
+    let Some(z) = rt.zgw.clone() else {
+        return problem::respond(&ProxyError::NotFound, &path);
+    };
+    if req.method() != Method::POST {
+        return problem::respond(&ProxyError::MethodNotAllowed("POST"), &path);
+    }
+    let Some(expected) = z.settings.notifications_auth.as_ref() else {
+        return problem::respond(&ProxyError::NotFound, &path);
+    };
+    let given = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_default();
+    if !crate::auth::constant_time_eq(&given, expected.expose()) {
+        return problem::respond(&ProxyError::MissingToken, &path);
+    }
+    let body = match http_body_util::Limited::new(req.into_body(), MAX_NOTIFICATION_BYTES)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return problem::respond(&ProxyError::TooLarge, &path),
+    };
+    let doc: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(_) => {
+            return problem::respond(
+                &ProxyError::BadRequest(crate::error::RequestFault::InvalidParam {
+                    name: "body".into(),
+                    why: "a notification is a JSON object",
+                }),
+                &path,
+            );
+        }
+    };
+    let kanaal = doc.get("kanaal").and_then(Value::as_str).unwrap_or("");
+    metrics::counter!("sluis_zgw_notifications_total", "kanaal" => if kanaal == "autorisaties" { "autorisaties" } else { "other" })
+        .increment(1);
+    if kanaal == "autorisaties" {
+        match z.refresh().await {
+            Ok(n) => tracing::info!(applicaties = n, "autorisaties notification: reloaded"),
+            Err(e) => tracing::warn!(error = %e, "autorisaties notification: reload failed"),
+        }
+    }
+    let mut r = Response::new(problem::full(bytes::Bytes::new()));
+    *r.status_mut() = hyper::StatusCode::NO_CONTENT;
+    r
 }
 
 async fn reachable(url: &hyper::Uri) -> bool {
