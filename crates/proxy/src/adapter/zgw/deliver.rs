@@ -82,7 +82,7 @@ impl ZgwAdapter {
             Grant::List { caller, op, plan } => {
                 let (doc, main_of) = match plan {
                     ListPlan::Segments { segments, page } => (
-                        self.segments(ctx, &lookup, &segments, page).await?,
+                        self.segments(ctx, &lookup, &caller, &segments, page).await?,
                         Vec::new(),
                     ),
                     ListPlan::Scan {
@@ -489,6 +489,7 @@ impl ZgwAdapter {
         &self,
         ctx: &mut RequestContext,
         lookup: &Lookup<'_>,
+        caller: &Caller,
         body: &Map<String, Value>,
         page: usize,
     ) -> Result<Value, ProxyError> {
@@ -516,7 +517,7 @@ impl ZgwAdapter {
             path_and_query: format!("/zaken/_zoek?page={page}"),
             body: Some(Bytes::from(bytes)),
             headers,
-            on_behalf_of: on_behalf_of(ctx),
+            on_behalf_of: caller.on_behalf.clone(),
             stream: false,
         };
         lookup.send(ctx, &request).await?.json()
@@ -527,12 +528,13 @@ impl ZgwAdapter {
         &self,
         ctx: &mut RequestContext,
         lookup: &Lookup<'_>,
+        caller: &Caller,
         segments: &[Map<String, Value>],
         page: usize,
     ) -> Result<Value, ProxyError> {
         if let [only] = segments {
             // One search: the upstream's page is the caller's page.
-            let mut doc = self.search_page(ctx, lookup, only, page).await?;
+            let mut doc = self.search_page(ctx, lookup, caller, only, page).await?;
             let next = doc.get("next").is_some_and(|n| !n.is_null());
             let prev = page > 1;
             if let Value::Object(m) = &mut doc {
@@ -559,7 +561,7 @@ impl ZgwAdapter {
         // Page 1 of each segment gives its count and the upstream's page size.
         let mut firsts = Vec::new();
         for s in segments {
-            firsts.push(self.search_page(ctx, lookup, s, 1).await?);
+            firsts.push(self.search_page(ctx, lookup, caller, s, 1).await?);
         }
         let counts: Vec<usize> = firsts
             .iter()
@@ -589,7 +591,7 @@ impl ZgwAdapter {
                     let doc = if p == 1 {
                         first.clone()
                     } else {
-                        self.search_page(ctx, lookup, s, p).await?
+                        self.search_page(ctx, lookup, caller, s, p).await?
                     };
                     for (j, item) in super::results(&doc).iter().enumerate() {
                         let idx = (p - 1) * up_size + j;

@@ -175,6 +175,9 @@ pub struct Caller {
     token_scopes: Vec<String>,
     /// The user, when the IdP (or a trusted client) vouches for it.
     verified_user: Option<String>,
+    /// The end user sluis names in its own upstream token (as recorded; the display name from
+    /// `user_representation` or `name` when the token has one).
+    on_behalf: Option<OnBehalfOf>,
 }
 
 impl Caller {
@@ -303,11 +306,21 @@ impl ZgwAdapter {
             Some(crate::context::UserSource::Token) if verified => ctx.trail.user.clone(),
             _ => None,
         };
+        let on_behalf = ctx.trail.user.clone().map(|user| OnBehalfOf {
+            user_representation: ["user_representation", "name"]
+                .iter()
+                .find_map(|k| principal.claims.get(*k).and_then(Value::as_str))
+                .filter(|s| !s.is_empty())
+                .map(|s| bounded(s))
+                .unwrap_or_else(|| user.clone()),
+            user_id: user,
+        });
         Ok(Caller {
             grants: self.shared.grants(),
             client_id,
             token_scopes: principal.scopes.clone(),
             verified_user,
+            on_behalf,
         })
     }
 
@@ -599,7 +612,11 @@ impl ZgwAdapter {
         } else {
             ctx.request.method.clone()
         };
-        let mut a = Authorized::new(method, path, body, grant).on_behalf_of(on_behalf_of(ctx));
+        let who = match &grant {
+            Grant::Forwarded { caller, .. } | Grant::List { caller, .. } => caller.on_behalf.clone(),
+            Grant::Empty { .. } => None,
+        };
+        let mut a = Authorized::new(method, path, body, grant).on_behalf_of(who);
         for h in PASSED_REQUEST_HEADERS {
             if let Some(v) = ctx.request.headers.get(h) {
                 a = a.with_header(HeaderName::from_static(h), v.clone());
@@ -628,14 +645,6 @@ fn results(doc: &Value) -> &[Value] {
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])
-}
-
-fn on_behalf_of(ctx: &RequestContext) -> Option<OnBehalfOf> {
-    let user = ctx.trail.user.clone()?;
-    Some(OnBehalfOf {
-        user_representation: user.clone(),
-        user_id: user,
-    })
 }
 
 fn page_of(pairs: &[(String, String)]) -> Result<usize, ProxyError> {
