@@ -165,7 +165,10 @@ pub enum Main {
     /// names the field.
     ViaZaak,
     /// `/zaken/{zaak_uuid}/...` (audittrail, zaakeigenschappen, besluiten): the parent zaak
-    /// is [`Operation::parent`]; even the list needs that zaak authorized (C5 rule 24).
+    /// is [`Operation::parent`]; even the list needs that zaak authorized (C5 rule 24). For
+    /// the audit trail the standard checks only `audittrails.lezen` (often granted without a
+    /// zaaktype); since the trail holds full zaak bodies, sluis should also require that the
+    /// caller may read the parent zaak (C8 rule 37).
     ZaakInPath,
     /// The object is an enkelvoudiginformatieobject (`informatieobjecttype` +
     /// `vertrouwelijkheidaanduiding`); also its download, lock and unlock.

@@ -754,9 +754,9 @@ fn debug_is_a_summary() {
 
 #[test]
 fn many_types_compile_once_and_answer_correctly() {
-    // 170 zaaktypen (the size of open-zaak #1057), 3 autorisaties each, 50 applicaties.
+    // 170 zaaktypen (the size of open-zaak #1057), 3 autorisaties each, 10 applicaties.
     let mut list = Vec::new();
-    for app in 0..50 {
+    for app in 0..10 {
         let mut autorisaties = Vec::new();
         for t in 0..170 {
             let zt = format!("http://ztc/catalogi/api/v1/zaaktypen/{t}");
@@ -767,8 +767,8 @@ fn many_types_compile_once_and_answer_correctly() {
         list.push(json!({"clientIds": [format!("c{app}")], "label": format!("A{app}"), "autorisaties": autorisaties}));
     }
     let g = grants(json!(list));
-    assert_eq!(g.len(), 50);
-    let c = g.client("c49").unwrap();
+    assert_eq!(g.len(), 10);
+    let c = g.client("c9").unwrap();
     let lezen = e("zaken.lezen");
     for t in 0..170 {
         let zt = format!("http://ztc/catalogi/api/v1/zaaktypen/{t}");
