@@ -259,7 +259,8 @@ const KNOWN_NAMESPACES: [&str; 7] = [
 /// Every problem is reported, in input order.
 pub fn validate(apps: &[Applicatie]) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut owner: HashMap<&str, &str> = HashMap::new();
+    // Which applicatie (index) each client id was first seen in.
+    let mut owner: HashMap<&str, usize> = HashMap::new();
     for (i, app) in apps.iter().enumerate() {
         let name = display_name(app, i);
         let mut push = |at: String, message: String| {
@@ -293,15 +294,21 @@ pub fn validate(apps: &[Applicatie]) -> Vec<Problem> {
                 continue;
             }
             match owner.get(id.as_str()) {
-                Some(other) => push(
-                    format!("clientIds[{k}]"),
-                    format!(
-                        "client id {id:?} also belongs to applicatie {other:?}; a client id may \
+                Some(&first) => {
+                    let other = apps
+                        .get(first)
+                        .map(|a| display_name(a, first))
+                        .unwrap_or_default();
+                    push(
+                        format!("clientIds[{k}]"),
+                        format!(
+                            "client id {id:?} also belongs to applicatie {other:?}; a client id may \
                          occur in only one applicatie (ac-001)"
-                    ),
-                ),
+                        ),
+                    );
+                }
                 None => {
-                    owner.insert(id, &app.label);
+                    owner.insert(id, i);
                 }
             }
         }

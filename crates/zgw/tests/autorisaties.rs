@@ -127,6 +127,19 @@ fn ac_001_client_ids() {
         "{ps:?}"
     );
     assert!(has_problem(&ps, "clientIds", "no client ids"), "{ps:?}");
+    // The first owner is named even without a label.
+    let unlabelled = problems(json!([
+        {"clientIds": ["a"], "label": "", "heeftAlleAutorisaties": true},
+        {"clientIds": ["a"], "label": "B", "heeftAlleAutorisaties": true},
+    ]));
+    assert!(
+        has_problem(
+            &unlabelled,
+            "clientIds[0]",
+            "also belongs to applicatie \"applicaties[0]\""
+        ),
+        "{unlabelled:?}"
+    );
     assert!(
         has_problem(&ps, "clientIds[0]", "1 to 50 characters (has 0)"),
         "{ps:?}"
@@ -331,6 +344,13 @@ fn compile_reports_every_problem() {
 }
 
 // --- grants ----------------------------------------------------------------------------------
+
+#[test]
+fn grants_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync + Clone + 'static>() {}
+    shared::<Grants>();
+    shared::<UrlMap>();
+}
 
 #[test]
 fn clients_share_their_applicatie() {
