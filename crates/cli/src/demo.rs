@@ -95,16 +95,58 @@ pub struct TokenArgs {
     /// Scopes, separated by spaces.
     #[arg(long, default_value = "")]
     scopes: String,
-    /// The user the token names (claim `email`).
+    /// The user the token names (claim `email`; for `--zgw`, `user_id`).
     #[arg(long, default_value = "medewerker@demo.sluis.invalid")]
     user: String,
     /// Lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     ttl: u64,
+    /// The client application (`azp`) of an OIDC token.
+    #[arg(long, default_value = DEMO_CLIENT)]
+    client: String,
+    /// Mint a ZGW token instead (HS256, `client_id`, `iat`) for this demo ZGW client.
+    #[arg(long, value_name = "CLIENT_ID")]
+    zgw: Option<String>,
 }
 
-/// Signs a demo token.
+/// The demo's OIDC client that may name its users in `X-User`.
+pub const DEMO_CLIENT: &str = "sluis-demo-client";
+/// The demo's ZGW clients (HS256) and their secret: public knowledge, demo only.
+pub const DEMO_ZGW_CLIENTS: [&str; 1] = [DEMO_ZGW_OPENBAAR];
+pub const DEMO_ZGW_OPENBAAR: &str = "demo-zaakportaal";
+const DEMO_ZGW_SECRET: &str = "sluis-demo-zgw-secret-public-knowledge-demo-only";
+/// sluis's own ZGW client at the demo's ZGW fixture.
+const DEMO_SLUIS_ZGW: (&str, &str) = ("sluis-demo", "sluis-demo-upstream-secret-demo-only");
+
+/// Signs a demo ZGW token (HS256, `iat`-based expiry as ZGW does).
+pub fn zgw_token(client: &str, user: &str) -> Result<String, CliError> {
+    if !DEMO_ZGW_CLIENTS.contains(&client) {
+        return Err(CliError::Usage(format!(
+            "{client:?} is not a demo ZGW client; the demo has {}",
+            DEMO_ZGW_CLIENTS.join(", ")
+        )));
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = json!({"iss": client, "client_id": client, "iat": now,
+        "user_id": user, "user_representation": user});
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(DEMO_ZGW_SECRET.as_bytes()),
+    )
+    .map_err(|e| CliError::Usage(format!("signing: {e}")))
+}
+
+/// Signs a demo token for the demo client.
 pub fn token(scopes: &str, user: &str, ttl: u64) -> Result<String, CliError> {
+    token_for(DEMO_CLIENT, scopes, user, ttl)
+}
+
+/// Signs a demo token for client application `client`.
+pub fn token_for(client: &str, scopes: &str, user: &str, ttl: u64) -> Result<String, CliError> {
     if ttl == 0 || ttl > 30 * 24 * 3600 {
         return Err(CliError::Usage(
             "--ttl must be between 1 second and 30 days".into(),
@@ -116,7 +158,7 @@ pub fn token(scopes: &str, user: &str, ttl: u64) -> Result<String, CliError> {
         .unwrap_or(0);
     let claims = json!({
         "iss": DEMO_ISSUER, "aud": DEMO_AUDIENCE, "sub": user, "email": user,
-        "azp": "sluis-demo-client", "scope": scopes.split_whitespace().collect::<Vec<_>>().join(" "),
+        "azp": client, "scope": scopes.split_whitespace().collect::<Vec<_>>().join(" "),
         "iat": now, "nbf": now, "exp": now + ttl,
     });
     let mut header = Header::new(Algorithm::ES256);
@@ -286,7 +328,10 @@ reader_scope = "SLUIS/AUDIT"
 
 pub async fn run(args: &Args) -> Result<String, CliError> {
     if let Some(DemoCommand::Token(t)) = &args.command {
-        return Ok(format!("{}\n", token(&t.scopes, &t.user, t.ttl)?));
+        return Ok(match &t.zgw {
+            Some(client) => format!("{}\n", zgw_token(client, &t.user)?),
+            None => format!("{}\n", token_for(&t.client, &t.scopes, &t.user, t.ttl)?),
+        });
     }
     let dir = args
         .data_dir

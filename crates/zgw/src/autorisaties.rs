@@ -259,7 +259,8 @@ const KNOWN_NAMESPACES: [&str; 7] = [
 /// Every problem is reported, in input order.
 pub fn validate(apps: &[Applicatie]) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut owner: HashMap<&str, &str> = HashMap::new();
+    // Which applicatie (index) each client id was first seen in.
+    let mut owner: HashMap<&str, usize> = HashMap::new();
     for (i, app) in apps.iter().enumerate() {
         let name = display_name(app, i);
         let mut push = |at: String, message: String| {
@@ -293,15 +294,21 @@ pub fn validate(apps: &[Applicatie]) -> Vec<Problem> {
                 continue;
             }
             match owner.get(id.as_str()) {
-                Some(other) => push(
-                    format!("clientIds[{k}]"),
-                    format!(
-                        "client id {id:?} also belongs to applicatie {other:?}; a client id may \
+                Some(&first) => {
+                    let other = apps
+                        .get(first)
+                        .map(|a| display_name(a, first))
+                        .unwrap_or_default();
+                    push(
+                        format!("clientIds[{k}]"),
+                        format!(
+                            "client id {id:?} also belongs to applicatie {other:?}; a client id may \
                          occur in only one applicatie (ac-001)"
-                    ),
-                ),
+                        ),
+                    );
+                }
                 None => {
-                    owner.insert(id, &app.label);
+                    owner.insert(id, i);
                 }
             }
         }
@@ -504,13 +511,16 @@ pub struct ClientGrants {
     documenten: ComponentGrants,
     catalogi: ComponentGrants,
     besluiten: ComponentGrants,
+    /// Every scope name the applicatie's autorisaties use, sorted; a [`Scopes`] set is bits
+    /// over this list.
+    names: Vec<String>,
     urls: Arc<UrlMap>,
 }
 
 #[derive(Default)]
 struct ComponentGrants {
     /// The union of the scopes of all autorisaties of the component.
-    all: BTreeSet<String>,
+    all: Scopes,
     /// Per type URL (upstream form).
     types: HashMap<String, TypeGrants>,
 }
@@ -519,9 +529,46 @@ struct ComponentGrants {
 struct TypeGrants {
     /// `zrc`/`drc`: index `L` holds the union of the scopes of this type's autorisaties whose
     /// max is at least level `L`. Each set contains the next (monotone).
-    by_level: [BTreeSet<String>; 8],
+    by_level: [Scopes; 8],
     /// `brc`: the union of the scopes of this type's autorisaties.
-    plain: BTreeSet<String>,
+    plain: Scopes,
+}
+
+/// A set of scopes: bit `i` stands for [`ClientGrants::names`]`[i]`. Usually one word.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Scopes(Vec<u64>);
+
+impl Scopes {
+    fn insert(&mut self, i: usize) {
+        let word = i / 64;
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        if let Some(w) = self.0.get_mut(word) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn union_with(&mut self, other: &Scopes) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (w, o) in self.0.iter_mut().zip(&other.0) {
+            *w |= o;
+        }
+    }
+
+    fn indexes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(k, w)| {
+            (0..64)
+                .filter(move |b| w & (1 << b) != 0)
+                .map(move |b| k * 64 + b)
+        })
+    }
 }
 
 impl ClientGrants {
@@ -540,7 +587,9 @@ impl ClientGrants {
         self.superuser
     }
 
-    /// `alleenIsGereedVoorPublicatie`: only documents ready for publication may be read.
+    /// `alleenIsGereedVoorPublicatie`: only documents with `isGereedVoorPublicatie = true`
+    /// may be read (hidden from lists, 403 on detail; D17). Not part of [`ListScope`]: the
+    /// adapter applies it as an extra filter on Documenten reads.
     pub fn alleen_gereed_voor_publicatie(&self) -> bool {
         self.alleen_gereed
     }
@@ -557,7 +606,7 @@ impl ClientGrants {
     fn type_grants(&self, c: Component, type_url: &str) -> Option<&TypeGrants> {
         self.component(c)
             .types
-            .get(&self.urls.upstream_form(type_url))
+            .get(self.urls.upstream_key(type_url).as_ref())
     }
 
     /// Rule 15: `expr` against the union of the scopes of *all* autorisaties of the
@@ -571,8 +620,7 @@ impl ClientGrants {
         if self.superuser {
             return true;
         }
-        let all = &self.component(c).all;
-        expr.satisfied(&|s| all.contains(s))
+        self.satisfies(expr, &self.component(c).all)
     }
 
     /// Rule 12: `expr` against the union of the scopes of the autorisaties of `c` whose type
@@ -598,10 +646,8 @@ impl ClientGrants {
         if self.superuser {
             return true;
         }
-        match self.scope_set(c, type_url, va) {
-            Some(set) => expr.satisfied(&|s| set.contains(s)),
-            None => false,
-        }
+        self.scope_set(c, type_url, va)
+            .is_some_and(|set| self.satisfies(expr, set))
     }
 
     /// The union of scopes [`ClientGrants::allows`] tests, sorted (for attribute rules).
@@ -617,8 +663,21 @@ impl ClientGrants {
             return Vec::new();
         }
         self.scope_set(c, type_url, va)
-            .map(|set| set.iter().cloned().collect())
+            .map(|set| {
+                set.indexes()
+                    .filter_map(|i| self.names.get(i).cloned())
+                    .collect()
+            })
             .unwrap_or_default()
+    }
+
+    /// Whether the scopes of `set` satisfy `expr`.
+    fn satisfies(&self, expr: &ScopeExpr, set: &Scopes) -> bool {
+        expr.satisfied(&|s| {
+            self.names
+                .binary_search_by(|n| n.as_str().cmp(s))
+                .is_ok_and(|i| set.contains(i))
+        })
     }
 
     fn scope_set(
@@ -626,7 +685,7 @@ impl ClientGrants {
         c: Component,
         type_url: &str,
         va: Option<Vertrouwelijkheid>,
-    ) -> Option<&BTreeSet<String>> {
+    ) -> Option<&Scopes> {
         let t = self.type_grants(c, type_url)?;
         match (c, va) {
             (Component::Zaken | Component::Documenten, Some(v)) => t.by_level.get(v.rank()),
@@ -660,7 +719,7 @@ impl ClientGrants {
                     let top = Vertrouwelijkheid::ALL.into_iter().rev().find(|v| {
                         t.by_level
                             .get(v.rank())
-                            .is_some_and(|set| expr.satisfied(&|s| set.contains(s)))
+                            .is_some_and(|set| self.satisfies(expr, set))
                     });
                     if let Some(max) = top {
                         groups.entry(Some(max)).or_default().push(url.clone());
@@ -669,7 +728,7 @@ impl ClientGrants {
             }
             Component::Besluiten => {
                 for (url, t) in &grants.types {
-                    if expr.satisfied(&|s| t.plain.contains(s)) {
+                    if self.satisfies(expr, &t.plain) {
                         groups.entry(None).or_default().push(url.clone());
                     }
                 }
@@ -789,39 +848,49 @@ fn compile_one(app: &Applicatie, urls: &Arc<UrlMap>, lines: &mut Vec<String>) ->
         .and_then(|u| u.rsplit_once('/'))
         .map_or("", |(_, last)| last)
         .to_owned();
-    let mut g = ClientGrants {
-        label: app.label.clone(),
-        applicatie_id,
-        superuser: app.heeft_alle_autorisaties,
-        alleen_gereed: app.alleen_is_gereed_voor_publicatie,
-        zaken: ComponentGrants::default(),
-        documenten: ComponentGrants::default(),
-        catalogi: ComponentGrants::default(),
-        besluiten: ComponentGrants::default(),
-        urls: Arc::clone(urls),
+    let names: Vec<String> = app
+        .autorisaties
+        .iter()
+        .flat_map(|a| a.scopes.iter().cloned())
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
+    let bits = |scopes: &[String]| {
+        let mut set = Scopes::default();
+        for s in scopes {
+            if let Ok(i) = names.binary_search(s) {
+                set.insert(i);
+            }
+        }
+        set
     };
-    let mut cross: BTreeSet<String> = BTreeSet::new();
+    let mut zaken = ComponentGrants::default();
+    let mut documenten = ComponentGrants::default();
+    let mut catalogi = ComponentGrants::default();
+    let mut besluiten = ComponentGrants::default();
+    // ztc-014: the read scopes of zrc and drc also count for reading their types.
+    let mut cross = Scopes::default();
     // The applicatie, for the digest lines: its client ids are unique to it (ac-001).
     let mut ids: Vec<&str> = app.client_ids.iter().map(String::as_str).collect();
     ids.sort_unstable();
     let owner = ids.join(" ");
     for a in &app.autorisaties {
-        let (target, type_url) = match a.component.as_str() {
-            "zrc" => (&mut g.zaken, a.zaaktype.as_deref()),
-            "drc" => (&mut g.documenten, a.informatieobjecttype.as_deref()),
-            "brc" => (&mut g.besluiten, a.besluittype.as_deref()),
-            "ztc" => (&mut g.catalogi, None),
+        let (target, type_url, read) = match a.component.as_str() {
+            "zrc" => (&mut zaken, a.zaaktype.as_deref(), Some("zaken.lezen")),
+            "drc" => (
+                &mut documenten,
+                a.informatieobjecttype.as_deref(),
+                Some("documenten.lezen"),
+            ),
+            "brc" => (&mut besluiten, a.besluittype.as_deref(), None),
+            "ztc" => (&mut catalogi, None, None),
             _ => continue,
         };
-        // ztc-014: the read scopes of zrc and drc also count for reading their types.
-        for s in &a.scopes {
-            if (a.component == "zrc" && s == "zaken.lezen")
-                || (a.component == "drc" && s == "documenten.lezen")
-            {
-                cross.insert(s.clone());
-            }
+        let set = bits(&a.scopes);
+        if let Some(read) = read.filter(|r| a.scopes.iter().any(|s| s == r)) {
+            cross.union_with(&bits(&[read.to_owned()]));
         }
-        target.all.extend(a.scopes.iter().cloned());
+        target.all.union_with(&set);
         let max = a
             .max_vertrouwelijkheidaanduiding
             .as_deref()
@@ -846,18 +915,29 @@ fn compile_one(app: &Applicatie, urls: &Arc<UrlMap>, lines: &mut Vec<String>) ->
         };
         let t = target.types.entry(type_url).or_default();
         if a.component == "brc" {
-            t.plain.extend(a.scopes.iter().cloned());
+            t.plain.union_with(&set);
         } else if let Some(max) = max {
             // An autorisatie with max M counts at every level up to M.
             for level in t.by_level.iter_mut().take(max.rank() + 1) {
-                level.extend(a.scopes.iter().cloned());
+                level.union_with(&set);
             }
         }
         // zrc/drc without a max (allowed only without zaken/documenten scopes, ac-003):
         // counts for `any`, never for a type check.
     }
-    g.catalogi.all.extend(cross);
-    g
+    catalogi.all.union_with(&cross);
+    ClientGrants {
+        label: app.label.clone(),
+        applicatie_id,
+        superuser: app.heeft_alle_autorisaties,
+        alleen_gereed: app.alleen_is_gereed_voor_publicatie,
+        zaken,
+        documenten,
+        catalogi,
+        besluiten,
+        names,
+        urls: Arc::clone(urls),
+    }
 }
 
 fn bool_str(b: bool) -> &'static str {

@@ -27,6 +27,46 @@
 //! on the zaak), attribute levels, withheld objects within a zaak, write limits and extra
 //! scopes.
 //!
+//! ```
+//! use sluis_zgw::{
+//!     Component, ListScope, UrlMap, Vertrouwelijkheid, ZgwError, compile, parse_applicaties,
+//!     route,
+//! };
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let urls = UrlMap::new(vec![(
+//!     "https://sluis.example/catalogi/api/v1".into(),
+//!     "http://ztc:8000/catalogi/api/v1".into(),
+//! )])?;
+//! let apps = parse_applicaties(br#"[{
+//!     "clientIds": ["app-a"], "label": "Applicatie A",
+//!     "autorisaties": [{"component": "zrc", "scopes": ["zaken.lezen"],
+//!         "zaaktype": "https://sluis.example/catalogi/api/v1/zaaktypen/1",
+//!         "maxVertrouwelijkheidaanduiding": "intern"}]
+//! }]"#)?;
+//! let grants = compile(&apps, &urls).map_err(ZgwError::from)?;
+//! let client = grants.client("app-a").ok_or("unknown client")?;
+//!
+//! let op = route(Component::Zaken, "GET", "/zaken")?;
+//! assert!(client.any(op.component, &op.scope)); // rule 15: 403 otherwise
+//! match client.list_scope(op.component, &op.scope) {
+//!     ListScope::Groups(groups) => {
+//!         // One upstream query per group: zaaktype__in = types, max = group.max.
+//!         assert_eq!(groups[0].types, ["http://ztc:8000/catalogi/api/v1/zaaktypen/1"]);
+//!         assert_eq!(groups[0].max, Some(Vertrouwelijkheid::Intern));
+//!     }
+//!     ListScope::All | ListScope::Nothing => unreachable!(),
+//! }
+//!
+//! // A zaak as the upstream returns it.
+//! let zaaktype = "http://ztc:8000/catalogi/api/v1/zaaktypen/1";
+//! let op = route(Component::Zaken, "GET", "/zaken/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")?;
+//! assert!(client.allows(op.component, &op.scope, zaaktype, Some(Vertrouwelijkheid::Intern)));
+//! assert!(!client.allows(op.component, &op.scope, zaaktype, Some(Vertrouwelijkheid::Geheim)));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Everything fails closed: an operation without a declared scope requires
 //! [`scope::ScopeExpr::never`]; a missing maximum is a configuration problem, not "no limit";
 //! an empty filter lists nothing.

@@ -165,7 +165,10 @@ pub enum Main {
     /// names the field.
     ViaZaak,
     /// `/zaken/{zaak_uuid}/...` (audittrail, zaakeigenschappen, besluiten): the parent zaak
-    /// is [`Operation::parent`]; even the list needs that zaak authorized (C5 rule 24).
+    /// is [`Operation::parent`]; even the list needs that zaak authorized (C5 rule 24). For
+    /// the audit trail the standard checks only `audittrails.lezen` (often granted without a
+    /// zaaktype); since the trail holds full zaak bodies, sluis should also require that the
+    /// caller may read the parent zaak (C8 rule 37).
     ZaakInPath,
     /// The object is an enkelvoudiginformatieobject (`informatieobjecttype` +
     /// `vertrouwelijkheidaanduiding`); also its download, lock and unlock.
@@ -306,21 +309,18 @@ impl std::error::Error for RouteError {}
 pub fn route(component: Component, method: &str, path: &str) -> Result<Operation, RouteError> {
     let index = &*INDEX;
     let (group, ids) = find(index, component, path).ok_or(RouteError::NotFound)?;
-    let row = group
-        .rows
-        .iter()
-        .copied()
-        .find(|&i| index.spec(i).is_some_and(|s| s.method == method))
-        .or_else(|| {
-            (method == "HEAD").then(|| {
-                group
-                    .rows
-                    .iter()
-                    .copied()
-                    .find(|&i| index.spec(i).is_some_and(|s| s.method == "GET"))
-            })?
-        });
-    let Some((i, spec)) = row.and_then(|i| index.spec(i).map(|s| (i, s))) else {
+    let by_method = |m: &str| {
+        group
+            .rows
+            .iter()
+            .copied()
+            .find_map(|i| index.spec(i).filter(|s| s.method == m).map(|s| (i, s)))
+    };
+    let found = by_method(method).or_else(|| {
+        // C3 rule 14: HEAD is answered as GET where the OAS has no HEAD of its own.
+        (method == "HEAD").then(|| by_method("GET")).flatten()
+    });
+    let Some((i, spec)) = found else {
         return Err(RouteError::MethodNotAllowed {
             allow: group.allow.as_str(),
         });

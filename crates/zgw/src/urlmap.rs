@@ -17,6 +17,8 @@
 //!   another, the upstream bases must be nested the same way (same remainder), and vice versa.
 //!   So `to_public(to_upstream(u))` gives back `u` (normalized) for every `u` under a base.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::error::ZgwError;
@@ -125,19 +127,28 @@ impl UrlMap {
     /// The upstream form of a public URL: [`UrlMap::normalize`]d, then its public base
     /// replaced; `None` when it is not under a public base.
     pub fn to_upstream(&self, url: &str) -> Option<String> {
-        map_at(&self.inward, &Self::normalize(url))
+        map_normalized(&self.inward, &normalize_cow(url))
     }
 
     /// The public form of an upstream URL (as [`UrlMap::to_upstream`], the other way).
     pub fn to_public(&self, url: &str) -> Option<String> {
-        map_at(&self.outward, &Self::normalize(url))
+        map_normalized(&self.outward, &normalize_cow(url))
     }
 
     /// [`UrlMap::to_upstream`], or, for a URL that is already upstream or foreign, its
     /// normalized self. The form grants are compiled to and objects are compared in.
     pub fn upstream_form(&self, url: &str) -> String {
-        self.to_upstream(url)
-            .unwrap_or_else(|| Self::normalize(url))
+        self.upstream_key(url).into_owned()
+    }
+
+    /// [`UrlMap::upstream_form`] without an allocation when the URL already is in that form
+    /// (the common case for values read from the upstream): for lookups.
+    pub(crate) fn upstream_key<'a>(&self, url: &'a str) -> Cow<'a, str> {
+        let n = normalize_cow(url);
+        match map_normalized(&self.inward, &n) {
+            Some(mapped) => Cow::Owned(mapped),
+            None => n,
+        }
     }
 
     /// Replaces every string value (recursively, in objects and arrays; never keys) that is
@@ -302,14 +313,51 @@ fn split_host_port(hostport: &str) -> (&str, Option<&str>) {
 
 /// `s` with its scheme and host normalized, mapped at the first (longest) base it lies under.
 fn map_at(table: &[(String, String)], s: &str) -> Option<String> {
+    if table.is_empty() {
+        return None;
+    }
     let (origin, rest) = split_origin(s)?;
-    let candidate = format!("{origin}{rest}");
+    map_normalized(table, &format!("{origin}{rest}"))
+}
+
+/// [`map_at`] for a string whose scheme and host are already normalized.
+fn map_normalized(table: &[(String, String)], candidate: &str) -> Option<String> {
     table.iter().find_map(|(from, to)| {
         candidate
             .strip_prefix(from.as_str())
             .filter(|r| at_boundary(r))
             .map(|r| format!("{to}{r}"))
     })
+}
+
+/// [`UrlMap::normalize`], borrowing when nothing changes.
+fn normalize_cow(url: &str) -> Cow<'_, str> {
+    let Some((scheme, after)) = url.split_once("://") else {
+        return Cow::Borrowed(url);
+    };
+    let cut = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let (authority, rest) = after.split_at(cut);
+    let path = rest
+        .find(['?', '#'])
+        .map_or(rest, |end| rest.get(..end).unwrap_or(rest));
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => "",
+    };
+    let unchanged = !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b))
+        && !authority.bytes().any(|b| b.is_ascii_uppercase())
+        && !authority.ends_with(':')
+        && (default_port.is_empty() || !authority.ends_with(default_port))
+        && !path.ends_with('/');
+    if unchanged {
+        Cow::Borrowed(url)
+    } else {
+        Cow::Owned(UrlMap::normalize(url))
+    }
 }
 
 fn rewrite(table: &[(String, String)], v: &mut Value) -> usize {
@@ -419,6 +467,28 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(UrlMap::normalize(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn normalize_borrows_only_when_nothing_changes() {
+        for url in [
+            "http://h/a",
+            "https://h:8443/a?b/",
+            "http://[::1]:8080/a",
+            "HTTP://h/a",
+            "http://H/a",
+            "http://h:80/a",
+            "https://h:443",
+            "http://h:/a",
+            "http://h/a/",
+            "http://h/a//?q",
+            "x://h/a/",
+            "not a url/",
+        ] {
+            let cow = normalize_cow(url);
+            assert_eq!(cow, UrlMap::normalize(url), "{url}");
+            assert_eq!(matches!(cow, Cow::Borrowed(_)), cow == url, "{url}");
         }
     }
 

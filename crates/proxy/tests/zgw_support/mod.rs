@@ -362,6 +362,16 @@ subject_key = {{ file = "subject.key" }}
         }
     }
 
+    /// Replaces the autorisaties file and reloads sluis.
+    pub async fn set_applicaties(&self, applicaties: &Value) {
+        std::fs::write(
+            self.root().join("autorisaties.json"),
+            serde_json::to_vec_pretty(applicaties).unwrap(),
+        )
+        .unwrap();
+        self.server.as_ref().unwrap().reload().await.unwrap();
+    }
+
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
