@@ -345,9 +345,9 @@ async fn read_all(
             .await
             .map_err(|e| format!("GET {}/applicaties?page={page}: {e}", ac.base()))?;
         let bytes = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
-        apps.extend(sluis_zgw::parse_applicaties(&bytes).map_err(|e| e.to_string())?);
-        let more = doc.get("next").is_some_and(|n| !n.is_null());
-        if !more {
+        let p = sluis_zgw::autorisaties::parse_applicatie_page(&bytes).map_err(|e| e.to_string())?;
+        apps.extend(p.results);
+        if p.next.is_none() {
             return Ok(apps);
         }
         page += 1;
