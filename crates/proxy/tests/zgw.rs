@@ -109,7 +109,11 @@ fn token_a() -> String {
 
 /// The applicaties of D4: app-a reads ZT1 up to openbaar.
 fn d4(zt1: &str, _zt2: &str, _iot: &str) -> Value {
-    json!([applicatie(APP_A, "App A", vec![zrc(zt1, "openbaar", &["zaken.lezen"])])])
+    json!([applicatie(
+        APP_A,
+        "App A",
+        vec![zrc(zt1, "openbaar", &["zaken.lezen"])]
+    )])
 }
 
 fn ids(doc: &Value) -> Vec<String> {
@@ -150,12 +154,21 @@ async fn d1_d2_d3_tokens_are_checked_and_answered_401() {
 #[tokio::test]
 async fn d4_d5_lists_are_filtered_per_zaaktype_and_maximum() {
     let w = world(|zt1, zt2, _| {
-        json!([applicatie(APP_A, "App A", vec![
-            zrc(zt1, "openbaar", &["zaken.lezen"]),
-        ]), applicatie(APP_B, "App B", vec![
-            zrc(zt1, "openbaar", &["zaken.lezen"]),
-            zrc(zt2, "geheim", &["zaken.lezen"]),
-        ])])
+        json!([
+            applicatie(
+                APP_A,
+                "App A",
+                vec![zrc(zt1, "openbaar", &["zaken.lezen"]),]
+            ),
+            applicatie(
+                APP_B,
+                "App B",
+                vec![
+                    zrc(zt1, "openbaar", &["zaken.lezen"]),
+                    zrc(zt2, "geheim", &["zaken.lezen"]),
+                ]
+            )
+        ])
     })
     .await;
     // Only the scenario's zaken count: filter on a fresh bronorganisatie? The fixture's own
@@ -205,7 +218,11 @@ async fn collect(w: &World, path: &str, token: &str) -> Vec<String> {
             None => break,
         }
     }
-    assert_eq!(out.len() as u64, count.unwrap_or(0), "count matches the results");
+    assert_eq!(
+        out.len() as u64,
+        count.unwrap_or(0),
+        "count matches the results"
+    );
     out
 }
 
@@ -229,7 +246,11 @@ async fn truth(w: &World, pairs: &[(&String, &str)]) -> usize {
 #[tokio::test]
 async fn d6_a_list_without_the_read_scope_is_403() {
     let w = world(|zt1, _, _| {
-        json!([applicatie(APP_A, "App A", vec![zrc(zt1, "openbaar", &["zaken.bijwerken"])])])
+        json!([applicatie(
+            APP_A,
+            "App A",
+            vec![zrc(zt1, "openbaar", &["zaken.bijwerken"])]
+        )])
     })
     .await;
     w.h.get(&format!("{ZAKEN}/zaken"), &token_a())
@@ -269,7 +290,11 @@ async fn d7_detail_is_403_when_it_exists_404_when_not() {
 #[tokio::test]
 async fn d8_create_checks_the_body_and_the_effective_confidentiality() {
     let w = world(|zt1, _, _| {
-        json!([applicatie(APP_A, "App A", vec![zrc(zt1, "intern", &["zaken.aanmaken", "zaken.lezen"])])])
+        json!([applicatie(
+            APP_A,
+            "App A",
+            vec![zrc(zt1, "intern", &["zaken.aanmaken", "zaken.lezen"])]
+        )])
     })
     .await;
     let t = token_a();
@@ -285,7 +310,9 @@ async fn d8_create_checks_the_body_and_the_effective_confidentiality() {
     };
     let zt1 = w.h.public(&w.zt1);
     let zt2 = w.h.public(&w.zt2);
-    let r = w.h.post(&format!("{ZAKEN}/zaken"), &t, &body(&zt1, Some("openbaar"))).await;
+    let r =
+        w.h.post(&format!("{ZAKEN}/zaken"), &t, &body(&zt1, Some("openbaar")))
+            .await;
     r.status(201);
     assert!(r.json()["url"].as_str().unwrap().starts_with(&w.h.api));
     w.h.post(&format!("{ZAKEN}/zaken"), &t, &body(&zt2, Some("openbaar")))
@@ -295,16 +322,16 @@ async fn d8_create_checks_the_body_and_the_effective_confidentiality() {
         .await
         .problem(403, "permission_denied");
     let missing = format!("{CATALOGI}/zaaktypen/6f2b1c3e-0000-4000-8000-000000000000");
-    let r = w
-        .h
-        .post(&format!("{ZAKEN}/zaken"), &t, &body(&format!("{}{missing}", w.h.api), None))
+    let r =
+        w.h.post(
+            &format!("{ZAKEN}/zaken"),
+            &t,
+            &body(&format!("{}{missing}", w.h.api), None),
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.text());
     // VA omitted: the zaaktype's default decides.
-    let default = w
-        .h
-        .get(&zt1, &zgw_token(APP_A, SECRET_A, None))
-        .await;
+    let default = w.h.get(&zt1, &zgw_token(APP_A, SECRET_A, None)).await;
     let default_va = if default.status == 200 {
         default.json()["vertrouwelijkheidaanduiding"]
             .as_str()
@@ -312,9 +339,14 @@ async fn d8_create_checks_the_body_and_the_effective_confidentiality() {
             .to_owned()
     } else {
         let up = upstream(&w.h, Method::GET, &w.zt1, None).await.ok();
-        up["vertrouwelijkheidaanduiding"].as_str().unwrap().to_owned()
+        up["vertrouwelijkheidaanduiding"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
-    let r = w.h.post(&format!("{ZAKEN}/zaken"), &t, &body(&zt1, None)).await;
+    let r =
+        w.h.post(&format!("{ZAKEN}/zaken"), &t, &body(&zt1, None))
+            .await;
     let rank = |v: &str| {
         [
             "openbaar",
@@ -341,7 +373,15 @@ async fn d8_create_checks_the_body_and_the_effective_confidentiality() {
 #[tokio::test]
 async fn d9_d10_nested_objects_go_through_their_zaak() {
     let w = world(|zt1, _, _| {
-        json!([applicatie(APP_A, "App A", vec![zrc(zt1, "openbaar", &["zaken.lezen", "zaken.aanmaken", "zaken.bijwerken"])])])
+        json!([applicatie(
+            APP_A,
+            "App A",
+            vec![zrc(
+                zt1,
+                "openbaar",
+                &["zaken.lezen", "zaken.aanmaken", "zaken.bijwerken"]
+            )]
+        )])
     })
     .await;
     let t = token_a();
@@ -365,21 +405,19 @@ async fn d9_d10_nested_objects_go_through_their_zaak() {
         &w.h,
         Method::POST,
         &format!("{}{ZAKEN}/rollen", w.h.fixture.base_url()),
-        Some(&json!({"zaak": theirs, "betrokkeneType": "medewerker", "roltype": roltype,
-            "roltoelichting": "x", "betrokkeneIdentificatie": {"identificatie": "mdw-900"}})),
+        Some(
+            &json!({"zaak": theirs, "betrokkeneType": "medewerker", "roltype": roltype,
+            "roltoelichting": "x", "betrokkeneIdentificatie": {"identificatie": "mdw-900"}}),
+        ),
     )
     .await;
     rol.status(201);
     let rol_url = rol.json()["url"].as_str().unwrap().to_owned();
     // D9: rollen of an unauthorized zaak: empty page; its rol: 403.
-    let doc = w
-        .h
-        .get(
-            &format!("{ZAKEN}/rollen?zaak={}", w.h.public(&theirs)),
-            &t,
-        )
-        .await
-        .ok();
+    let doc =
+        w.h.get(&format!("{ZAKEN}/rollen?zaak={}", w.h.public(&theirs)), &t)
+            .await
+            .ok();
     assert_eq!(doc["count"], json!(0), "{doc}");
     w.h.get(&w.h.public(&rol_url), &t)
         .await
@@ -402,9 +440,8 @@ async fn d9_d10_nested_objects_go_through_their_zaak() {
     let doc = r.problem(400, "invalid");
     assert_eq!(doc["invalidParams"][0]["name"], json!("zaak"));
     assert_eq!(doc["invalidParams"][0]["code"], json!("required"));
-    let r = w
-        .h
-        .post(
+    let r =
+        w.h.post(
             &format!("{ZAKEN}/statussen"),
             &t,
             &st(Some(format!(
@@ -413,15 +450,28 @@ async fn d9_d10_nested_objects_go_through_their_zaak() {
             ))),
         )
         .await;
-    assert_eq!(r.problem(400, "invalid")["invalidParams"][0]["code"], json!("object-does-not-exist"));
-    let r = w
-        .h
-        .post(&format!("{ZAKEN}/statussen"), &t, &st(Some(w.h.public(&rol_url))))
+    assert_eq!(
+        r.problem(400, "invalid")["invalidParams"][0]["code"],
+        json!("object-does-not-exist")
+    );
+    let r =
+        w.h.post(
+            &format!("{ZAKEN}/statussen"),
+            &t,
+            &st(Some(w.h.public(&rol_url))),
+        )
         .await;
-    assert_eq!(r.problem(400, "invalid")["invalidParams"][0]["code"], json!("incorrect_match"));
-    w.h.post(&format!("{ZAKEN}/statussen"), &t, &st(Some(w.h.public(&theirs))))
-        .await
-        .problem(403, "permission_denied");
+    assert_eq!(
+        r.problem(400, "invalid")["invalidParams"][0]["code"],
+        json!("incorrect_match")
+    );
+    w.h.post(
+        &format!("{ZAKEN}/statussen"),
+        &t,
+        &st(Some(w.h.public(&theirs))),
+    )
+    .await
+    .problem(403, "permission_denied");
     let _ = mine;
     w.h.shutdown().await;
 }
@@ -440,7 +490,9 @@ async fn d14_a_superuser_sees_everything_and_d15_search_is_filtered() {
     w.h.get(&w.h.public(&secret), &tb).await.ok();
     // D15: _zoek with both zaaktypen only returns what app-a may see.
     let body = json!({"zaaktype__in": [w.h.public(&w.zt1), w.h.public(&w.zt2)]});
-    let r = w.h.post(&format!("{ZAKEN}/zaken/_zoek"), &token_a(), &body).await;
+    let r =
+        w.h.post(&format!("{ZAKEN}/zaken/_zoek"), &token_a(), &body)
+            .await;
     let doc = r.ok();
     for z in doc["results"].as_array().unwrap() {
         assert_eq!(z["zaaktype"], json!(w.h.public(&w.zt1)), "{z}");
@@ -481,26 +533,36 @@ async fn d19_reads_and_denials_are_recorded_with_client_user_and_case() {
 #[tokio::test]
 async fn d20_the_audit_trail_needs_read_access_to_its_zaak() {
     let w = world(|zt1, _, _| {
-        json!([applicatie(APP_A, "App A", vec![
-            zrc(zt1, "openbaar", &["zaken.lezen", "zaken.bijwerken"]),
-            json!({"component": "zrc", "scopes": ["audittrails.lezen"]}),
-        ])])
+        json!([applicatie(
+            APP_A,
+            "App A",
+            vec![
+                zrc(zt1, "openbaar", &["zaken.lezen", "zaken.bijwerken"]),
+                json!({"component": "zrc", "scopes": ["audittrails.lezen"]}),
+            ]
+        )])
     })
     .await;
     let t = token_a();
     let mine = zaak(&w, &w.zt1, "openbaar").await;
     let theirs = zaak(&w, &w.zt2, "openbaar").await;
     // A write so the trail has an entry.
-    w.h.patch(&w.h.public(&mine), &t, &json!({"omschrijving": "bijgewerkt"}))
-        .await
-        .ok();
-    let trail = w
-        .h
-        .get(&format!("{ZAKEN}/zaken/{}/audittrail", uuid_of(&mine)), &t)
-        .await;
+    w.h.patch(
+        &w.h.public(&mine),
+        &t,
+        &json!({"omschrijving": "bijgewerkt"}),
+    )
+    .await
+    .ok();
+    let trail =
+        w.h.get(&format!("{ZAKEN}/zaken/{}/audittrail", uuid_of(&mine)), &t)
+            .await;
     assert_eq!(trail.status, 200, "{}", trail.text());
-    w.h.get(&format!("{ZAKEN}/zaken/{}/audittrail", uuid_of(&theirs)), &t)
-        .await
-        .problem(403, "permission_denied");
+    w.h.get(
+        &format!("{ZAKEN}/zaken/{}/audittrail", uuid_of(&theirs)),
+        &t,
+    )
+    .await
+    .problem(403, "permission_denied");
     w.h.shutdown().await;
 }

@@ -368,3 +368,61 @@ fn limits_default_to_production_values_and_are_validated() {
     }
     assert_problem("\n[limits]\nmax_conns = 5\n", "max_conns");
 }
+
+const ZGW_MOUNT: &str = r#"
+[[apis]]
+name = "zaken"
+prefix = "/zaken/api/v1"
+kind = "zgw"
+component = "zaken"
+activity = "bijstand"
+[apis.upstream]
+url = "http://openzaak:8000/zaken/api/v1"
+zgw_jwt = { client_id = "sluis", secret = { env = "SECRET" } }
+"#;
+
+#[test]
+fn a_zgw_mount_needs_the_zgw_section_and_a_known_component() {
+    assert_problem(ZGW_MOUNT, "needs the [zgw] section");
+    assert_problem(
+        &ZGW_MOUNT.replace("component = \"zaken\"", "component = \"zaak\""),
+        "not a ZGW component",
+    );
+    // Both sources, or neither, is a problem.
+    assert_problem(&format!("{ZGW_MOUNT}\n[zgw]\n"), "exactly one of");
+    let both = format!(
+        "{ZGW_MOUNT}\n[zgw]\nautorisaties_file = \"/etc/hosts\"\n[zgw.autorisaties_api]\n[zgw.autorisaties_api.upstream]\nurl = \"http://ac/autorisaties/api/v1\"\n"
+    );
+    assert_problem(&both, "exactly one of");
+    let live = format!(
+        "{ZGW_MOUNT}\n[zgw]\nmax_scan_pages = 5\n[zgw.autorisaties_api]\nrefresh_secs = 60\n[zgw.autorisaties_api.upstream]\nurl = \"http://ac/autorisaties/api/v1\"\nzgw_jwt = {{ client_id = \"sluis\", secret = {{ env = \"SECRET\" }} }}\n"
+    );
+    let c = parse(&live).unwrap();
+    let z = c.zgw.unwrap();
+    assert_eq!(z.max_scan_pages, 5);
+    assert!(
+        matches!(z.autorisaties, AutorisatiesSource::Api { refresh, .. } if refresh.as_secs() == 60)
+    );
+    assert!(matches!(&c.apis[0].kind, ApiKind::Zgw(m) if m.component == "zaken"));
+    assert!(c.apis[0].upstream.zgw_jwt.is_some());
+    // A mounted component twice is refused.
+    let twice = format!(
+        "{live}{}",
+        ZGW_MOUNT
+            .replace("name = \"zaken\"", "name = \"zaken2\"")
+            .replace("prefix = \"/zaken/api/v1\"", "prefix = \"/zaken2/api/v1\"")
+    );
+    assert_problem(&twice, "mounted twice");
+}
+
+#[test]
+fn sluis_uses_one_kind_of_upstream_credentials() {
+    let both = ZGW_MOUNT.replace(
+        "zgw_jwt =",
+        "api_key = { header = \"x-api-key\", value = { env = \"SECRET\" } }\nzgw_jwt =",
+    );
+    assert_problem(
+        &format!("{both}\n[zgw]\nautorisaties_file = \"/etc/hosts\"\n"),
+        "choose one of",
+    );
+}

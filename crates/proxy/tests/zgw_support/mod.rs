@@ -201,7 +201,14 @@ fn uuid_for(s: &str) -> String {
         h = (h ^ u128::from(b)).wrapping_mul(0x100000001b3);
     }
     let x = format!("{h:032x}");
-    format!("{}-{}-4{}-8{}-{}", &x[0..8], &x[8..12], &x[13..16], &x[17..20], &x[20..32])
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[13..16],
+        &x[17..20],
+        &x[20..32]
+    )
 }
 
 impl ZgwHarness {
@@ -348,7 +355,10 @@ subject_key = {{ file = "subject.key" }}
         let config = Config::load(&root.join("sluis.toml")).unwrap_or_else(|p| {
             panic!(
                 "config: {}",
-                p.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+                p.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
             )
         });
         let server = sluis_stores::start(config).await.unwrap();
@@ -410,7 +420,11 @@ subject_key = {{ file = "subject.key" }}
         let bytes = body
             .map(|v| Bytes::from(serde_json::to_vec(v).unwrap()))
             .unwrap_or_default();
-        let resp = self.client.request(b.body(Full::new(bytes)).unwrap()).await.unwrap();
+        let resp = self
+            .client
+            .request(b.body(Full::new(bytes)).unwrap())
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.into_body().collect().await.unwrap().to_bytes();
@@ -436,7 +450,8 @@ subject_key = {{ file = "subject.key" }}
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Resp {
-        self.send(Method::DELETE, path, Some(token), None, &[]).await
+        self.send(Method::DELETE, path, Some(token), None, &[])
+            .await
     }
 
     /// The audit file's records (access and processing).

@@ -82,7 +82,8 @@ impl ZgwAdapter {
             Grant::List { caller, op, plan } => {
                 let (doc, main_of) = match plan {
                     ListPlan::Segments { segments, page } => (
-                        self.segments(ctx, &lookup, &caller, &segments, page).await?,
+                        self.segments(ctx, &lookup, &caller, &segments, page)
+                            .await?,
                         Vec::new(),
                     ),
                     ListPlan::Scan {

@@ -613,7 +613,9 @@ impl ZgwAdapter {
             ctx.request.method.clone()
         };
         let who = match &grant {
-            Grant::Forwarded { caller, .. } | Grant::List { caller, .. } => caller.on_behalf.clone(),
+            Grant::Forwarded { caller, .. } | Grant::List { caller, .. } => {
+                caller.on_behalf.clone()
+            }
             Grant::Empty { .. } => None,
         };
         let mut a = Authorized::new(method, path, body, grant).on_behalf_of(who);

@@ -345,7 +345,8 @@ async fn read_all(
             .await
             .map_err(|e| format!("GET {}/applicaties?page={page}: {e}", ac.base()))?;
         let bytes = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
-        let p = sluis_zgw::autorisaties::parse_applicatie_page(&bytes).map_err(|e| e.to_string())?;
+        let p =
+            sluis_zgw::autorisaties::parse_applicatie_page(&bytes).map_err(|e| e.to_string())?;
         apps.extend(p.results);
         if p.next.is_none() {
             return Ok(apps);
