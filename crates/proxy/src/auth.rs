@@ -174,6 +174,7 @@ fn scope_claim(i: &Issuer) -> ScopeClaim {
         ScopeClaimKind::Scp => ScopeClaim::Scp,
         ScopeClaimKind::Roles => ScopeClaim::Roles,
         ScopeClaimKind::Scopes => ScopeClaim::Scopes,
+        ScopeClaimKind::None => ScopeClaim::None,
         ScopeClaimKind::Keycloak => ScopeClaim::KeycloakRealmRoles {
             mapping: i.scope_mapping.clone(),
         },

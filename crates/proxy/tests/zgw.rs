@@ -17,9 +17,15 @@ mod zgw_support;
 
 use hyper::Method;
 use serde_json::{Value, json};
+use sluis_testkit::zgw::{Betrokkene, Va, ZaaktypeSpec};
 use zgw_support::*;
 
-/// Data made for one scenario: zaaktypen, zaken and their upstream URLs.
+fn va(s: &str) -> Va {
+    Va::parse(s).unwrap()
+}
+
+/// Data made for one scenario: two fresh zaaktypen (no other zaken of them exist, so counts
+/// are exact) and an informatieobjecttype, as upstream URLs.
 struct World {
     h: ZgwHarness,
     zt1: String,
@@ -27,7 +33,7 @@ struct World {
     iot1: String,
 }
 
-/// sluis's own token at the fixture (superuser there), for setting up data directly.
+/// sluis's own token at the fixture (superuser there), for reading the upstream directly.
 fn upstream_token() -> String {
     zgw_token(SLUIS_CLIENT, SLUIS_SECRET, Some(("setup", "Setup")))
 }
@@ -37,66 +43,43 @@ async fn upstream(h: &ZgwHarness, method: Method, url: &str, body: Option<&Value
     h.send(method, url, Some(&t), body, &[]).await
 }
 
-/// Two zaaktypen of the fixture (with their default confidentiality) and an
-/// informatieobjecttype.
-async fn types(h: &ZgwHarness) -> (Vec<Value>, String) {
-    let base = h.fixture.base_url();
-    let zts = upstream(h, Method::GET, &format!("{base}{CATALOGI}/zaaktypen"), None)
-        .await
-        .ok();
-    let iots = upstream(
-        h,
-        Method::GET,
-        &format!("{base}{CATALOGI}/informatieobjecttypen"),
-        None,
-    )
-    .await
-    .ok();
-    let iot = iots["results"][0]["url"].as_str().unwrap().to_owned();
-    (zts["results"].as_array().unwrap().clone(), iot)
-}
-
 async fn world(applicaties: impl FnOnce(&str, &str, &str) -> Value) -> World {
-    world_with(applicaties, None).await
+    world_with(applicaties, None, Va::Openbaar).await
 }
 
 async fn world_with(
     applicaties: impl FnOnce(&str, &str, &str) -> Value,
     rules: Option<String>,
+    zt1_default: Va,
 ) -> World {
     let h = ZgwHarness::start(ZgwOpts {
         rules,
         ..ZgwOpts::default()
     })
     .await;
-    let (zts, iot) = types(&h).await;
-    let zt1 = zts[0]["url"].as_str().unwrap().to_owned();
-    let zt2 = zts[1]["url"].as_str().unwrap().to_owned();
-    h.set_applicaties(&applicaties(&zt1, &zt2, &iot)).await;
-    World {
-        zt1,
-        zt2,
-        iot1: iot,
-        h,
-    }
+    let zt1 = h.fixture.add_zaaktype(ZaaktypeSpec {
+        omschrijving: "Scenario ZT1".into(),
+        default_va: zt1_default,
+        ..ZaaktypeSpec::default()
+    });
+    let zt2 = h.fixture.add_zaaktype(ZaaktypeSpec {
+        omschrijving: "Scenario ZT2".into(),
+        ..ZaaktypeSpec::default()
+    });
+    let iot1 = h
+        .fixture
+        .add_informatieobjecttype("Scenario IOT1", Va::Openbaar);
+    h.set_applicaties(&applicaties(&zt1, &zt2, &iot1)).await;
+    World { h, zt1, zt2, iot1 }
 }
 
-/// Creates a zaak directly at the fixture; returns its upstream URL.
-async fn zaak(w: &World, zaaktype: &str, va: &str) -> String {
-    let body = json!({
-        "bronorganisatie": "002220647", "verantwoordelijkeOrganisatie": "002220647",
-        "zaaktype": zaaktype, "vertrouwelijkheidaanduiding": va,
-        "startdatum": "2026-11-01", "omschrijving": "scenario",
-    });
-    let r = upstream(
-        &w.h,
-        Method::POST,
-        &format!("{}{ZAKEN}/zaken", w.h.fixture.base_url()),
-        Some(&body),
-    )
-    .await;
-    r.status(201);
-    r.json()["url"].as_str().unwrap().to_owned()
+/// Adds a zaak at the fixture; returns its upstream URL.
+fn zaak(w: &World, zaaktype: &str, va: Va) -> String {
+    w.h.fixture.add_zaak(zaaktype, va, false).unwrap().1
+}
+
+fn closed_zaak(w: &World, zaaktype: &str, va: Va) -> String {
+    w.h.fixture.add_zaak(zaaktype, va, true).unwrap().1
 }
 
 fn uuid_of(url: &str) -> &str {
@@ -125,82 +108,7 @@ fn ids(doc: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn d1_d2_d3_tokens_are_checked_and_answered_401() {
-    let w = world(d4).await;
-    // D1: no token.
-    w.h.send(Method::GET, &format!("{ZAKEN}/zaken"), None, None, &[])
-        .await
-        .problem(401, "notAuthenticated");
-    // D2: wrong secret, unknown client, no client_id, no iat.
-    let bad = zgw_token(APP_A, "another-secret-0123456789abcdef", None);
-    w.h.get(&format!("{ZAKEN}/zaken"), &bad)
-        .await
-        .problem(401, "invalidToken");
-    let unknown = zgw_token("nobody", SECRET_A, None);
-    w.h.get(&format!("{ZAKEN}/zaken"), &unknown)
-        .await
-        .problem(401, "invalidToken");
-    // D3: expiry by iat (3600 s, leeway 0).
-    let old = zgw_token_at(APP_A, SECRET_A, None, now() - 3600);
-    w.h.get(&format!("{ZAKEN}/zaken"), &old)
-        .await
-        .problem(401, "invalidToken");
-    let fresh = zgw_token_at(APP_A, SECRET_A, None, now() - 3590);
-    w.h.get(&format!("{ZAKEN}/zaken"), &fresh).await.ok();
-    w.h.shutdown().await;
-}
-
-#[tokio::test]
-async fn d4_d5_lists_are_filtered_per_zaaktype_and_maximum() {
-    let w = world(|zt1, zt2, _| {
-        json!([
-            applicatie(
-                APP_A,
-                "App A",
-                vec![zrc(zt1, "openbaar", &["zaken.lezen"]),]
-            ),
-            applicatie(
-                APP_B,
-                "App B",
-                vec![
-                    zrc(zt1, "openbaar", &["zaken.lezen"]),
-                    zrc(zt2, "geheim", &["zaken.lezen"]),
-                ]
-            )
-        ])
-    })
-    .await;
-    // Only the scenario's zaken count: filter on a fresh bronorganisatie? The fixture's own
-    // zaken of ZT1/ZT2 are there too, so compare against the fixture's truth.
-    let a = zaak(&w, &w.zt1, "openbaar").await;
-    let b = zaak(&w, &w.zt2, "openbaar").await;
-    let c = zaak(&w, &w.zt1, "zeer_geheim").await;
-    let d = zaak(&w, &w.zt2, "geheim").await;
-    let e = zaak(&w, &w.zt2, "zeer_geheim").await;
-    // D4: app-a sees (ZT1, openbaar) only.
-    let all = collect(&w, &format!("{ZAKEN}/zaken"), &token_a()).await;
-    assert!(all.contains(&w.h.public(&a)));
-    for x in [&b, &c, &d, &e] {
-        assert!(!all.contains(&w.h.public(x)), "{x} leaked");
-    }
-    let truth = truth(&w, &[(&w.zt1, "openbaar")]).await;
-    assert_eq!(all.len(), truth, "count must be the authorized total");
-    // D5: app-b also sees ZT2 up to geheim.
-    let tb = zgw_token(APP_B, SECRET_B, None);
-    let all_b = collect(&w, &format!("{ZAKEN}/zaken"), &tb).await;
-    for x in [&a, &b, &d] {
-        assert!(all_b.contains(&w.h.public(x)), "{x} missing");
-    }
-    for x in [&c, &e] {
-        assert!(!all_b.contains(&w.h.public(x)), "{x} leaked");
-    }
-    let truth_b = truth(&w, &[(&w.zt1, "openbaar"), (&w.zt2, "geheim")]).await;
-    assert_eq!(all_b.len(), truth_b);
-    w.h.shutdown().await;
-}
-
-/// Every zaak URL of a list, following `next` (asserting count on every page).
+/// Every zaak URL of a list, following `next` (asserting a stable, true count).
 async fn collect(w: &World, path: &str, token: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut url = format!("{}{path}", w.h.api);
@@ -227,20 +135,138 @@ async fn collect(w: &World, path: &str, token: &str) -> Vec<String> {
 }
 
 /// How many zaken the fixture holds of these (zaaktype, max) pairs.
-async fn truth(w: &World, pairs: &[(&String, &str)]) -> usize {
-    let mut n = 0;
-    for (zt, max) in pairs {
-        let body = json!({"zaaktype": zt, "maximaleVertrouwelijkheidaanduiding": max});
-        let r = upstream(
-            &w.h,
-            Method::POST,
-            &format!("{}{ZAKEN}/zaken/_zoek", w.h.fixture.base_url()),
-            Some(&body),
-        )
-        .await;
-        n += r.ok()["count"].as_u64().unwrap() as usize;
+fn truth(w: &World, pairs: &[(&String, &str)]) -> usize {
+    w.h.fixture
+        .zaken_where(|z| {
+            pairs
+                .iter()
+                .any(|(zt, max)| &z.zaaktype == *zt && z.va <= va(max))
+        })
+        .len()
+}
+
+#[tokio::test]
+async fn d1_d2_d3_tokens_are_checked_and_answered_401() {
+    let w = world(d4).await;
+    // D1: no token (sluis answers 401, not Open Zaak's 403: docs/zgw.md).
+    w.h.send(Method::GET, &format!("{ZAKEN}/zaken"), None, None, &[])
+        .await
+        .problem(401, "notAuthenticated");
+    // D2: wrong secret, unknown client.
+    let bad = zgw_token(APP_A, "another-secret-0123456789abcdef", None);
+    w.h.get(&format!("{ZAKEN}/zaken"), &bad)
+        .await
+        .problem(401, "invalidToken");
+    let unknown = zgw_token("nobody", SECRET_A, None);
+    w.h.get(&format!("{ZAKEN}/zaken"), &unknown)
+        .await
+        .problem(401, "invalidToken");
+    // D3: expiry by iat (3600 s, leeway 0).
+    let old = zgw_token_at(APP_A, SECRET_A, None, now() - 3600);
+    w.h.get(&format!("{ZAKEN}/zaken"), &old)
+        .await
+        .problem(401, "invalidToken");
+    let fresh = zgw_token_at(APP_A, SECRET_A, None, now() - 3590);
+    w.h.get(&format!("{ZAKEN}/zaken"), &fresh).await.ok();
+    w.h.shutdown().await;
+}
+
+#[tokio::test]
+async fn d4_d5_lists_are_filtered_per_zaaktype_and_maximum() {
+    let w = world(|zt1, zt2, _| {
+        json!([
+            applicatie(APP_A, "App A", vec![zrc(zt1, "openbaar", &["zaken.lezen"])]),
+            applicatie(
+                APP_B,
+                "App B",
+                vec![
+                    zrc(zt1, "openbaar", &["zaken.lezen"]),
+                    zrc(zt2, "geheim", &["zaken.lezen"]),
+                ]
+            ),
+        ])
+    })
+    .await;
+    let a = zaak(&w, &w.zt1, va("openbaar"));
+    let b = zaak(&w, &w.zt2, va("openbaar"));
+    let c = zaak(&w, &w.zt1, va("zeer_geheim"));
+    let d = zaak(&w, &w.zt2, va("geheim"));
+    let e = zaak(&w, &w.zt2, va("zeer_geheim"));
+    // D4: app-a sees (ZT1, openbaar) only, count 1.
+    let doc = w.h.get(&format!("{ZAKEN}/zaken"), &token_a()).await.ok();
+    assert_eq!(doc["count"], json!(1), "{doc}");
+    assert_eq!(ids(&doc), vec![w.h.public(&a)]);
+    // The upstream was asked for exactly that (filtered at the source).
+    let asked = w.h.fixture.requests();
+    assert!(
+        asked.iter().any(|r| r.uri.contains("/zaken/_zoek")),
+        "a _zoek was sent: {asked:?}"
+    );
+    // D5: app-b sees ZT1 up to openbaar and ZT2 up to geheim, over two groups.
+    let tb = zgw_token(APP_B, SECRET_B, None);
+    let all_b = collect(&w, &format!("{ZAKEN}/zaken"), &tb).await;
+    assert_eq!(all_b.len(), 3, "{all_b:?}");
+    for x in [&a, &b, &d] {
+        assert!(all_b.contains(&w.h.public(x)), "{x} missing");
     }
-    n
+    for x in [&c, &e] {
+        assert!(!all_b.contains(&w.h.public(x)), "{x} leaked");
+    }
+    assert_eq!(
+        all_b.len(),
+        truth(&w, &[(&w.zt1, "openbaar"), (&w.zt2, "geheim")])
+    );
+    w.h.shutdown().await;
+}
+
+#[tokio::test]
+async fn merged_groups_paginate_with_true_counts_and_links() {
+    let w = world(|zt1, zt2, _| {
+        json!([applicatie(
+            APP_B,
+            "App B",
+            vec![
+                zrc(zt1, "openbaar", &["zaken.lezen"]),
+                zrc(zt2, "geheim", &["zaken.lezen"]),
+            ]
+        )])
+    })
+    .await;
+    let mut made = Vec::new();
+    for i in 0..130 {
+        made.push(zaak(
+            &w,
+            &w.zt1,
+            if i % 3 == 0 {
+                va("intern")
+            } else {
+                va("openbaar")
+            },
+        ));
+        made.push(zaak(
+            &w,
+            &w.zt2,
+            if i % 4 == 0 {
+                va("zeer_geheim")
+            } else {
+                va("geheim")
+            },
+        ));
+    }
+    let tb = zgw_token(APP_B, SECRET_B, None);
+    let seen = collect(&w, &format!("{ZAKEN}/zaken"), &tb).await;
+    let expected = truth(&w, &[(&w.zt1, "openbaar"), (&w.zt2, "geheim")]);
+    assert_eq!(seen.len(), expected);
+    let unique: std::collections::BTreeSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no zaak twice across pages");
+    // Page 2's previous link leads back to page 1.
+    let p2 = w.h.get(&format!("{ZAKEN}/zaken?page=2"), &tb).await.ok();
+    let prev = p2["previous"].as_str().unwrap().to_owned();
+    assert!(prev.ends_with("page=1"), "{prev}");
+    w.h.get(&format!("{ZAKEN}/zaken?page=99"), &tb)
+        .await
+        .status(400);
+    w.h.shutdown().await;
 }
 
 #[tokio::test]
@@ -262,15 +288,22 @@ async fn d6_a_list_without_the_read_scope_is_403() {
 #[tokio::test]
 async fn d7_detail_is_403_when_it_exists_404_when_not() {
     let w = world(d4).await;
-    let ok = zaak(&w, &w.zt1, "openbaar").await;
-    let secret = zaak(&w, &w.zt1, "zeer_geheim").await;
-    let other = zaak(&w, &w.zt2, "openbaar").await;
+    let ok = zaak(&w, &w.zt1, va("openbaar"));
+    let secret = zaak(&w, &w.zt1, va("zeer_geheim"));
+    let other = zaak(&w, &w.zt2, va("openbaar"));
     let t = token_a();
     let doc = w.h.get(&w.h.public(&ok), &t).await.ok();
     assert_eq!(doc["url"], json!(w.h.public(&ok)), "URLs are sluis's");
-    assert!(
-        doc["zaaktype"].as_str().unwrap().starts_with(&w.h.api),
-        "zaaktype URL mapped: {doc}"
+    assert_eq!(
+        doc["zaaktype"],
+        json!(w.h.public(&w.zt1)),
+        "zaaktype URL mapped"
+    );
+    // The upstream got its own authority as Host.
+    let last = w.h.fixture.last_request().unwrap();
+    assert_eq!(
+        last.header("host"),
+        Some(w.h.fixture.addr().to_string().as_str())
     );
     w.h.get(&w.h.public(&secret), &t)
         .await
@@ -287,86 +320,90 @@ async fn d7_detail_is_403_when_it_exists_404_when_not() {
     w.h.shutdown().await;
 }
 
+fn zaak_body(zt: &str, va: Option<&str>) -> Value {
+    let mut b = json!({
+        "bronorganisatie": "002220647", "verantwoordelijkeOrganisatie": "002220647",
+        "zaaktype": zt, "startdatum": "2026-11-02",
+    });
+    if let Some(v) = va {
+        b["vertrouwelijkheidaanduiding"] = json!(v);
+    }
+    b
+}
+
 #[tokio::test]
 async fn d8_create_checks_the_body_and_the_effective_confidentiality() {
-    let w = world(|zt1, _, _| {
-        json!([applicatie(
-            APP_A,
-            "App A",
-            vec![zrc(zt1, "intern", &["zaken.aanmaken", "zaken.lezen"])]
-        )])
-    })
+    let w = world_with(
+        |zt1, zt2, _| {
+            json!([applicatie(
+                APP_A,
+                "App A",
+                vec![
+                    zrc(zt1, "intern", &["zaken.aanmaken", "zaken.lezen"]),
+                    zrc(zt2, "intern", &["zaken.aanmaken"]),
+                ]
+            )])
+        },
+        None,
+        Va::Geheim,
+    )
     .await;
     let t = token_a();
-    let body = |zt: &str, va: Option<&str>| {
-        let mut b = json!({
-            "bronorganisatie": "002220647", "verantwoordelijkeOrganisatie": "002220647",
-            "zaaktype": zt, "startdatum": "2026-11-02",
-        });
-        if let Some(v) = va {
-            b["vertrouwelijkheidaanduiding"] = json!(v);
-        }
-        b
-    };
     let zt1 = w.h.public(&w.zt1);
     let zt2 = w.h.public(&w.zt2);
-    let r =
-        w.h.post(&format!("{ZAKEN}/zaken"), &t, &body(&zt1, Some("openbaar")))
-            .await;
-    r.status(201);
-    assert!(r.json()["url"].as_str().unwrap().starts_with(&w.h.api));
-    w.h.post(&format!("{ZAKEN}/zaken"), &t, &body(&zt2, Some("openbaar")))
-        .await
-        .problem(403, "permission_denied");
-    w.h.post(&format!("{ZAKEN}/zaken"), &t, &body(&zt1, Some("geheim")))
-        .await
-        .problem(403, "permission_denied");
-    let missing = format!("{CATALOGI}/zaaktypen/6f2b1c3e-0000-4000-8000-000000000000");
     let r =
         w.h.post(
             &format!("{ZAKEN}/zaken"),
             &t,
-            &body(&format!("{}{missing}", w.h.api), None),
+            &zaak_body(&zt1, Some("openbaar")),
         )
         .await;
-    assert_eq!(r.status, 400, "{}", r.text());
-    // VA omitted: the zaaktype's default decides.
-    let default = w.h.get(&zt1, &zgw_token(APP_A, SECRET_A, None)).await;
-    let default_va = if default.status == 200 {
-        default.json()["vertrouwelijkheidaanduiding"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    } else {
-        let up = upstream(&w.h, Method::GET, &w.zt1, None).await.ok();
-        up["vertrouwelijkheidaanduiding"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    let r =
-        w.h.post(&format!("{ZAKEN}/zaken"), &t, &body(&zt1, None))
-            .await;
-    let rank = |v: &str| {
-        [
-            "openbaar",
-            "beperkt_openbaar",
-            "intern",
-            "zaakvertrouwelijk",
-            "vertrouwelijk",
-            "confidentieel",
-            "geheim",
-            "zeer_geheim",
-        ]
-        .iter()
-        .position(|x| *x == v)
-        .unwrap()
-    };
-    if rank(&default_va) <= rank("intern") {
-        r.status(201);
-    } else {
-        r.problem(403, "permission_denied");
-    }
+    r.status(201);
+    let created = r.json();
+    assert!(
+        created["url"].as_str().unwrap().starts_with(&w.h.api),
+        "{created}"
+    );
+    // The body reached the upstream with its URLs mapped in.
+    let sent = w.h.fixture.requests();
+    let post = sent.iter().rev().find(|r| r.method == "POST").unwrap();
+    let body: Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(body["zaaktype"], json!(w.zt1));
+    w.h.post(
+        &format!("{ZAKEN}/zaken"),
+        &t,
+        &zaak_body(&zt1, Some("geheim")),
+    )
+    .await
+    .problem(403, "permission_denied");
+    // ZT2 is allowed up to intern; a third, unauthorized zaaktype is refused.
+    let zt3 = w.h.fixture.add_zaaktype(ZaaktypeSpec::default());
+    w.h.post(
+        &format!("{ZAKEN}/zaken"),
+        &t,
+        &zaak_body(&w.h.public(&zt3), Some("openbaar")),
+    )
+    .await
+    .problem(403, "permission_denied");
+    w.h.post(
+        &format!("{ZAKEN}/zaken"),
+        &t,
+        &zaak_body(&zt2, Some("openbaar")),
+    )
+    .await
+    .status(201);
+    // A zaaktype that does not exist: 400.
+    let missing = format!(
+        "{}{CATALOGI}/zaaktypen/6f2b1c3e-0000-4000-8000-000000000000",
+        w.h.api
+    );
+    w.h.post(&format!("{ZAKEN}/zaken"), &t, &zaak_body(&missing, None))
+        .await
+        .problem(400, "invalid");
+    // VA left out: ZT1's default is geheim, above the maximum (C6 rule 26).
+    w.h.post(&format!("{ZAKEN}/zaken"), &t, &zaak_body(&zt1, None))
+        .await
+        .problem(403, "permission_denied");
     w.h.shutdown().await;
 }
 
@@ -385,86 +422,93 @@ async fn d9_d10_nested_objects_go_through_their_zaak() {
     })
     .await;
     let t = token_a();
-    let mine = zaak(&w, &w.zt1, "openbaar").await;
-    let theirs = zaak(&w, &w.zt2, "openbaar").await;
-    // A rol on the unauthorized zaak, made upstream.
-    let roltypen = upstream(
-        &w.h,
-        Method::GET,
-        &format!(
-            "{}{CATALOGI}/roltypen?zaaktype={}",
-            w.h.fixture.base_url(),
-            w.zt2
-        ),
-        None,
-    )
-    .await
-    .ok();
-    let roltype = roltypen["results"][0]["url"].as_str().unwrap().to_owned();
-    let rol = upstream(
-        &w.h,
-        Method::POST,
-        &format!("{}{ZAKEN}/rollen", w.h.fixture.base_url()),
-        Some(
-            &json!({"zaak": theirs, "betrokkeneType": "medewerker", "roltype": roltype,
-            "roltoelichting": "x", "betrokkeneIdentificatie": {"identificatie": "mdw-900"}}),
-        ),
-    )
-    .await;
-    rol.status(201);
-    let rol_url = rol.json()["url"].as_str().unwrap().to_owned();
-    // D9: rollen of an unauthorized zaak: empty page; its rol: 403.
+    let mine = zaak(&w, &w.zt1, va("openbaar"));
+    let theirs = zaak(&w, &w.zt2, va("openbaar"));
+    let my_rol =
+        w.h.fixture
+            .add_rol(
+                &mine,
+                "behandelaar",
+                Betrokkene::Medewerker {
+                    identificatie: "mdw-001".into(),
+                    achternaam: "Jansen".into(),
+                },
+            )
+            .unwrap();
+    let their_rol =
+        w.h.fixture
+            .add_rol(
+                &theirs,
+                "behandelaar",
+                Betrokkene::Medewerker {
+                    identificatie: "mdw-002".into(),
+                    achternaam: "Pietersen".into(),
+                },
+            )
+            .unwrap();
+    // D9: rollen of an unauthorized zaak: an empty page; of an authorized one: its rollen.
     let doc =
         w.h.get(&format!("{ZAKEN}/rollen?zaak={}", w.h.public(&theirs)), &t)
             .await
             .ok();
     assert_eq!(doc["count"], json!(0), "{doc}");
-    w.h.get(&w.h.public(&rol_url), &t)
+    let doc =
+        w.h.get(&format!("{ZAKEN}/rollen?zaak={}", w.h.public(&mine)), &t)
+            .await
+            .ok();
+    assert!(ids(&doc).contains(&w.h.public(&my_rol)), "{doc}");
+    w.h.get(&w.h.public(&their_rol), &t)
         .await
         .problem(403, "permission_denied");
+    w.h.get(&w.h.public(&my_rol), &t).await.ok();
+    // Without a zaak filter the list is read and filtered here.
+    let doc = w.h.get(&format!("{ZAKEN}/rollen"), &t).await.ok();
+    let listed = ids(&doc);
+    assert!(listed.contains(&w.h.public(&my_rol)));
+    assert!(!listed.contains(&w.h.public(&their_rol)));
+    assert_eq!(doc["count"].as_u64().unwrap() as usize, listed.len());
     w.h.get(
         &format!("{ZAKEN}/zaken/{}/zaakeigenschappen", uuid_of(&theirs)),
         &t,
     )
     .await
     .problem(403, "permission_denied");
-    // D10: creating a status needs a zaak that resolves and is authorized.
+    // D10: creating a status needs a zaak that resolves, is a zaak, and is authorized.
+    let statustype = w.h.fixture.statustype_urls(&w.zt1).unwrap()[0].clone();
     let st = |zaak: Option<String>| {
-        let mut b = json!({"statustype": "http://x.invalid/st", "datumStatusGezet": "2026-11-02T10:00:00Z"});
+        let mut b = json!({"statustype": w.h.public(&statustype), "datumStatusGezet": "2026-11-02T10:00:00Z"});
         if let Some(z) = zaak {
             b["zaak"] = json!(z);
         }
         b
     };
-    let r = w.h.post(&format!("{ZAKEN}/statussen"), &t, &st(None)).await;
-    let doc = r.problem(400, "invalid");
+    let doc =
+        w.h.post(&format!("{ZAKEN}/statussen"), &t, &st(None))
+            .await
+            .problem(400, "invalid");
     assert_eq!(doc["invalidParams"][0]["name"], json!("zaak"));
     assert_eq!(doc["invalidParams"][0]["code"], json!("required"));
-    let r =
-        w.h.post(
-            &format!("{ZAKEN}/statussen"),
-            &t,
-            &st(Some(format!(
-                "{}{ZAKEN}/zaken/6f2b1c3e-0000-4000-8000-000000000000",
-                w.h.api
-            ))),
-        )
-        .await;
+    let nowhere = format!(
+        "{}{ZAKEN}/zaken/6f2b1c3e-0000-4000-8000-000000000000",
+        w.h.api
+    );
+    let doc =
+        w.h.post(&format!("{ZAKEN}/statussen"), &t, &st(Some(nowhere)))
+            .await
+            .problem(400, "invalid");
     assert_eq!(
-        r.problem(400, "invalid")["invalidParams"][0]["code"],
+        doc["invalidParams"][0]["code"],
         json!("object-does-not-exist")
     );
-    let r =
+    let doc =
         w.h.post(
             &format!("{ZAKEN}/statussen"),
             &t,
-            &st(Some(w.h.public(&rol_url))),
+            &st(Some(w.h.public(&my_rol))),
         )
-        .await;
-    assert_eq!(
-        r.problem(400, "invalid")["invalidParams"][0]["code"],
-        json!("incorrect_match")
-    );
+        .await
+        .problem(400, "invalid");
+    assert_eq!(doc["invalidParams"][0]["code"], json!("incorrect_match"));
     w.h.post(
         &format!("{ZAKEN}/statussen"),
         &t,
@@ -472,7 +516,107 @@ async fn d9_d10_nested_objects_go_through_their_zaak() {
     )
     .await
     .problem(403, "permission_denied");
-    let _ = mine;
+    w.h.shutdown().await;
+}
+
+#[tokio::test]
+async fn d11_with_aanmaken_only_the_first_status() {
+    let w = world(|zt1, _, _| {
+        json!([
+            applicatie(
+                APP_A,
+                "App A",
+                vec![zrc(zt1, "openbaar", &["zaken.aanmaken", "zaken.lezen"])]
+            ),
+            applicatie(
+                APP_B,
+                "App B",
+                vec![zrc(
+                    zt1,
+                    "openbaar",
+                    &["zaken.aanmaken", "zaken.statussen.toevoegen"]
+                )]
+            ),
+        ])
+    })
+    .await;
+    let t = token_a();
+    let types = w.h.fixture.statustype_urls(&w.zt1).unwrap();
+    let z = zaak(&w, &w.zt1, va("openbaar"));
+    let st = |i: usize| json!({"zaak": w.h.public(&z), "statustype": w.h.public(&types[i]), "datumStatusGezet": "2026-11-02T10:00:00Z"});
+    w.h.post(&format!("{ZAKEN}/statussen"), &t, &st(0))
+        .await
+        .status(201);
+    let doc =
+        w.h.post(&format!("{ZAKEN}/statussen"), &t, &st(1))
+            .await
+            .problem(403, "permission_denied");
+    assert!(
+        doc["detail"].as_str().unwrap().contains("slechts 1 status"),
+        "{doc}"
+    );
+    let tb = zgw_token(APP_B, SECRET_B, None);
+    w.h.post(&format!("{ZAKEN}/statussen"), &tb, &st(1))
+        .await
+        .status(201);
+    w.h.shutdown().await;
+}
+
+#[tokio::test]
+async fn d12_d13_closed_zaken_change_only_when_forced_and_reopen_with_heropenen() {
+    let w = world(|zt1, _, _| {
+        json!([
+            applicatie(
+                APP_A,
+                "App A",
+                vec![zrc(
+                    zt1,
+                    "openbaar",
+                    &[
+                        "zaken.lezen",
+                        "zaken.bijwerken",
+                        "zaken.statussen.toevoegen"
+                    ]
+                )]
+            ),
+            applicatie(
+                APP_B,
+                "App B",
+                vec![zrc(
+                    zt1,
+                    "openbaar",
+                    &[
+                        "zaken.lezen",
+                        "zaken.geforceerd-bijwerken",
+                        "zaken.heropenen"
+                    ]
+                )]
+            ),
+        ])
+    })
+    .await;
+    let z = closed_zaak(&w, &w.zt1, va("openbaar"));
+    let t = token_a();
+    let tb = zgw_token(APP_B, SECRET_B, None);
+    let doc =
+        w.h.patch(&w.h.public(&z), &t, &json!({"omschrijving": "later"}))
+            .await
+            .problem(403, "permission_denied");
+    assert!(doc["detail"].as_str().unwrap().contains("closed"), "{doc}");
+    w.h.patch(&w.h.public(&z), &tb, &json!({"omschrijving": "forced"}))
+        .await
+        .ok();
+    // D13: a non-final status on the closed zaak reopens it only with heropenen.
+    let types = w.h.fixture.statustype_urls(&w.zt1).unwrap();
+    let st = json!({"zaak": w.h.public(&z), "statustype": w.h.public(&types[0]), "datumStatusGezet": "2026-11-03T10:00:00Z"});
+    w.h.post(&format!("{ZAKEN}/statussen"), &t, &st)
+        .await
+        .problem(403, "permission_denied");
+    let r = w.h.post(&format!("{ZAKEN}/statussen"), &tb, &st).await;
+    r.status(201);
+    let info = w.h.fixture.zaak(&z).unwrap();
+    assert!(info.einddatum.is_none(), "reopened");
+    assert!(info.archiefnominatie.is_none());
     w.h.shutdown().await;
 }
 
@@ -485,31 +629,173 @@ async fn d14_a_superuser_sees_everything_and_d15_search_is_filtered() {
         ])
     })
     .await;
-    let secret = zaak(&w, &w.zt2, "zeer_geheim").await;
+    let open1 = zaak(&w, &w.zt1, va("openbaar"));
+    let _ = zaak(&w, &w.zt1, va("geheim"));
+    let secret = zaak(&w, &w.zt2, va("zeer_geheim"));
     let tb = zgw_token(APP_B, SECRET_B, None);
     w.h.get(&w.h.public(&secret), &tb).await.ok();
-    // D15: _zoek with both zaaktypen only returns what app-a may see.
+    // D15 (CVE-2026-54657): _zoek with both zaaktypen only returns what app-a may see.
     let body = json!({"zaaktype__in": [w.h.public(&w.zt1), w.h.public(&w.zt2)]});
-    let r =
+    let doc =
         w.h.post(&format!("{ZAKEN}/zaken/_zoek"), &token_a(), &body)
-            .await;
-    let doc = r.ok();
-    for z in doc["results"].as_array().unwrap() {
-        assert_eq!(z["zaaktype"], json!(w.h.public(&w.zt1)), "{z}");
-        assert_eq!(z["vertrouwelijkheidaanduiding"], json!("openbaar"));
-    }
-    assert_eq!(
-        doc["count"].as_u64().unwrap() as usize,
-        truth(&w, &[(&w.zt1, "openbaar")]).await
+            .await
+            .ok();
+    assert_eq!(doc["count"], json!(1), "{doc}");
+    assert_eq!(ids(&doc), vec![w.h.public(&open1)]);
+    // A superuser's search is not narrowed.
+    let doc =
+        w.h.post(&format!("{ZAKEN}/zaken/_zoek"), &tb, &body)
+            .await
+            .ok();
+    assert_eq!(doc["count"], json!(3), "{doc}");
+    w.h.shutdown().await;
+}
+
+#[tokio::test]
+async fn d16_expanded_documents_are_checked_one_by_one() {
+    let w = world(|zt1, _, iot| {
+        json!([applicatie(
+            APP_A,
+            "App A",
+            vec![
+                zrc(zt1, "openbaar", &["zaken.lezen"]),
+                drc(iot, "openbaar", &["documenten.lezen"]),
+            ]
+        )])
+    })
+    .await;
+    let z = zaak(&w, &w.zt1, va("openbaar"));
+    let open =
+        w.h.fixture
+            .add_document(&w.iot1, va("openbaar"), true)
+            .unwrap();
+    let secret =
+        w.h.fixture
+            .add_document(&w.iot1, va("geheim"), true)
+            .unwrap();
+    w.h.fixture.link_document(&z, &open).unwrap();
+    w.h.fixture.link_document(&z, &secret).unwrap();
+    let doc =
+        w.h.get(
+            &format!(
+                "{}?expand=zaakinformatieobjecten,zaakinformatieobjecten.informatieobject",
+                w.h.public(&z)
+            ),
+            &token_a(),
+        )
+        .await
+        .ok();
+    let text = doc.to_string();
+    assert!(
+        !text.contains(uuid_of(&secret)) || !text.contains("\"geheim\""),
+        "{doc}"
     );
+    let inlined: Vec<&Value> = doc["_expand"]["zaakinformatieobjecten"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|zio| zio["_expand"].get("informatieobject"))
+                .collect()
+        })
+        .unwrap_or_default();
+    for d in &inlined {
+        if !d.is_null() {
+            assert_eq!(d["vertrouwelijkheidaanduiding"], json!("openbaar"), "{doc}");
+        }
+    }
+    w.h.shutdown().await;
+}
+
+#[tokio::test]
+async fn d17_documents_download_only_within_the_grant() {
+    let w = world(|_, _, iot| {
+        json!([
+            applicatie(
+                APP_A,
+                "App A",
+                vec![drc(iot, "zaakvertrouwelijk", &["documenten.lezen"])]
+            ),
+            json!({"clientIds": [APP_B], "label": "Publicatie", "heeftAlleAutorisaties": false,
+                "alleenIsGereedVoorPublicatie": true,
+                "autorisaties": [drc(iot, "geheim", &["documenten.lezen"])]}),
+        ])
+    })
+    .await;
+    let t = token_a();
+    let secret =
+        w.h.fixture
+            .add_document(&w.iot1, va("geheim"), true)
+            .unwrap();
+    let intern =
+        w.h.fixture
+            .add_document(&w.iot1, va("intern"), false)
+            .unwrap();
+    w.h.get(&format!("{}/download", w.h.public(&secret)), &t)
+        .await
+        .problem(403, "permission_denied");
+    let r =
+        w.h.get(&format!("{}/download", w.h.public(&intern)), &t)
+            .await;
+    r.status(200);
+    assert_eq!(
+        r.body.to_vec(),
+        w.h.fixture.document_bytes(&intern).unwrap(),
+        "the bytes pass unchanged"
+    );
+    // alleenIsGereedVoorPublicatie: a document not ready for publication is refused.
+    let tb = zgw_token(APP_B, SECRET_B, None);
+    w.h.get(&w.h.public(&intern), &tb)
+        .await
+        .problem(403, "permission_denied");
+    w.h.get(&w.h.public(&secret), &tb).await.ok();
+    // The list is filtered here (the Documenten API cannot filter on type or level).
+    let doc =
+        w.h.get(&format!("{DOCUMENTEN}/enkelvoudiginformatieobjecten"), &t)
+            .await
+            .ok();
+    let listed = ids(&doc);
+    assert!(listed.contains(&w.h.public(&intern)));
+    assert!(!listed.contains(&w.h.public(&secret)));
+    w.h.shutdown().await;
+}
+
+#[tokio::test]
+async fn d18_writes_reach_the_upstream_trail_naming_the_user() {
+    let w = world(|zt1, _, _| {
+        json!([applicatie(
+            APP_A,
+            "App A",
+            vec![zrc(zt1, "openbaar", &["zaken.lezen", "zaken.bijwerken"])]
+        )])
+    })
+    .await;
+    let z = zaak(&w, &w.zt1, va("openbaar"));
+    let r =
+        w.h.send(
+            Method::PATCH,
+            &w.h.public(&z),
+            Some(&token_a()),
+            Some(&json!({"omschrijving": "correctie"})),
+            &[("X-Audit-Toelichting", "correctie")],
+        )
+        .await;
+    r.ok();
+    let trail = w.h.fixture.audit_trail(&z);
+    let last = trail.last().expect("the upstream recorded the write");
+    assert_eq!(last["actie"], json!("partial_update"));
+    assert_eq!(last["resultaat"], json!(200));
+    assert_eq!(last["toelichting"], json!("correctie"));
+    assert_eq!(last["gebruikersId"], json!("u1"));
+    assert_eq!(last["gebruikersWeergave"], json!("Jan"));
+    assert!(last["wijzigingen"]["nieuw"].is_object());
     w.h.shutdown().await;
 }
 
 #[tokio::test]
 async fn d19_reads_and_denials_are_recorded_with_client_user_and_case() {
     let w = world(d4).await;
-    let ok = zaak(&w, &w.zt1, "openbaar").await;
-    let secret = zaak(&w, &w.zt1, "zeer_geheim").await;
+    let ok = zaak(&w, &w.zt1, va("openbaar"));
+    let secret = zaak(&w, &w.zt1, va("zeer_geheim"));
     let t = token_a();
     w.h.get(&w.h.public(&secret), &t).await.status(403);
     w.h.get(&format!("{ZAKEN}/zaken"), &t).await.ok();
@@ -520,33 +806,47 @@ async fn d19_reads_and_denials_are_recorded_with_client_user_and_case() {
         .find(|a| a["status"] == json!(403))
         .expect("the denial is recorded");
     assert_eq!(denied["client_id"], json!(APP_A));
-    assert_eq!(denied["operation"], json!("zaak_read"));
+    assert_eq!(denied["user"], json!("u1"));
+    assert_eq!(denied["operation"], json!("zaak_retrieve"));
     let listed = access
         .iter()
         .find(|a| a["operation"] == json!("zaak_list"))
         .expect("the list is recorded");
     assert_eq!(listed["status"], json!(200));
-    assert!(listed["records"].as_u64().unwrap() >= 1);
+    assert_eq!(listed["records"], json!(1));
+    let ident = w.h.fixture.zaak(&ok).unwrap().identificatie;
+    let processing = w.h.processing();
+    assert!(
+        processing.iter().any(|p| p["case_ref"] == json!(ident)),
+        "the zaak identificatie is the case reference: {processing:?}"
+    );
+    // Deleting the zaak upstream leaves sluis's records.
+    let before = w.h.audit_lines().len();
+    upstream(&w.h, Method::DELETE, &ok, None).await.status(204);
+    assert!(w.h.audit_lines().len() >= before);
     w.h.shutdown().await;
 }
 
 #[tokio::test]
 async fn d20_the_audit_trail_needs_read_access_to_its_zaak() {
-    let w = world(|zt1, _, _| {
+    let w = world(|zt1, zt2, _| {
         json!([applicatie(
             APP_A,
             "App A",
             vec![
-                zrc(zt1, "openbaar", &["zaken.lezen", "zaken.bijwerken"]),
-                json!({"component": "zrc", "scopes": ["audittrails.lezen"]}),
+                zrc(
+                    zt1,
+                    "openbaar",
+                    &["zaken.lezen", "zaken.bijwerken", "audittrails.lezen"]
+                ),
+                zrc(zt2, "openbaar", &["audittrails.lezen"]),
             ]
         )])
     })
     .await;
     let t = token_a();
-    let mine = zaak(&w, &w.zt1, "openbaar").await;
-    let theirs = zaak(&w, &w.zt2, "openbaar").await;
-    // A write so the trail has an entry.
+    let mine = zaak(&w, &w.zt1, va("openbaar"));
+    let theirs = zaak(&w, &w.zt2, va("openbaar"));
     w.h.patch(
         &w.h.public(&mine),
         &t,

@@ -92,6 +92,8 @@ pub enum ScopeClaimKind {
     Keycloak,
     /// `scopes`: a list (Amsterdam).
     Scopes,
+    /// No scopes in the token: ZGW clients' rights come from the Autorisaties by client id.
+    None,
 }
 
 #[derive(Debug, Deserialize)]

@@ -234,7 +234,7 @@ impl ZgwHarness {
         )
         .unwrap();
         if opts.live {
-            fixture.set_applicaties(&opts.applicaties).unwrap();
+            fixture.set_applicaties(opts.applicaties.clone()).unwrap();
         }
         let rules_line = match &opts.rules {
             Some(r) => {
@@ -285,6 +285,7 @@ user_claims = ["email"]
 [[issuers]]
 name = "zgw"
 kind = "hmac"
+scopes = "none"
 max_age_secs = 3600
 leeway_secs = 0
 user_claims = ["user_id"]

@@ -636,9 +636,7 @@ impl ZgwAdapter {
             if let Some(last) = q.last_mut() {
                 *last = format!("page={upstream_page}");
             }
-            let doc = lookup
-                .get_json(ctx, &format!("{path}?{}", q.join("&")))
-                .await?;
+            let doc = zgw_get(lookup, ctx, &format!("{path}?{}", q.join("&"))).await?;
             for item in super::results(&doc) {
                 let f = match link {
                     None => facts(kind, item).ok(),

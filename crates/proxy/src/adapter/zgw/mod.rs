@@ -397,7 +397,7 @@ impl ZgwAdapter {
                 ))),
             });
         };
-        match lookup.get_json(ctx, &rest).await {
+        match zgw_get(&lookup, ctx, &rest).await {
             Err(ProxyError::Upstream(UpstreamFault::Problem(p))) if p.status == 404 => {
                 Err(match reference {
                     Some(name) => ZgwDenial::invalid(
@@ -474,7 +474,7 @@ impl ZgwAdapter {
         let mut roles = BTreeSet::new();
         let mut path = rest;
         for _ in 0..self.shared.settings.max_scan_pages {
-            let doc = lookup.get_json(ctx, &path).await?;
+            let doc = zgw_get(&lookup, ctx, &path).await?;
             for r in results(&doc) {
                 // The upstream filter is on this user; keep to it even if it were ignored.
                 let who = r
@@ -626,6 +626,27 @@ impl ZgwAdapter {
         }
         Ok(a)
     }
+}
+
+/// A GET lookup with the headers ZGW APIs require (`Accept-Crs`: Zaken refuses reads of zaken
+/// without it).
+async fn zgw_get(
+    lookup: &Lookup<'_>,
+    ctx: &mut RequestContext,
+    path_and_query: &str,
+) -> Result<Value, ProxyError> {
+    let request = super::UpstreamRequest {
+        method: Method::GET,
+        path_and_query: path_and_query.to_owned(),
+        body: None,
+        headers: vec![(
+            HeaderName::from_static("accept-crs"),
+            hyper::header::HeaderValue::from_static("EPSG:4326"),
+        )],
+        on_behalf_of: None,
+        stream: false,
+    };
+    lookup.send(ctx, &request).await?.json()
 }
 
 fn ctx_param_names_ok(k: &str) -> Result<(), ProxyError> {
@@ -848,7 +869,7 @@ impl ZgwAdapter {
         };
         let mut out = BTreeSet::new();
         for _ in 0..self.shared.settings.max_scan_pages {
-            let doc = lookup.get_json(ctx, &path).await?;
+            let doc = zgw_get(&lookup, ctx, &path).await?;
             for r in results(&doc) {
                 let generic = r.get("omschrijvingGeneriek").and_then(Value::as_str);
                 let who = r
@@ -1070,7 +1091,11 @@ impl ZgwAdapter {
                 let (f, current) = match main_url {
                     Some(url) => (self.main_facts(ctx, kind, &url, None).await?, None),
                     None => {
-                        let own = format!("{}{}", self.upstream_base_of_mount()?, path_only(&rest));
+                        // The object itself (for download, lock and unlock: the document).
+                        let own = match (&op.id, is_main) {
+                            (Some(id), true) => self.object_url(kind, id)?,
+                            _ => format!("{}{}", self.upstream_base_of_mount()?, path_only(&rest)),
+                        };
                         let obj = self.read_object(ctx, &own, None).await?;
                         let f = if is_main {
                             facts(kind, &obj)?
