@@ -258,6 +258,12 @@ const KNOWN_NAMESPACES: [&str; 7] = [
 ///
 /// Every problem is reported, in input order.
 pub fn validate(apps: &[Applicatie]) -> Vec<Problem> {
+    validate_with(apps, &[])
+}
+
+/// [`validate`], also accepting the scopes in `declared` (e.g. scopes sluis's rules declare in
+/// a standard namespace, such as `zaken.lezen.openbaar`).
+pub fn validate_with(apps: &[Applicatie], declared: &[String]) -> Vec<Problem> {
     let mut problems = Vec::new();
     // Which applicatie (index) each client id was first seen in.
     let mut owner: HashMap<&str, usize> = HashMap::new();
@@ -326,7 +332,7 @@ pub fn validate(apps: &[Applicatie]) -> Vec<Problem> {
             _ => {}
         }
         for (k, a) in app.autorisaties.iter().enumerate() {
-            validate_autorisatie(a, &format!("autorisaties[{k}]"), &mut push);
+            validate_autorisatie(a, &format!("autorisaties[{k}]"), declared, &mut push);
         }
     }
     problems
@@ -340,7 +346,12 @@ fn display_name(app: &Applicatie, index: usize) -> String {
     }
 }
 
-fn validate_autorisatie(a: &Autorisatie, at: &str, push: &mut impl FnMut(String, String)) {
+fn validate_autorisatie(
+    a: &Autorisatie,
+    at: &str,
+    declared: &[String],
+    push: &mut impl FnMut(String, String),
+) {
     let code = a.component.as_str();
     if !COMPONENT_CODES.contains(&code) {
         push(
@@ -364,6 +375,7 @@ fn validate_autorisatie(a: &Autorisatie, at: &str, push: &mut impl FnMut(String,
             );
         } else if KNOWN_NAMESPACES.iter().any(|ns| label.starts_with(ns))
             && !KNOWN_SCOPES.contains(&label.as_str())
+            && !declared.iter().any(|d| d == label)
         {
             push(
                 format!("{at}.scopes[{s}]"),
@@ -813,7 +825,19 @@ impl ListScope {
 /// # Errors
 /// Every [`Problem`] found, when there is one.
 pub fn compile(apps: &[Applicatie], urls: &UrlMap) -> Result<Grants, Vec<Problem>> {
-    let problems = validate(apps);
+    compile_with(apps, urls, &[])
+}
+
+/// [`compile`] with [`validate_with`]'s declared scopes.
+///
+/// # Errors
+/// Every [`Problem`] found, when there is one.
+pub fn compile_with(
+    apps: &[Applicatie],
+    urls: &UrlMap,
+    declared: &[String],
+) -> Result<Grants, Vec<Problem>> {
+    let problems = validate_with(apps, declared);
     if !problems.is_empty() {
         return Err(problems);
     }

@@ -81,7 +81,7 @@ pub mod va;
 
 pub use autorisaties::{
     Applicatie, Autorisatie, ClientGrants, Grants, ListScope, Problem, TypeGroup, compile,
-    parse_applicaties, validate,
+    compile_with, parse_applicaties, validate, validate_with,
 };
 pub use error::ZgwError;
 pub use ops::{Action, Component, Main, Operation, RouteError, allow, route};

@@ -383,6 +383,12 @@ subject_key = {{ file = "subject.key" }}
         self.server.as_ref().unwrap().reload().await.unwrap();
     }
 
+    /// Replaces the rules file and reloads sluis.
+    pub async fn set_rules(&self, rules: &str) {
+        std::fs::write(self.root().join("zgw-rules.toml"), rules).unwrap();
+        self.server.as_ref().unwrap().reload().await.unwrap();
+    }
+
     pub fn root(&self) -> &Path {
         self.dir.path()
     }

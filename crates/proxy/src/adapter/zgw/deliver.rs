@@ -699,6 +699,10 @@ fn results_len(doc: &Value) -> usize {
 fn passed_headers(answer: &Answer, urls: &UrlMap) -> Vec<(HeaderName, HeaderValue)> {
     let mut out = Vec::new();
     for h in PASSED_RESPONSE_HEADERS {
+        // A JSON body is rewritten here: only a streamed body keeps the upstream's length.
+        if h == "content-length" && answer.stream.is_none() {
+            continue;
+        }
         if let Some(v) = answer.headers.get(h) {
             out.push((HeaderName::from_static(h), v.clone()));
         }

@@ -108,7 +108,7 @@ impl ZgwShared {
         let (grants, ac, loaded) = match &settings.autorisaties {
             AutorisatiesSource::File(path) => {
                 sources.push(path.clone());
-                (load_file(path, &urls)?, None, true)
+                (load_file(path, &urls, &declared(&rules))?, None, true)
             }
             AutorisatiesSource::Api { upstream, .. } => (
                 Grants::default(),
@@ -214,7 +214,7 @@ impl ZgwShared {
         };
         let result = read_all(ac, self.settings.max_scan_pages.max(50)).await;
         let outcome = result.and_then(|apps| {
-            sluis_zgw::compile(&apps, &self.urls).map_err(|ps| {
+            sluis_zgw::compile_with(&apps, &self.urls, &declared(&self.rules)).map_err(|ps| {
                 let first: Vec<String> = ps.iter().take(5).map(|p| p.to_string()).collect();
                 format!(
                     "the Autorisaties API's applicaties are invalid ({} problem(s)): {}",
@@ -299,7 +299,15 @@ impl ZgwShared {
     }
 }
 
-fn load_file(path: &Path, urls: &UrlMap) -> Result<Grants, StartError> {
+/// The scopes the rules declare (accepted in the autorisaties next to the standard's).
+fn declared(rules: &Rules) -> Vec<String> {
+    rules
+        .declared_scopes()
+        .map(|(name, _)| name.to_owned())
+        .collect()
+}
+
+fn load_file(path: &Path, urls: &UrlMap, declared: &[String]) -> Result<Grants, StartError> {
     let bytes = std::fs::read(path).map_err(|e| {
         StartError::Config(vec![ConfigProblem::new(
             path,
@@ -309,7 +317,7 @@ fn load_file(path: &Path, urls: &UrlMap) -> Result<Grants, StartError> {
     })?;
     let apps = sluis_zgw::parse_applicaties(&bytes)
         .map_err(|e| StartError::Config(vec![ConfigProblem::new(path, "", e.to_string())]))?;
-    sluis_zgw::compile(&apps, urls).map_err(|ps| {
+    sluis_zgw::compile_with(&apps, urls, declared).map_err(|ps| {
         StartError::Config(
             ps.iter()
                 .map(|p| {
