@@ -23,6 +23,9 @@
 //! # Ok(()) }
 //! ```
 
+// The Zaak body of the ZGW fixture is one `json!` literal with 40-odd fields.
+#![recursion_limit = "256"]
+
 mod api;
 mod body;
 pub mod brp;
@@ -35,6 +38,7 @@ mod query;
 pub mod reference;
 mod rng;
 mod server;
+pub mod zgw;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,6 +53,7 @@ pub use data::{FixtureData, IdKind, Relation, Table, bsn_is_valid};
 pub use error::TestkitError;
 pub use faults::{Faults, RecordedRequest};
 pub use query::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use zgw::{ZgwFixture, ZgwFixtureConfig, ZgwFixtureHandle};
 
 /// Starts dataset fixture servers.
 #[derive(Debug, Clone, Copy)]
