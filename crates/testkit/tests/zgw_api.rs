@@ -6,10 +6,9 @@
 mod common;
 mod zgw_support;
 
-use hyper::Method;
 use serde_json::json;
 use sluis_testkit::zgw::{Betrokkene, Va, ZaaktypeSpec, mint_token};
-use zgw_support::{ZgwResp, call, fixture, get, post};
+use zgw_support::{ZgwResp, fixture, get, post};
 
 #[tokio::test]
 async fn pagination_counts_links_and_the_page_beyond() {
@@ -394,6 +393,63 @@ async fn handle_builds_scenarios() {
     let last = fx.last_request().unwrap();
     assert_eq!(last.header("host"), Some(fx.addr().to_string().as_str()));
     assert!(last.header("authorization").unwrap().starts_with("Bearer "));
-    let _ = call(&fx, Method::GET, "x");
+    fx.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn faults_apply_before_authentication() {
+    let fx = fixture().await;
+    fx.faults().set_status(Some(503));
+    let r = get(&fx, &format!("{}/zaken", fx.zaken_url()))
+        .token(None)
+        .send()
+        .await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    fx.faults().reset();
+    let r = get(&fx, &format!("{}/zaken", fx.zaken_url())).send().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(fx.faults().requests(), 2);
+    fx.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn expand_of_documents_only_when_configured() {
+    let fx = sluis_testkit::zgw::ZgwFixture::start(sluis_testkit::zgw::ZgwFixtureConfig {
+        expand_informatieobject: true,
+        ..zgw_support::small()
+    })
+    .await
+    .unwrap();
+    let z = &fx.zaken_where(|z| z.documenten > 0)[0];
+    let r = get(
+        &fx,
+        &format!("{}?expand=zaakinformatieobjecten.informatieobject", z.url),
+    )
+    .send()
+    .await
+    .json();
+    let zio = &r["_expand"]["zaakinformatieobjecten"][0];
+    assert_eq!(
+        zio["_expand"]["informatieobject"]["url"],
+        zio["informatieobject"]
+    );
+    fx.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn zoek_refuses_zaaktypen_of_unknown_services() {
+    let fx = fixture().await;
+    let r = post(
+        &fx,
+        &format!("{}/zaken/_zoek", fx.zaken_url()),
+        json!({"zaaktype__in": ["https://ztc.elders.test/catalogi/api/v1/zaaktypen/1"]}),
+    )
+    .send()
+    .await;
+    assert_eq!(
+        r.invalid(),
+        vec![("zaaktype__in.0".to_owned(), "unknown-service".to_owned())]
+    );
     fx.shutdown().await.unwrap();
 }

@@ -193,6 +193,7 @@ fn spawn(
         expiry: config.jwt_expiry_secs,
         leeway: config.jwt_leeway_secs,
         local_hosts: config.local_hosts.clone(),
+        expand_informatieobject: config.expand_informatieobject,
         faults: faults.clone(),
         log: Mutex::new(VecDeque::new()),
         notifier: notify::Notifier::new(config.notify.clone(), runtime.clone()),

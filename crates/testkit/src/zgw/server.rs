@@ -73,6 +73,7 @@ pub(crate) struct State {
     pub(crate) expiry: u64,
     pub(crate) leeway: u64,
     pub(crate) local_hosts: Vec<String>,
+    pub(crate) expand_informatieobject: bool,
     pub(crate) faults: Faults,
     pub(crate) log: Mutex<VecDeque<ZgwRequest>>,
     pub(crate) notifier: Notifier,

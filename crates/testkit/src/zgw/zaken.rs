@@ -55,6 +55,16 @@ const ZAAK_EXPAND: &[&str] = &[
     "rollen.roltype",
 ];
 
+/// The `expand` choices this fixture accepts on zaken: OZ's, plus
+/// `zaakinformatieobjecten.informatieobject` when configured.
+fn zaak_expand(state: &State) -> Vec<&'static str> {
+    let mut v = ZAAK_EXPAND.to_vec();
+    if state.expand_informatieobject {
+        v.push("zaakinformatieobjecten.informatieobject");
+    }
+    v
+}
+
 /// The zaak list filters served (snake_case, as OZ's `ZaakFilter` names them).
 const ZAAK_FILTERS: &[&str] = &[
     "identificatie",
@@ -205,6 +215,7 @@ fn parse_zaak_query(
     store: &Store,
     req: &Req,
     params: &[(String, Value)],
+    expand: &[&str],
 ) -> Result<ZaakQuery, Fout> {
     let mut q = ZaakQuery::default();
     let mut errors = Vec::new();
@@ -235,17 +246,19 @@ fn parse_zaak_query(
             "zaaktype__in" | "zaaktype__not_in" => {
                 let mut set = HashSet::new();
                 for (i, url) in list_of(value).iter().enumerate() {
+                    if req.resolve(url) == Err(UrlError::Foreign) {
+                        // OZ's FKOrServiceUrlField: no Service for another host.
+                        errors.push(InvalidParam::new(
+                            &format!("{name}.{i}"),
+                            "unknown-service",
+                            "The service for this url is unknown",
+                        ));
+                        continue;
+                    }
                     match zaaktype_slot(store, req, url) {
                         Ok(slot) => set.extend(slot),
                         Err(()) => errors.push(InvalidParam::new(
-                            &format!(
-                                "{}.{i}",
-                                if name == "zaaktype__in" {
-                                    "zaaktype__in"
-                                } else {
-                                    "zaaktype__not_in"
-                                }
-                            ),
+                            &format!("{name}.{i}"),
                             "bad-url",
                             &format!("The URL {url} could not be fetched."),
                         )),
@@ -343,7 +356,7 @@ fn parse_zaak_query(
                     }
                 }
             }
-            "expand" => match expand_paths(&list_of(value), ZAAK_EXPAND) {
+            "expand" => match expand_paths(&list_of(value), expand) {
                 Ok(p) => q.expand = p,
                 Err(f) => errors.extend(f.invalid_params),
             },
@@ -591,7 +604,7 @@ fn zaken_collection(state: &State, req: &Req) -> Result<Out, Fout> {
             req.check_crs()?;
             check_params(req, ZAAK_FILTERS)?;
             let store = state.read();
-            let q = parse_zaak_query(&store, req, &query_params(req))?;
+            let q = parse_zaak_query(&store, req, &query_params(req), &zaak_expand(state))?;
             list_zaken(&store, req, &q)
         }
         Method::POST => {
@@ -657,7 +670,7 @@ fn zoek(state: &State, req: &Req) -> Result<Out, Fout> {
         params.push(("expand".to_owned(), Value::String(e.to_owned())));
     }
     let store = state.read();
-    let q = parse_zaak_query(&store, req, &params)?;
+    let q = parse_zaak_query(&store, req, &params, &zaak_expand(state))?;
     list_zaken(&store, req, &q)
 }
 
@@ -679,7 +692,7 @@ fn zaak_detail(state: &State, req: &Req, id: &str) -> Result<Out, Fout> {
                     .map(str::to_owned)
                     .into_iter()
                     .collect::<Vec<_>>(),
-                ZAAK_EXPAND,
+                &zaak_expand(state),
             )?;
             Ok(Out::ok(zaak_out(&store, &req.ctx, slot, &expand)))
         }
