@@ -453,3 +453,27 @@ async fn zoek_refuses_zaaktypen_of_unknown_services() {
     );
     fx.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn zoek_within_a_polygon() {
+    let fx = fixture().await;
+    // The generated points lie in 4.85..4.95 E, 52.33..52.40 N; take the western half.
+    let polygon = json!({"type": "Polygon", "coordinates": [[
+        [4.80, 52.30], [4.90, 52.30], [4.90, 52.45], [4.80, 52.45], [4.80, 52.30]
+    ]]});
+    let r = post(
+        &fx,
+        &format!("{}/zaken/_zoek?pageSize=500", fx.zaken_url()),
+        json!({"zaakgeometrie": {"within": polygon}}),
+    )
+    .send()
+    .await
+    .json();
+    let count = r["count"].as_u64().unwrap();
+    assert!(count > 0 && count < 250, "{count}");
+    for z in r["results"].as_array().unwrap() {
+        let lon = z["zaakgeometrie"]["coordinates"][0].as_f64().unwrap();
+        assert!(lon < 4.90);
+    }
+    fx.shutdown().await.unwrap();
+}

@@ -656,3 +656,115 @@ fn generating_100k_zaken_reports_its_time() {
     });
     assert_eq!(again.zaken(), 50);
 }
+
+#[tokio::test]
+async fn rollen_klantcontacten_and_zaakeigenschappen_through_the_api() {
+    let fx = fixture().await;
+    let zt = fx.add_zaaktype(ZaaktypeSpec::default());
+    let (_, zaak) = fx.add_zaak(&zt, Va::Openbaar, false).unwrap();
+    let roltypen = get(
+        &fx,
+        &format!("{}/roltypen?zaaktype={zt}", fx.catalogi_url()),
+    )
+    .send()
+    .await
+    .json();
+    let behandelaar = roltypen["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["omschrijvingGeneriek"] == "behandelaar")
+        .unwrap()["url"]
+        .clone();
+    let rol = post(
+        &fx,
+        &format!("{}/rollen", fx.zaken_url()),
+        json!({"zaak": zaak, "betrokkeneType": "medewerker", "roltype": behandelaar,
+               "roltoelichting": "behandelt",
+               "betrokkeneIdentificatie": {"identificatie": "mdw-999"}}),
+    )
+    .send()
+    .await;
+    assert_eq!(rol.status, 201);
+    let rol = rol.json();
+    assert_eq!(rol["omschrijvingGeneriek"], "behandelaar");
+    assert_eq!(rol["betrokkeneIdentificatie"]["identificatie"], "mdw-999");
+    assert_eq!(rol["betrokkeneIdentificatie"]["achternaam"], "");
+    let found = get(
+        &fx,
+        &format!(
+            "{}/zaken?rol__betrokkeneIdentificatie__medewerker__identificatie=mdw-999",
+            fx.zaken_url()
+        ),
+    )
+    .send()
+    .await
+    .json();
+    assert_eq!(found["count"], 1);
+    let put = call(&fx, Method::PUT, rol["url"].as_str().unwrap())
+        .json(json!({}))
+        .send()
+        .await;
+    assert_eq!(put.status, 405, "rollen cannot be updated in Zaken 1.x");
+
+    let kc = post(
+        &fx,
+        &format!("{}/klantcontacten", fx.zaken_url()),
+        json!({"zaak": zaak, "datumtijd": "2024-02-01T09:30:00+01:00", "kanaal": "telefoon"}),
+    )
+    .send()
+    .await;
+    assert_eq!(kc.status, 201);
+    assert_eq!(kc.json()["datumtijd"], "2024-02-01T08:30:00Z");
+
+    let eigenschappen = get(
+        &fx,
+        &format!("{}/eigenschappen?zaaktype={zt}", fx.catalogi_url()),
+    )
+    .send()
+    .await
+    .json();
+    let eigenschap = eigenschappen["results"][0]["url"].clone();
+    let nested = format!("{zaak}/zaakeigenschappen");
+    let ze = post(
+        &fx,
+        &nested,
+        json!({"zaak": zaak, "eigenschap": eigenschap, "waarde": "K-1"}),
+    )
+    .send()
+    .await;
+    assert_eq!(ze.status, 201);
+    let ze = ze.json();
+    assert_eq!(ze["naam"], "kenmerk");
+    let list = get(&fx, &nested).send().await.json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let z = get(
+        &fx,
+        &format!("{zaak}?expand=eigenschappen,eigenschappen.eigenschap"),
+    )
+    .send()
+    .await
+    .json();
+    assert_eq!(z["_expand"]["eigenschappen"][0]["url"], ze["url"]);
+    assert_eq!(
+        z["_expand"]["eigenschappen"][0]["_expand"]["eigenschap"]["url"],
+        eigenschap
+    );
+    let missing = get(
+        &fx,
+        &format!(
+            "{}/zaken/6b1a8d4c-0000-4000-8000-000000000000/zaakeigenschappen",
+            fx.zaken_url()
+        ),
+    )
+    .send()
+    .await;
+    assert_eq!(missing.status, 404);
+    let trail = fx.audit_trail(&zaak);
+    let resources: Vec<&str> = trail
+        .iter()
+        .map(|r| r["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(resources, ["rol", "klantcontact", "zaakeigenschap"]);
+    fx.shutdown().await.unwrap();
+}

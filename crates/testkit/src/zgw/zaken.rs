@@ -178,8 +178,40 @@ struct ZaakQuery {
     rol_generiek: Option<String>,
     rol_medewerker: Option<String>,
     rol_bsn: Option<String>,
+    /// `zaakgeometrie.within`: the outer ring of a polygon (lon, lat).
+    within: Option<Vec<(f64, f64)>>,
     ordering: Vec<(String, bool)>,
     expand: Vec<String>,
+}
+
+/// The outer ring of a GeoJSON Polygon.
+fn polygon_ring(g: &Value) -> Option<Vec<(f64, f64)>> {
+    if g.get("type").and_then(Value::as_str) != Some("Polygon") {
+        return None;
+    }
+    let ring = g.get("coordinates")?.as_array()?.first()?.as_array()?;
+    ring.iter()
+        .map(|p| {
+            let p = p.as_array()?;
+            Some((p.first()?.as_f64()?, p.get(1)?.as_f64()?))
+        })
+        .collect()
+}
+
+/// Ray casting: whether `p` lies inside `ring`.
+fn inside(p: (f64, f64), ring: &[(f64, f64)]) -> bool {
+    let mut inside = false;
+    let mut prev = ring.last().copied();
+    for &cur in ring {
+        if let Some(prev) = prev
+            && (cur.1 > p.1) != (prev.1 > p.1)
+            && p.0 < (prev.0 - cur.0) * (p.1 - cur.1) / (prev.1 - cur.1) + cur.0
+        {
+            inside = !inside;
+        }
+        prev = Some(cur);
+    }
+    inside
 }
 
 /// Zaaktype slots a zaaktype URL names (empty when it names none of ours).
@@ -286,6 +318,14 @@ fn parse_zaak_query(
                 }
                 q.uuids = Some(set);
             }
+            "zaakgeometrie" => match value.get("within").and_then(polygon_ring) {
+                Some(ring) => q.within = Some(ring),
+                None => errors.push(InvalidParam::new(
+                    "zaakgeometrie.within",
+                    "invalid",
+                    "Verwacht een GeoJSON Polygon.",
+                )),
+            },
             "identificatie" => q.identificatie = Some(s),
             "bronorganisatie" => q.bronorganisatie = Some(vec![s]),
             "bronorganisatie__in" => q.bronorganisatie = Some(list_of(value)),
@@ -382,6 +422,11 @@ impl ZaakQuery {
         }
         if let Some(u) = &self.uuids
             && !u.contains(&z.uuid)
+        {
+            return false;
+        }
+        if let Some(ring) = &self.within
+            && !z.geometrie.is_some_and(|p| inside(p, ring))
         {
             return false;
         }
