@@ -644,11 +644,14 @@ fn generating_100k_zaken_reports_its_time() {
         zaken: 100_000,
         ..ZgwFixtureConfig::default()
     };
+    let before = resident_kib();
     let data = ZgwData::generate(&config);
     assert_eq!(data.zaken(), 100_000);
     eprintln!(
-        "generated 100,000 zaken in {:?} (debug builds are several times slower)",
-        data.generated_in()
+        "generated 100,000 zaken in {:?} (debug builds are several times slower), \
+         resident memory +{} MiB",
+        data.generated_in(),
+        resident_kib().saturating_sub(before) / 1024
     );
     let again = ZgwData::generate(&ZgwFixtureConfig {
         zaken: 50,
@@ -767,4 +770,17 @@ async fn rollen_klantcontacten_and_zaakeigenschappen_through_the_api() {
         .collect();
     assert_eq!(resources, ["rol", "klantcontact", "zaakeigenschap"]);
     fx.shutdown().await.unwrap();
+}
+
+/// Resident set size in KiB (Linux; 0 elsewhere).
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -482,9 +482,9 @@ impl ZgwFixtureHandle {
             .unwrap_or_default();
         let slot = store.add_zaak(model::Zaak {
             identificatie,
-            bronorganisatie: RSIN.to_owned(),
+            bronorganisatie: model::shared(RSIN),
             omschrijving,
-            verantwoordelijke_organisatie: RSIN.to_owned(),
+            verantwoordelijke_organisatie: model::shared(RSIN),
             ..model::Zaak::new(uuid, zt, va, today)
         });
         let url = store.url_of(&self.ctx(), Kind::Zaak, slot);
@@ -603,7 +603,7 @@ impl ZgwFixtureHandle {
             zaak,
             roltype,
             betrokkene_url: String::new(),
-            betrokkene,
+            betrokkene: betrokkene.into(),
             roltoelichting: omschrijving_generiek.to_owned(),
             registratiedatum: Moment::now(),
             extra: None,
@@ -629,9 +629,9 @@ impl ZgwFixtureHandle {
             uuid,
             zaak,
             object: object.to_owned(),
-            object_type: object_type.to_owned(),
-            relatieomschrijving: String::new(),
-            identificatie: object_identificatie,
+            object_type: object_type.into(),
+            relatieomschrijving: model::shared(""),
+            identificatie: model::ObjectId::Json(object_identificatie),
             extra: None,
         });
         Ok(store.url_of(&self.ctx(), Kind::Zaakobject, slot))
@@ -831,7 +831,7 @@ impl ZgwFixtureHandle {
                 .zaakobjecten
                 .iter()
                 .filter_map(|o| store.zaakobjecten.get(*o))
-                .map(|o| o.object_type.clone())
+                .map(|o| o.object_type.to_string())
                 .collect(),
             documenten: z.zios.len(),
         })

@@ -12,8 +12,8 @@ use super::http::{
     Fout, InvalidParam, Out, Req, check_params, expand_paths, page_body, paginate, snake,
 };
 use super::model::{
-    Betrokkene, Day, Klantcontact, Moment, Resultaat, Rol, Status, Uuid, Va, Zaak, Zaakeigenschap,
-    Zaakobject, Zio,
+    Day, Klantcontact, Moment, ObjectId, Party, Resultaat, Rol, Status, Uuid, Va, Zaak,
+    Zaakeigenschap, Zaakobject, Zio, shared,
 };
 use super::render::Ctx;
 use super::server::State;
@@ -436,7 +436,7 @@ impl ZaakQuery {
             return false;
         }
         if let Some(b) = &self.bronorganisatie
-            && !b.contains(&z.bronorganisatie)
+            && !b.iter().any(|x| **x == *z.bronorganisatie)
         {
             return false;
         }
@@ -446,7 +446,7 @@ impl ZaakQuery {
             return false;
         }
         if let Some(a) = &self.archiefstatus
-            && !a.contains(&z.archiefstatus)
+            && !a.iter().any(|x| **x == *z.archiefstatus)
         {
             return false;
         }
@@ -925,17 +925,23 @@ fn apply_zaak(
         }
     }
     for (name, field) in [
+        ("omschrijving", &mut zaak.omschrijving),
+        ("toelichting", &mut zaak.toelichting),
+    ] {
+        if let Some(v) = string(name) {
+            *field = v;
+        }
+    }
+    for (name, field) in [
         ("bronorganisatie", &mut zaak.bronorganisatie),
         (
             "verantwoordelijkeOrganisatie",
             &mut zaak.verantwoordelijke_organisatie,
         ),
-        ("omschrijving", &mut zaak.omschrijving),
-        ("toelichting", &mut zaak.toelichting),
         ("archiefstatus", &mut zaak.archiefstatus),
     ] {
         if let Some(v) = string(name) {
-            *field = v;
+            *field = shared(&v);
         }
     }
     for name in ["bronorganisatie", "verantwoordelijkeOrganisatie"] {
@@ -1390,7 +1396,7 @@ fn nested_matches(
             };
             preds.iter().all(|(k, v)| match k.as_str() {
                 "object" => &o.object == v,
-                "object_type" => &o.object_type == v,
+                "object_type" => *o.object_type == **v,
                 _ => true,
             })
         }
@@ -1560,13 +1566,13 @@ fn nested_update(
                     o.object = v;
                 }
                 if let Some(v) = get("objectType") {
-                    o.object_type = v;
+                    o.object_type = v.into();
                 }
                 if let Some(v) = get("relatieomschrijving") {
-                    o.relatieomschrijving = v;
+                    o.relatieomschrijving = v.into();
                 }
                 if let Some(v) = body.get("objectIdentificatie") {
-                    o.identificatie = v.clone();
+                    o.identificatie = ObjectId::Json(v.clone());
                 }
             }
         }
@@ -1819,10 +1825,7 @@ fn create_nested(
                 zaak,
                 roltype: rt,
                 betrokkene_url,
-                betrokkene: Betrokkene::Other {
-                    betrokkene_type: bt,
-                    identificatie,
-                },
+                betrokkene: Party::Other(Box::new((bt, identificatie))),
                 roltoelichting: toelichting,
                 registratiedatum: Moment::now(),
                 extra: None,
@@ -1872,12 +1875,14 @@ fn create_nested(
                 uuid,
                 zaak,
                 object,
-                object_type: ot,
-                relatieomschrijving: body
-                    .get("relatieomschrijving")
-                    .map(text)
-                    .unwrap_or_default(),
-                identificatie: ident,
+                object_type: ot.into(),
+                relatieomschrijving: shared(
+                    &body
+                        .get("relatieomschrijving")
+                        .map(text)
+                        .unwrap_or_default(),
+                ),
+                identificatie: ObjectId::Json(ident),
                 extra: None,
             }))
         }
