@@ -533,7 +533,7 @@ fn gen_containers(seed: u64, n: usize, cluster_ids: &[String]) -> Vec<Map<String
 }
 
 /// A fresh BSN passing the 11-proef; the first digit is never 0 so it reads as a number too.
-fn bsn(rng: &mut SplitMix64, used: &mut HashSet<String>) -> String {
+pub(crate) fn bsn(rng: &mut SplitMix64, used: &mut HashSet<String>) -> String {
     loop {
         let mut digits = [0u64; 9];
         let mut sum: u64 = 0;

@@ -10,6 +10,11 @@
 //! values. A [`Faults`] handle makes it slow, failing, non-JSON or oversized while it runs, and
 //! records what it received, so tests can check what the proxy forwarded.
 //!
+//! [`ZgwFixture`] ([`zgw`]) serves the ZGW APIs as Open Zaak does — Zaken, Documenten,
+//! Catalogi and Autorisaties on one port, with a register-and-mint endpoint — over generated
+//! zaken (100,000 for the benchmark), for sluis's ZGW adapter; [`BrpFixture`] ([`brp`]) does
+//! the same for the BRP Personen API.
+//!
 //! [`reference`] tells tests where the public reference files are, and skips (saying so) the
 //! tests that need them when they are not there.
 //!

@@ -141,16 +141,7 @@ async fn respond(req: Request<Incoming>, shared: &Shared) -> Response<FixtureBod
             .uri()
             .path_and_query()
             .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned()),
-        headers: req
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: header_pairs(req.headers()),
     });
 
     let delay = shared.faults.delay();
@@ -215,7 +206,7 @@ fn reply(reply: Reply) -> Response<FixtureBody> {
     build(status, reply.content_type, FixtureBody::full(reply.body))
 }
 
-fn build(
+pub(crate) fn build(
     status: StatusCode,
     content_type: &'static str,
     body: FixtureBody,
@@ -234,6 +225,19 @@ fn build(
             .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         r
     })
+}
+
+/// A request's headers as recorded: names lower-case, values lossily decoded.
+pub(crate) fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// The authority to use in links when a request has no `Host` header (HTTP/1.0).

@@ -70,16 +70,7 @@ fn record(req: &Request<Incoming>, faults: &Faults) {
             .uri()
             .path_and_query()
             .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned()),
-        headers: req
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: crate::server::header_pairs(req.headers()),
     });
 }
 

@@ -16,11 +16,7 @@ const COMPONENTS: &[&str] = &["ac", "nrc", "zrc", "ztc", "drc", "brc", "cmc", "k
 
 /// Routes a request under `/autorisaties/api/v1`.
 pub(crate) fn handle(state: &State, req: &Req, rest: &str) -> Out {
-    let segments: Vec<&str> = rest
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segments = super::http::segments(rest);
     let result = match segments.as_slice() {
         ["applicaties"] => collection(state, req),
         ["applicaties", "consumer"] => consumer(state, req),

@@ -13,11 +13,7 @@ use super::urls::{Kind, UrlError};
 
 /// Routes a request under `/catalogi/api/v1`.
 pub(crate) fn handle(state: &State, req: &Req, rest: &str) -> Out {
-    let segments: Vec<&str> = rest
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segments = super::http::segments(rest);
     let kind = |name: &str| {
         Some(match name {
             "catalogussen" => Kind::Catalogus,
@@ -90,7 +86,8 @@ fn list(state: &State, req: &Req, kind: Kind) -> Result<Out, Fout> {
         .find(|(k, _)| k == "status")
         .map_or("definitief", |(_, v)| v.as_str())
         .to_owned();
-    let slots: Vec<u32> = all(&store, kind)
+    let slots: Vec<u32> = store
+        .slots(kind)
         .into_iter()
         .filter(|s| matches(&store, kind, *s, parent, &preds, &status))
         .collect();
@@ -102,22 +99,6 @@ fn list(state: &State, req: &Req, kind: Kind) -> Result<Out, Fout> {
         .filter_map(|s| store.render(&req.ctx, kind, *s))
         .collect();
     Ok(Out::ok(page_body(&page, results)))
-}
-
-fn all(store: &Store, kind: Kind) -> Vec<u32> {
-    fn ids<T: super::store::Keyed>(t: &super::store::Table<T>) -> Vec<u32> {
-        t.iter().map(|(s, _)| s).collect()
-    }
-    match kind {
-        Kind::Catalogus => ids(&store.catalogussen),
-        Kind::Zaaktype => ids(&store.zaaktypen),
-        Kind::Iot => ids(&store.iots),
-        Kind::Statustype => ids(&store.statustypen),
-        Kind::Roltype => ids(&store.roltypen),
-        Kind::Resultaattype => ids(&store.resultaattypen),
-        Kind::Eigenschap => ids(&store.eigenschappen),
-        _ => Vec::new(),
-    }
 }
 
 fn matches(

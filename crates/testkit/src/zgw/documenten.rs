@@ -37,11 +37,7 @@ const EIO_EXPAND: &[&str] = &["informatieobjecttype"];
 
 /// Routes a request under `/documenten/api/v1`.
 pub(crate) fn handle(state: &State, req: &Req, rest: &str) -> Out {
-    let segments: Vec<&str> = rest
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segments = super::http::segments(rest);
     let result = match segments.as_slice() {
         ["enkelvoudiginformatieobjecten"] => eio_collection(state, req),
         ["enkelvoudiginformatieobjecten", "_zoek"] => eio_zoek(state, req),
@@ -283,7 +279,18 @@ fn eio_collection(state: &State, req: &Req) -> Result<Out, Fout> {
             }
             let slot = store.documents.insert(doc);
             let nieuw = store.render_document(&req.ctx, slot);
-            record_doc(&mut store, req, slot, "create", 201, None, nieuw);
+            record_related(
+                &mut store,
+                req,
+                slot,
+                "enkelvoudiginformatieobject",
+                slot,
+                Kind::Document,
+                "create",
+                201,
+                None,
+                nieuw,
+            );
             Ok(Out::created(doc_out(&store, req, slot, &[])))
         }
         _ => Err(Fout::method_not_allowed(&req.method)),
@@ -306,72 +313,6 @@ fn eio_zoek(state: &State, req: &Req) -> Result<Out, Fout> {
     let store = state.read();
     let q = doc_query(&store, req, &params)?;
     list_docs(&store, req, &q)
-}
-
-fn record_doc(
-    store: &mut Store,
-    req: &Req,
-    slot: u32,
-    actie: &'static str,
-    resultaat: u16,
-    oud: Option<Value>,
-    nieuw: Option<Value>,
-) {
-    let url = store.url_of(&req.ctx, Kind::Document, slot);
-    let (uuid, weergave) = store
-        .documents
-        .get(slot)
-        .map_or((Uuid(0), String::new()), |d| {
-            (
-                d.uuid,
-                format!("{} - {}", d.bronorganisatie, d.identificatie),
-            )
-        });
-    record_on(
-        store,
-        req,
-        uuid,
-        &url,
-        "enkelvoudiginformatieobject",
-        &url,
-        weergave,
-        actie,
-        resultaat,
-        oud,
-        nieuw,
-    );
-}
-
-#[expect(clippy::too_many_arguments, reason = "one audit record's fields")]
-fn record_on(
-    store: &mut Store,
-    req: &Req,
-    hoofd: Uuid,
-    hoofd_url: &str,
-    resource: &'static str,
-    resource_url: &str,
-    weergave: String,
-    actie: &'static str,
-    resultaat: u16,
-    oud: Option<Value>,
-    nieuw: Option<Value>,
-) {
-    audit::record(
-        store,
-        req,
-        Write {
-            bron: "drc",
-            actie,
-            resultaat,
-            hoofd,
-            hoofd_url,
-            resource,
-            resource_url,
-            weergave,
-            oud,
-            nieuw,
-        },
-    );
 }
 
 const DOC_MODELLED: &[&str] = &[
@@ -411,46 +352,28 @@ fn apply_doc(
 ) -> Result<(), Fout> {
     let mut errors = Vec::new();
     if !partial {
-        for f in [
-            "bronorganisatie",
-            "creatiedatum",
-            "titel",
-            "auteur",
-            "taal",
-            "informatieobjecttype",
-        ] {
-            if body.get(f).is_none_or(Value::is_null) {
-                errors.push(InvalidParam::required(f));
-            }
-        }
+        super::http::require(
+            body,
+            &[
+                "bronorganisatie",
+                "creatiedatum",
+                "titel",
+                "auteur",
+                "taal",
+                "informatieobjecttype",
+            ],
+            &mut errors,
+        );
     }
     if let Some(url) = body.get("informatieobjecttype").and_then(Value::as_str) {
-        match req.resolve(url) {
-            Ok((Kind::Iot, u)) => match store.iots.slot(u) {
-                Some(s) if creating || s == doc.informatieobjecttype => {
-                    doc.informatieobjecttype = s
-                }
-                Some(_) => errors.push(InvalidParam::new(
-                    "informatieobjecttype",
-                    "wijzigen-niet-toegelaten",
-                    "Dit veld mag niet gewijzigd worden.",
-                )),
-                None => errors.push(InvalidParam::new(
-                    "informatieobjecttype",
-                    "invalid-resource",
-                    "Please provide a valid URL. The object does not exist.",
-                )),
-            },
-            Ok(_) | Err(UrlError::NoMatch) => errors.push(InvalidParam::new(
+        match super::zaken::loose_ref(store, req, "informatieobjecttype", url, Kind::Iot) {
+            Ok(s) if creating || s == doc.informatieobjecttype => doc.informatieobjecttype = s,
+            Ok(_) => errors.push(InvalidParam::new(
                 "informatieobjecttype",
-                "invalid-resource",
-                "Please provide a valid URL.",
+                "wijzigen-niet-toegelaten",
+                "Dit veld mag niet gewijzigd worden.",
             )),
-            Err(_) => errors.push(InvalidParam::new(
-                "informatieobjecttype",
-                "bad-url",
-                &format!("The URL {url} could not be fetched."),
-            )),
+            Err(e) => errors.push(e),
         }
     }
     for (name, field) in [
@@ -480,22 +403,15 @@ fn apply_doc(
     if let Some(v) = body.get("isGereedVoorPublicatie").and_then(Value::as_bool) {
         doc.is_gereed_voor_publicatie = v;
     }
-    match body.get("vertrouwelijkheidaanduiding") {
-        Some(Value::String(s)) if !s.is_empty() => match Va::parse(s) {
-            Some(va) => doc.va = va,
-            None => errors.push(InvalidParam::new(
-                "vertrouwelijkheidaanduiding",
-                "invalid_choice",
-                &format!("\"{s}\" is een ongeldige keuze."),
-            )),
-        },
+    match super::http::va_field(body, &mut errors) {
+        Some(va) => doc.va = va,
         // drc-007: the informatieobjecttype's default.
-        _ if creating => {
+        None if creating => {
             if let Some(i) = store.iots.get(doc.informatieobjecttype) {
                 doc.va = i.va;
             }
         }
-        _ => {}
+        None => {}
     }
     match body.get("inhoud") {
         Some(Value::String(s)) if !s.is_empty() && !s.starts_with("http") => {
@@ -584,10 +500,13 @@ fn eio_detail(state: &State, req: &Req, id: &str) -> Result<Out, Fout> {
                 *d = doc;
             }
             let nieuw = store.render_document(&req.ctx, slot);
-            record_doc(
+            record_related(
                 &mut store,
                 req,
                 slot,
+                "enkelvoudiginformatieobject",
+                slot,
+                Kind::Document,
                 if partial { "partial_update" } else { "update" },
                 200,
                 oud,
@@ -698,6 +617,15 @@ fn trail(state: &State, req: &Req, id: &str, record: Option<&str>) -> Result<Out
     super::zaken::audit_read(&store, id, record)
 }
 
+/// The `informatieobject` filter: `Some(None)` matches nothing.
+fn document_filter(store: &Store, req: &Req) -> Option<Option<u32>> {
+    req.param("informatieobject")
+        .map(|url| match req.resolve(url) {
+            Ok((Kind::Document, u)) => store.documents.slot(u),
+            _ => None,
+        })
+}
+
 /// The document a body's `informatieobject` names.
 fn document_ref(store: &Store, req: &Req, body: &Map<String, Value>) -> Result<u32, Fout> {
     let Some(url) = body.get("informatieobject").and_then(Value::as_str) else {
@@ -739,13 +667,7 @@ fn gebruiksrechten(state: &State, req: &Req, id: Option<&str>) -> Result<Out, Fo
                 ],
             )?;
             let store = state.read();
-            let want = match req.param("informatieobject") {
-                Some(url) => Some(match req.resolve(url) {
-                    Ok((Kind::Document, u)) => store.documents.slot(u),
-                    _ => None,
-                }),
-                None => None,
-            };
+            let want = document_filter(&store, req);
             let slots: Vec<u32> = store
                 .gebruiksrechten
                 .iter()
@@ -924,21 +846,28 @@ fn record_related(
         .map_or((Uuid(0), String::new()), |d| {
             (
                 d.uuid,
-                format!("({} - {}) - {resource}", d.bronorganisatie, d.identificatie),
+                if kind == Kind::Document {
+                    format!("{} - {}", d.bronorganisatie, d.identificatie)
+                } else {
+                    format!("({} - {}) - {resource}", d.bronorganisatie, d.identificatie)
+                },
             )
         });
-    record_on(
+    audit::record(
         store,
         req,
-        uuid,
-        &hoofd_url,
-        resource,
-        &resource_url,
-        weergave,
-        actie,
-        resultaat,
-        oud,
-        nieuw,
+        Write {
+            bron: "drc",
+            actie,
+            resultaat,
+            hoofd: uuid,
+            hoofd_url: &hoofd_url,
+            resource,
+            resource_url: &resource_url,
+            weergave,
+            oud,
+            nieuw,
+        },
     );
 }
 
@@ -947,13 +876,7 @@ fn oios(state: &State, req: &Req, id: Option<&str>) -> Result<Out, Fout> {
         (None, &Method::GET | &Method::HEAD) => {
             check_params(req, &["informatieobject", "object", "object_type"])?;
             let store = state.read();
-            let want_doc = match req.param("informatieobject") {
-                Some(url) => Some(match req.resolve(url) {
-                    Ok((Kind::Document, u)) => store.documents.slot(u),
-                    _ => None,
-                }),
-                None => None,
-            };
+            let want_doc = document_filter(&store, req);
             let object = req.param("object");
             let object_type = req.param("objectType");
             let slots: Vec<u32> = store

@@ -6,14 +6,16 @@
 //! zaakobjecten (`pand`, `natuurlijk_persoon`), zaakinformatieobjecten and a zaakeigenschap;
 //! about a quarter are closed (resultaat plus eindstatus).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::config::ZgwFixtureConfig;
 use super::model::{
-    Betrokkene, Catalogus, Day, Document, Eigenschap, Informatieobjecttype, Moment, Resultaat,
+    Catalogus, Day, Document, Eigenschap, Informatieobjecttype, Moment, ObjectId, Party, Resultaat,
     Resultaattype, Rol, Roltype, Status, Statustype, Uuid, Va, Zaak, Zaakeigenschap, Zaakobject,
-    Zaaktype, Zio,
+    Zaaktype, Zio, shared,
 };
 use super::store::Store;
 use crate::rng::SplitMix64;
@@ -60,10 +62,20 @@ pub(crate) fn generate(config: &ZgwFixtureConfig) -> Store {
         shared_content: content(config.download_bytes),
         ..Store::default()
     };
-    store.zaken = super::store::Table::with_capacity(config.zaken);
+    // Sized up front: growing 100,000-row tables by doubling costs more memory than the rows.
+    let n = config.zaken;
+    store.zaken = super::store::Table::with_capacity(n);
+    store.rollen = super::store::Table::with_capacity(n * 21 / 10 + 16);
+    store.statussen = super::store::Table::with_capacity(n * 23 / 10 + 16);
+    store.resultaten = super::store::Table::with_capacity(n / 4 + 16);
+    store.zaakobjecten = super::store::Table::with_capacity(n * 45 / 100 + 16);
+    store.zios = super::store::Table::with_capacity(n / 5 + 16);
+    store.oios = super::store::Table::with_capacity(n / 5 + 16);
+    store.zaakeigenschappen = super::store::Table::with_capacity(n / 5 + 16);
     catalogi(&mut store, config);
     documents(&mut store, config);
     zaken(&mut store, config);
+    store.shrink();
     store
 }
 
@@ -251,35 +263,22 @@ fn random_day(rng: &mut SplitMix64) -> Day {
     Day(lo + i32::try_from(rng.below(span)).unwrap_or(0))
 }
 
-/// A fictional BSN passing the 11-proef (first digit 1..9).
-pub(crate) fn bsn(rng: &mut SplitMix64) -> String {
-    loop {
-        let mut digits = [0u64; 9];
-        let mut sum: u64 = 0;
-        for (i, d) in digits.iter_mut().take(8).enumerate() {
-            *d = if i == 0 {
-                rng.range(1, 9)
-            } else {
-                rng.below(10)
-            };
-            sum += *d * (9 - i as u64);
-        }
-        let check = sum % 11;
-        if check == 10 {
-            continue;
-        }
-        if let Some(last) = digits.get_mut(8) {
-            *last = check;
-        }
-        return digits.iter().map(|d| d.to_string()).collect();
-    }
-}
-
 fn zaken(store: &mut Store, config: &ZgwFixtureConfig) {
     let mut rng = SplitMix64::for_stream(config.seed, "zgw-zaken");
-    let bsns: Vec<String> = (0..(config.zaken / 4).clamp(16, 20_000))
-        .map(|_| bsn(&mut rng))
+    let mut used = std::collections::HashSet::new();
+    // Shared strings: a generated rol or zaakobject allocates nothing of its own.
+    let bsns: Vec<Arc<str>> = (0..(config.zaken / 4).clamp(16, 20_000))
+        .map(|_| Arc::from(crate::data::bsn(&mut rng, &mut used)))
         .collect();
+    let names: Vec<Arc<str>> = ACHTERNAMEN.iter().map(|n| Arc::from(*n)).collect();
+    let mdws: Vec<Arc<str>> = (1..=MEDEWERKERS)
+        .map(|i| Arc::from(format!("mdw-{i:03}")))
+        .collect();
+    let words: Vec<Arc<str>> = ["pand", "natuurlijk_persoon", "Betreft", "Betrokkene"]
+        .iter()
+        .map(|w| Arc::from(*w))
+        .collect();
+    let word = |i: usize| words.get(i).cloned().unwrap_or_else(|| shared(""));
     let zaaktypen = u64::try_from(store.zaaktypen.len()).unwrap_or(0);
     let documents = u64::try_from(store.documents.len()).unwrap_or(0);
     if zaaktypen == 0 {
@@ -304,32 +303,13 @@ fn zaken(store: &mut Store, config: &ZgwFixtureConfig) {
         });
         let (year, _, _) = crate::rng::civil_from_days(i64::from(start.0));
         let zaak = store.add_zaak(Zaak {
-            uuid: Uuid::random(&mut rng),
             identificatie: format!("ZAAK-{year}-{:010}", i + 1),
-            bronorganisatie: RSIN.to_owned(),
+            bronorganisatie: shared(RSIN),
             omschrijving: format!("{name} #{}", i + 1),
-            toelichting: String::new(),
-            zaaktype: zt,
-            va,
-            registratiedatum: start,
-            verantwoordelijke_organisatie: RSIN.to_owned(),
-            startdatum: start,
-            einddatum: None,
+            verantwoordelijke_organisatie: shared(RSIN),
             einddatum_gepland: Some(Day(start.0 + 56)),
-            uiterlijke_einddatum_afdoening: None,
-            publicatiedatum: None,
-            archiefnominatie: None,
-            archiefstatus: "nog_te_archiveren".to_owned(),
-            archiefactiedatum: None,
             geometrie,
-            extra: None,
-            statussen: Vec::new(),
-            rollen: Vec::new(),
-            zaakobjecten: Vec::new(),
-            zios: Vec::new(),
-            klantcontacten: Vec::new(),
-            eigenschappen: Vec::new(),
-            resultaat: None,
+            ..Zaak::new(Uuid::random(&mut rng), zt, va, start)
         });
         let Some(zaaktype) = store.zaaktypen.get(zt) else {
             continue;
@@ -341,16 +321,16 @@ fn zaken(store: &mut Store, config: &ZgwFixtureConfig) {
         let registered = Moment(i64::from(start.0) * 86_400 + 9 * 3600);
 
         // Rollen: a behandelaar always, mostly an initiator, sometimes a belanghebbende.
-        let mdw = rng.range(1, MEDEWERKERS as u64);
-        let achternaam = pick(&mut rng, ACHTERNAMEN).to_owned();
+        let mdw = pick(&mut rng, &mdws);
+        let achternaam = pick(&mut rng, &names);
         rol(
             store,
             &mut rng,
             zaak,
             roltypen.first().copied(),
             registered,
-            Betrokkene::Medewerker {
-                identificatie: format!("mdw-{mdw:03}"),
+            Party::Medewerker {
+                identificatie: mdw,
                 achternaam,
             },
         );
@@ -358,14 +338,14 @@ fn zaken(store: &mut Store, config: &ZgwFixtureConfig) {
         if rng.chance(75)
             && let Some(b) = &initiator_bsn
         {
-            let geslachtsnaam = pick(&mut rng, ACHTERNAMEN).to_owned();
+            let geslachtsnaam = pick(&mut rng, &names);
             rol(
                 store,
                 &mut rng,
                 zaak,
                 roltypen.get(1).copied(),
                 registered,
-                Betrokkene::NatuurlijkPersoon {
+                Party::Persoon {
                     bsn: b.clone(),
                     geslachtsnaam,
                 },
@@ -374,14 +354,14 @@ fn zaken(store: &mut Store, config: &ZgwFixtureConfig) {
         if rng.chance(30)
             && let Some(b) = rng.pick(&bsns).cloned()
         {
-            let geslachtsnaam = pick(&mut rng, ACHTERNAMEN).to_owned();
+            let geslachtsnaam = pick(&mut rng, &names);
             rol(
                 store,
                 &mut rng,
                 zaak,
                 roltypen.get(2).copied(),
                 registered,
-                Betrokkene::NatuurlijkPersoon {
+                Party::Persoon {
                     bsn: b,
                     geslachtsnaam,
                 },
@@ -396,9 +376,9 @@ fn zaken(store: &mut Store, config: &ZgwFixtureConfig) {
                 uuid,
                 zaak,
                 object: format!("https://bag.basisregistraties.overheid.nl/api/v1/panden/{pand}"),
-                object_type: "pand".to_owned(),
-                relatieomschrijving: "Betreft".to_owned(),
-                identificatie: json!({"identificatie": pand}),
+                object_type: word(0),
+                relatieomschrijving: word(2),
+                identificatie: ObjectId::Pand(pand.into()),
                 extra: None,
             });
         }
@@ -410,9 +390,9 @@ fn zaken(store: &mut Store, config: &ZgwFixtureConfig) {
                 uuid,
                 zaak,
                 object: String::new(),
-                object_type: "natuurlijk_persoon".to_owned(),
-                relatieomschrijving: "Betrokkene".to_owned(),
-                identificatie: natuurlijk_persoon_identificatie(&b, ""),
+                object_type: word(1),
+                relatieomschrijving: word(3),
+                identificatie: ObjectId::Persoon(b),
                 extra: None,
             });
         }
@@ -484,8 +464,8 @@ fn zaken(store: &mut Store, config: &ZgwFixtureConfig) {
     store.zaak_seq = u64::try_from(config.zaken).unwrap_or(0);
 }
 
-fn pick(rng: &mut SplitMix64, items: &[&'static str]) -> &'static str {
-    rng.pick_str(items)
+fn pick(rng: &mut SplitMix64, items: &[Arc<str>]) -> Arc<str> {
+    rng.pick(items).cloned().unwrap_or_else(|| shared(""))
 }
 
 fn rol(
@@ -494,7 +474,7 @@ fn rol(
     zaak: u32,
     roltype: Option<u32>,
     registered: Moment,
-    betrokkene: Betrokkene,
+    betrokkene: Party,
 ) {
     let Some(roltype) = roltype else {
         return;

@@ -431,17 +431,45 @@ pub(crate) fn quote_plus(s: &str) -> String {
 
 /// Parses the raw query string into decoded pairs.
 pub(crate) fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.unwrap_or("")
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (
-                crate::query::percent_decode(k),
-                crate::query::percent_decode(v),
-            )
-        })
+    crate::query::parse_pairs(raw)
+        .into_iter()
+        .map(|p| (p.key, p.value))
         .collect()
+}
+
+/// The path segments of `rest` (the part after an API's prefix).
+pub(crate) fn segments(rest: &str) -> Vec<&str> {
+    rest.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+/// The `vertrouwelijkheidaanduiding` a body sets: `None` when absent or empty (an invalid
+/// value adds an `invalid_choice` error).
+pub(crate) fn va_field(
+    body: &Map<String, Value>,
+    errors: &mut Vec<InvalidParam>,
+) -> Option<super::model::Va> {
+    let s = body
+        .get("vertrouwelijkheidaanduiding")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())?;
+    let va = super::model::Va::parse(s);
+    if va.is_none() {
+        errors.push(InvalidParam::new(
+            "vertrouwelijkheidaanduiding",
+            "invalid_choice",
+            &format!("\"{s}\" is een ongeldige keuze."),
+        ));
+    }
+    va
+}
+
+/// Adds a `required` entry for each of `fields` the body lacks (or has as null).
+pub(crate) fn require(body: &Map<String, Value>, fields: &[&str], errors: &mut Vec<InvalidParam>) {
+    for f in fields {
+        if body.get(*f).is_none_or(Value::is_null) {
+            errors.push(InvalidParam::required(f));
+        }
+    }
 }
 
 /// Parses `expand` (comma-separated, dotted paths) and checks every path against `allowed`

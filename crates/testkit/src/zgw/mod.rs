@@ -193,6 +193,7 @@ fn spawn(
         expiry: config.jwt_expiry_secs,
         leeway: config.jwt_leeway_secs,
         local_hosts: config.local_hosts.clone(),
+        expand_informatieobject: config.expand_informatieobject,
         faults: faults.clone(),
         log: Mutex::new(VecDeque::new()),
         notifier: notify::Notifier::new(config.notify.clone(), runtime.clone()),
@@ -480,32 +481,11 @@ impl ZgwFixtureHandle {
             .map(|z| z.omschrijving.clone())
             .unwrap_or_default();
         let slot = store.add_zaak(model::Zaak {
-            uuid,
             identificatie,
-            bronorganisatie: RSIN.to_owned(),
+            bronorganisatie: model::shared(RSIN),
             omschrijving,
-            toelichting: String::new(),
-            zaaktype: zt,
-            va,
-            registratiedatum: today,
-            verantwoordelijke_organisatie: RSIN.to_owned(),
-            startdatum: today,
-            einddatum: None,
-            einddatum_gepland: None,
-            uiterlijke_einddatum_afdoening: None,
-            publicatiedatum: None,
-            archiefnominatie: None,
-            archiefstatus: "nog_te_archiveren".to_owned(),
-            archiefactiedatum: None,
-            geometrie: None,
-            extra: None,
-            statussen: Vec::new(),
-            rollen: Vec::new(),
-            zaakobjecten: Vec::new(),
-            zios: Vec::new(),
-            klantcontacten: Vec::new(),
-            eigenschappen: Vec::new(),
-            resultaat: None,
+            verantwoordelijke_organisatie: model::shared(RSIN),
+            ..model::Zaak::new(uuid, zt, va, today)
         });
         let url = store.url_of(&self.ctx(), Kind::Zaak, slot);
         drop(store);
@@ -623,7 +603,7 @@ impl ZgwFixtureHandle {
             zaak,
             roltype,
             betrokkene_url: String::new(),
-            betrokkene,
+            betrokkene: betrokkene.into(),
             roltoelichting: omschrijving_generiek.to_owned(),
             registratiedatum: Moment::now(),
             extra: None,
@@ -649,9 +629,9 @@ impl ZgwFixtureHandle {
             uuid,
             zaak,
             object: object.to_owned(),
-            object_type: object_type.to_owned(),
-            relatieomschrijving: String::new(),
-            identificatie: object_identificatie,
+            object_type: object_type.into(),
+            relatieomschrijving: model::shared(""),
+            identificatie: model::ObjectId::Json(object_identificatie),
             extra: None,
         });
         Ok(store.url_of(&self.ctx(), Kind::Zaakobject, slot))
@@ -851,7 +831,7 @@ impl ZgwFixtureHandle {
                 .zaakobjecten
                 .iter()
                 .filter_map(|o| store.zaakobjecten.get(*o))
-                .map(|o| o.object_type.clone())
+                .map(|o| o.object_type.to_string())
                 .collect(),
             documenten: z.zios.len(),
         })

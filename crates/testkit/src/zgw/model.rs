@@ -2,6 +2,7 @@
 //! (`render.rs`), so 100,000 zaken cost a few tens of megabytes, not a JSON tree each.
 
 use std::fmt;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value};
 
@@ -165,6 +166,24 @@ impl fmt::Display for Moment {
     }
 }
 
+/// Values most zaken share, allocated once.
+static COMMON: LazyLock<[Arc<str>; 3]> = LazyLock::new(|| {
+    [
+        Arc::from(""),
+        Arc::from("nog_te_archiveren"),
+        Arc::from("002220647"),
+    ]
+});
+
+/// `s` as a shared string; the common values reuse one allocation.
+pub(crate) fn shared(s: &str) -> Arc<str> {
+    COMMON
+        .iter()
+        .find(|c| c.as_ref() == s)
+        .cloned()
+        .unwrap_or_else(|| Arc::from(s))
+}
+
 /// Vertrouwelijkheidaanduiding, in order from least to most confidential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Va {
@@ -302,20 +321,20 @@ pub(crate) type Extra = Option<Box<Map<String, Value>>>;
 pub(crate) struct Zaak {
     pub(crate) uuid: Uuid,
     pub(crate) identificatie: String,
-    pub(crate) bronorganisatie: String,
+    pub(crate) bronorganisatie: Arc<str>,
     pub(crate) omschrijving: String,
     pub(crate) toelichting: String,
     pub(crate) zaaktype: u32,
     pub(crate) va: Va,
     pub(crate) registratiedatum: Day,
-    pub(crate) verantwoordelijke_organisatie: String,
+    pub(crate) verantwoordelijke_organisatie: Arc<str>,
     pub(crate) startdatum: Day,
     pub(crate) einddatum: Option<Day>,
     pub(crate) einddatum_gepland: Option<Day>,
     pub(crate) uiterlijke_einddatum_afdoening: Option<Day>,
     pub(crate) publicatiedatum: Option<Day>,
     pub(crate) archiefnominatie: Option<String>,
-    pub(crate) archiefstatus: String,
+    pub(crate) archiefstatus: Arc<str>,
     pub(crate) archiefactiedatum: Option<Day>,
     /// (longitude, latitude).
     pub(crate) geometrie: Option<(f64, f64)>,
@@ -327,6 +346,40 @@ pub(crate) struct Zaak {
     pub(crate) klantcontacten: Vec<u32>,
     pub(crate) eigenschappen: Vec<u32>,
     pub(crate) resultaat: Option<u32>,
+}
+
+impl Zaak {
+    /// A zaak with only its identity, type, VA and dates set; the rest empty.
+    pub(crate) fn new(uuid: Uuid, zaaktype: u32, va: Va, start: Day) -> Self {
+        Self {
+            uuid,
+            identificatie: String::new(),
+            bronorganisatie: shared(""),
+            omschrijving: String::new(),
+            toelichting: String::new(),
+            zaaktype,
+            va,
+            registratiedatum: start,
+            verantwoordelijke_organisatie: shared(""),
+            startdatum: start,
+            einddatum: None,
+            einddatum_gepland: None,
+            uiterlijke_einddatum_afdoening: None,
+            publicatiedatum: None,
+            archiefnominatie: None,
+            archiefstatus: shared("nog_te_archiveren"),
+            archiefactiedatum: None,
+            geometrie: None,
+            extra: None,
+            statussen: Vec::new(),
+            rollen: Vec::new(),
+            zaakobjecten: Vec::new(),
+            zios: Vec::new(),
+            klantcontacten: Vec::new(),
+            eigenschappen: Vec::new(),
+            resultaat: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -365,25 +418,58 @@ pub enum Betrokkene {
     },
 }
 
-impl Betrokkene {
+/// A rol's betrokkene as stored: shared strings for the generated pools (no allocation per
+/// rol), anything else boxed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Party {
+    Medewerker {
+        identificatie: Arc<str>,
+        achternaam: Arc<str>,
+    },
+    Persoon {
+        bsn: Arc<str>,
+        geslachtsnaam: Arc<str>,
+    },
+    /// `betrokkeneType` and `betrokkeneIdentificatie` as sent.
+    Other(Box<(String, Value)>),
+}
+
+impl From<Betrokkene> for Party {
+    fn from(b: Betrokkene) -> Self {
+        match b {
+            Betrokkene::Medewerker {
+                identificatie,
+                achternaam,
+            } => Party::Medewerker {
+                identificatie: identificatie.into(),
+                achternaam: achternaam.into(),
+            },
+            Betrokkene::NatuurlijkPersoon { bsn, geslachtsnaam } => Party::Persoon {
+                bsn: bsn.into(),
+                geslachtsnaam: geslachtsnaam.into(),
+            },
+            Betrokkene::Other {
+                betrokkene_type,
+                identificatie,
+            } => Party::Other(Box::new((betrokkene_type, identificatie))),
+        }
+    }
+}
+
+impl Party {
     pub(crate) fn type_name(&self) -> &str {
         match self {
-            Betrokkene::Medewerker { .. } => "medewerker",
-            Betrokkene::NatuurlijkPersoon { .. } => "natuurlijk_persoon",
-            Betrokkene::Other {
-                betrokkene_type, ..
-            } => betrokkene_type,
+            Party::Medewerker { .. } => "medewerker",
+            Party::Persoon { .. } => "natuurlijk_persoon",
+            Party::Other(o) => &o.0,
         }
     }
 
     pub(crate) fn medewerker_id(&self) -> Option<&str> {
         match self {
-            Betrokkene::Medewerker { identificatie, .. } => Some(identificatie),
-            Betrokkene::Other {
-                betrokkene_type,
-                identificatie,
-            } if betrokkene_type == "medewerker" => {
-                identificatie.get("identificatie").and_then(Value::as_str)
+            Party::Medewerker { identificatie, .. } => Some(identificatie),
+            Party::Other(o) if o.0 == "medewerker" => {
+                o.1.get("identificatie").and_then(Value::as_str)
             }
             _ => None,
         }
@@ -391,16 +477,24 @@ impl Betrokkene {
 
     pub(crate) fn bsn(&self) -> Option<&str> {
         match self {
-            Betrokkene::NatuurlijkPersoon { bsn, .. } => Some(bsn),
-            Betrokkene::Other {
-                betrokkene_type,
-                identificatie,
-            } if betrokkene_type == "natuurlijk_persoon" => {
-                identificatie.get("inpBsn").and_then(Value::as_str)
+            Party::Persoon { bsn, .. } => Some(bsn),
+            Party::Other(o) if o.0 == "natuurlijk_persoon" => {
+                o.1.get("inpBsn").and_then(Value::as_str)
             }
             _ => None,
         }
     }
+}
+
+/// A zaakobject's `objectIdentificatie`, compact for the generated kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ObjectId {
+    /// `{"identificatie": ...}` of a pand.
+    Pand(Box<str>),
+    /// A natuurlijk persoon by BSN.
+    Persoon(Arc<str>),
+    /// As sent (or null).
+    Json(Value),
 }
 
 #[derive(Debug, Clone)]
@@ -410,7 +504,7 @@ pub(crate) struct Rol {
     pub(crate) roltype: u32,
     /// `betrokkene` URL ("" when none).
     pub(crate) betrokkene_url: String,
-    pub(crate) betrokkene: Betrokkene,
+    pub(crate) betrokkene: Party,
     pub(crate) roltoelichting: String,
     pub(crate) registratiedatum: Moment,
     pub(crate) extra: Extra,
@@ -429,10 +523,9 @@ pub(crate) struct Zaakobject {
     pub(crate) uuid: Uuid,
     pub(crate) zaak: u32,
     pub(crate) object: String,
-    pub(crate) object_type: String,
-    pub(crate) relatieomschrijving: String,
-    /// `objectIdentificatie` (null when absent).
-    pub(crate) identificatie: Value,
+    pub(crate) object_type: Arc<str>,
+    pub(crate) relatieomschrijving: Arc<str>,
+    pub(crate) identificatie: ObjectId,
     pub(crate) extra: Extra,
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::model::{Applicatie, Betrokkene, Day, Extra, Uuid, Zaak};
+use super::model::{Applicatie, Day, Extra, ObjectId, Party, Uuid, Zaak};
 use super::store::Store;
 use super::urls::{self, Kind};
 
@@ -114,6 +114,34 @@ impl Store {
         }
     }
 
+    /// The live slots of `kind`, oldest first.
+    pub(crate) fn slots(&self, kind: Kind) -> Vec<u32> {
+        fn ids<T: super::store::Keyed>(t: &super::store::Table<T>) -> Vec<u32> {
+            t.iter().map(|(s, _)| s).collect()
+        }
+        match kind {
+            Kind::Zaak => ids(&self.zaken),
+            Kind::Status => ids(&self.statussen),
+            Kind::Rol => ids(&self.rollen),
+            Kind::Resultaat => ids(&self.resultaten),
+            Kind::Zaakobject => ids(&self.zaakobjecten),
+            Kind::Zio => ids(&self.zios),
+            Kind::Klantcontact => ids(&self.klantcontacten),
+            Kind::Zaakeigenschap => ids(&self.zaakeigenschappen),
+            Kind::Catalogus => ids(&self.catalogussen),
+            Kind::Zaaktype => ids(&self.zaaktypen),
+            Kind::Statustype => ids(&self.statustypen),
+            Kind::Roltype => ids(&self.roltypen),
+            Kind::Resultaattype => ids(&self.resultaattypen),
+            Kind::Eigenschap => ids(&self.eigenschappen),
+            Kind::Iot => ids(&self.iots),
+            Kind::Document => ids(&self.documents),
+            Kind::Gebruiksrecht => ids(&self.gebruiksrechten),
+            Kind::Oio => ids(&self.oios),
+            Kind::Applicatie => ids(&self.applicaties),
+        }
+    }
+
     /// The slot of the object of `kind` with `uuid`.
     pub(crate) fn slot_of(&self, kind: Kind, uuid: Uuid) -> Option<u32> {
         match kind {
@@ -153,12 +181,12 @@ impl Store {
             "url": self.url_of(ctx, Kind::Zaak, slot),
             "uuid": z.uuid.to_string(),
             "identificatie": z.identificatie,
-            "bronorganisatie": z.bronorganisatie,
+            "bronorganisatie": &*z.bronorganisatie,
             "omschrijving": z.omschrijving,
             "toelichting": z.toelichting,
             "zaaktype": self.url_of(ctx, Kind::Zaaktype, z.zaaktype),
             "registratiedatum": z.registratiedatum.to_string(),
-            "verantwoordelijkeOrganisatie": z.verantwoordelijke_organisatie,
+            "verantwoordelijkeOrganisatie": &*z.verantwoordelijke_organisatie,
             "startdatum": z.startdatum.to_string(),
             "einddatum": day(z.einddatum),
             "einddatumGepland": day(z.einddatum_gepland),
@@ -186,7 +214,7 @@ impl Store {
             "zaakobjecten": self.urls(ctx, Kind::Zaakobject, &z.zaakobjecten),
             "kenmerken": [],
             "archiefnominatie": z.archiefnominatie,
-            "archiefstatus": z.archiefstatus,
+            "archiefstatus": &*z.archiefstatus,
             "archiefactiedatum": day(z.archiefactiedatum),
             "resultaat": z.resultaat.and_then(|r| self.slot_url(ctx, Kind::Resultaat, r)),
             "opdrachtgevendeOrganisatie": "",
@@ -223,19 +251,19 @@ impl Store {
         let r = self.rollen.get(slot)?;
         let rt = self.roltypen.get(r.roltype);
         let identificatie = match &r.betrokkene {
-            Betrokkene::Medewerker {
+            Party::Medewerker {
                 identificatie,
                 achternaam,
             } => json!({
-                "identificatie": identificatie,
-                "achternaam": achternaam,
+                "identificatie": &**identificatie,
+                "achternaam": &**achternaam,
                 "voorletters": "",
                 "voorvoegselAchternaam": "",
             }),
-            Betrokkene::NatuurlijkPersoon { bsn, geslachtsnaam } => {
+            Party::Persoon { bsn, geslachtsnaam } => {
                 super::generate::natuurlijk_persoon_identificatie(bsn, geslachtsnaam)
             }
-            Betrokkene::Other { identificatie, .. } => identificatie.clone(),
+            Party::Other(o) => o.1.clone(),
         };
         let m = obj(json!({
             "url": self.url_of(ctx, Kind::Rol, slot),
@@ -281,11 +309,17 @@ impl Store {
             "zaak": self.url_of(ctx, Kind::Zaak, o.zaak),
             "object": o.object,
             "zaakobjecttype": "",
-            "objectType": o.object_type,
+            "objectType": &*o.object_type,
             "objectTypeOverige": "",
             "objectTypeOverigeDefinitie": null,
-            "relatieomschrijving": o.relatieomschrijving,
-            "objectIdentificatie": o.identificatie,
+            "relatieomschrijving": &*o.relatieomschrijving,
+            "objectIdentificatie": match &o.identificatie {
+                ObjectId::Pand(id) => json!({"identificatie": &**id}),
+                ObjectId::Persoon(bsn) => {
+                    super::generate::natuurlijk_persoon_identificatie(bsn, "")
+                }
+                ObjectId::Json(v) => v.clone(),
+            },
         }));
         Some(with_extra(m, &o.extra))
     }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGua
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use hyper::header::{HOST, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -73,6 +73,7 @@ pub(crate) struct State {
     pub(crate) expiry: u64,
     pub(crate) leeway: u64,
     pub(crate) local_hosts: Vec<String>,
+    pub(crate) expand_informatieobject: bool,
     pub(crate) faults: Faults,
     pub(crate) log: Mutex<VecDeque<ZgwRequest>>,
     pub(crate) notifier: Notifier,
@@ -118,25 +119,13 @@ pub(crate) async fn serve(
     .await;
 }
 
-fn headers_of(req: &Request<Incoming>) -> Vec<(String, String)> {
-    req.headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
 async fn respond(req: Request<Incoming>, state: &State) -> Response<FixtureBody> {
     let method = req.method().clone();
     let uri = req
         .uri()
         .path_and_query()
         .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
-    let headers = headers_of(&req);
+    let headers = crate::server::header_pairs(req.headers());
     state.faults.record(RecordedRequest {
         method: method.as_str().to_owned(),
         uri: uri.clone(),
@@ -200,7 +189,7 @@ async fn respond(req: Request<Incoming>, state: &State) -> Response<FixtureBody>
         return build(&base, Out::Fout(f));
     }
     if state.faults.non_json() {
-        return raw(
+        return crate::server::build(
             StatusCode::OK,
             "text/html; charset=utf-8",
             FixtureBody::full(
@@ -210,7 +199,7 @@ async fn respond(req: Request<Incoming>, state: &State) -> Response<FixtureBody>
         );
     }
     if let Some(min) = state.faults.oversized() {
-        return raw(StatusCode::OK, JSON, FixtureBody::oversized(min));
+        return crate::server::build(StatusCode::OK, JSON, FixtureBody::oversized(min));
     }
 
     let path = parts.uri.path().to_owned();
@@ -314,7 +303,7 @@ fn build(base: &str, out: Out) -> Response<FixtureBody> {
         ),
     };
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = raw(code, content_type, FixtureBody::full(body));
+    let mut response = crate::server::build(code, content_type, FixtureBody::full(body));
     for (name, value) in headers {
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
@@ -330,19 +319,4 @@ fn json_bytes(value: &Value) -> Bytes {
     serde_json::to_vec(value)
         .map(Bytes::from)
         .unwrap_or_default()
-}
-
-fn raw(status: StatusCode, content_type: &'static str, body: FixtureBody) -> Response<FixtureBody> {
-    let length = hyper::body::Body::size_hint(&body).exact();
-    let mut builder = Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, content_type);
-    if let Some(n) = length {
-        builder = builder.header(CONTENT_LENGTH, n);
-    }
-    builder.body(body).unwrap_or_else(|_| {
-        let mut r = Response::new(FixtureBody::empty());
-        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        r
-    })
 }

@@ -121,6 +121,12 @@ impl<T: Keyed> Table<T> {
         self.live
     }
 
+    /// Gives back the capacity left over from growing.
+    pub(crate) fn shrink(&mut self) {
+        self.rows.shrink_to_fit();
+        self.index.shrink_to_fit();
+    }
+
     pub(crate) fn clear(&mut self) {
         self.rows.clear();
         self.index.clear();
@@ -177,6 +183,22 @@ impl Store {
     pub(crate) fn new_uuid(&mut self) -> Uuid {
         let rng = self.rng.get_or_insert_with(|| SplitMix64::new(0x5eed));
         Uuid::random(rng)
+    }
+
+    /// Releases spare capacity after bulk generation.
+    pub(crate) fn shrink(&mut self) {
+        self.zaken.shrink();
+        self.statussen.shrink();
+        self.rollen.shrink();
+        self.resultaten.shrink();
+        self.zaakobjecten.shrink();
+        self.zios.shrink();
+        self.zaakeigenschappen.shrink();
+        self.oios.shrink();
+        self.documents.shrink();
+        for list in &mut self.by_zaaktype {
+            list.shrink_to_fit();
+        }
     }
 
     pub(crate) fn add_zaak(&mut self, zaak: Zaak) -> u32 {

@@ -12,8 +12,8 @@ use super::http::{
     Fout, InvalidParam, Out, Req, check_params, expand_paths, page_body, paginate, snake,
 };
 use super::model::{
-    Betrokkene, Day, Klantcontact, Moment, Resultaat, Rol, Status, Uuid, Va, Zaak, Zaakeigenschap,
-    Zaakobject, Zio,
+    Day, Klantcontact, Moment, ObjectId, Party, Resultaat, Rol, Status, Uuid, Va, Zaak,
+    Zaakeigenschap, Zaakobject, Zio, shared,
 };
 use super::render::Ctx;
 use super::server::State;
@@ -54,6 +54,16 @@ const ZAAK_EXPAND: &[&str] = &[
     "resultaat.resultaattype",
     "rollen.roltype",
 ];
+
+/// The `expand` choices this fixture accepts on zaken: OZ's, plus
+/// `zaakinformatieobjecten.informatieobject` when configured.
+fn zaak_expand(state: &State) -> Vec<&'static str> {
+    let mut v = ZAAK_EXPAND.to_vec();
+    if state.expand_informatieobject {
+        v.push("zaakinformatieobjecten.informatieobject");
+    }
+    v
+}
 
 /// The zaak list filters served (snake_case, as OZ's `ZaakFilter` names them).
 const ZAAK_FILTERS: &[&str] = &[
@@ -104,11 +114,7 @@ const ROL_GENERIEK: &[&str] = &[
 
 /// Routes a request under `/zaken/api/v1`.
 pub(crate) fn handle(state: &State, req: &Req, rest: &str) -> Out {
-    let segments: Vec<&str> = rest
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segments = super::http::segments(rest);
     let result = match segments.as_slice() {
         ["zaken"] => zaken_collection(state, req),
         ["zaken", "_zoek"] => zoek(state, req),
@@ -172,8 +178,40 @@ struct ZaakQuery {
     rol_generiek: Option<String>,
     rol_medewerker: Option<String>,
     rol_bsn: Option<String>,
+    /// `zaakgeometrie.within`: the outer ring of a polygon (lon, lat).
+    within: Option<Vec<(f64, f64)>>,
     ordering: Vec<(String, bool)>,
     expand: Vec<String>,
+}
+
+/// The outer ring of a GeoJSON Polygon.
+fn polygon_ring(g: &Value) -> Option<Vec<(f64, f64)>> {
+    if g.get("type").and_then(Value::as_str) != Some("Polygon") {
+        return None;
+    }
+    let ring = g.get("coordinates")?.as_array()?.first()?.as_array()?;
+    ring.iter()
+        .map(|p| {
+            let p = p.as_array()?;
+            Some((p.first()?.as_f64()?, p.get(1)?.as_f64()?))
+        })
+        .collect()
+}
+
+/// Ray casting: whether `p` lies inside `ring`.
+fn inside(p: (f64, f64), ring: &[(f64, f64)]) -> bool {
+    let mut inside = false;
+    let mut prev = ring.last().copied();
+    for &cur in ring {
+        if let Some(prev) = prev
+            && (cur.1 > p.1) != (prev.1 > p.1)
+            && p.0 < (prev.0 - cur.0) * (p.1 - cur.1) / (prev.1 - cur.1) + cur.0
+        {
+            inside = !inside;
+        }
+        prev = Some(cur);
+    }
+    inside
 }
 
 /// Zaaktype slots a zaaktype URL names (empty when it names none of ours).
@@ -209,6 +247,7 @@ fn parse_zaak_query(
     store: &Store,
     req: &Req,
     params: &[(String, Value)],
+    expand: &[&str],
 ) -> Result<ZaakQuery, Fout> {
     let mut q = ZaakQuery::default();
     let mut errors = Vec::new();
@@ -239,17 +278,19 @@ fn parse_zaak_query(
             "zaaktype__in" | "zaaktype__not_in" => {
                 let mut set = HashSet::new();
                 for (i, url) in list_of(value).iter().enumerate() {
+                    if req.resolve(url) == Err(UrlError::Foreign) {
+                        // OZ's FKOrServiceUrlField: no Service for another host.
+                        errors.push(InvalidParam::new(
+                            &format!("{name}.{i}"),
+                            "unknown-service",
+                            "The service for this url is unknown",
+                        ));
+                        continue;
+                    }
                     match zaaktype_slot(store, req, url) {
                         Ok(slot) => set.extend(slot),
                         Err(()) => errors.push(InvalidParam::new(
-                            &format!(
-                                "{}.{i}",
-                                if name == "zaaktype__in" {
-                                    "zaaktype__in"
-                                } else {
-                                    "zaaktype__not_in"
-                                }
-                            ),
+                            &format!("{name}.{i}"),
                             "bad-url",
                             &format!("The URL {url} could not be fetched."),
                         )),
@@ -277,6 +318,14 @@ fn parse_zaak_query(
                 }
                 q.uuids = Some(set);
             }
+            "zaakgeometrie" => match value.get("within").and_then(polygon_ring) {
+                Some(ring) => q.within = Some(ring),
+                None => errors.push(InvalidParam::new(
+                    "zaakgeometrie.within",
+                    "invalid",
+                    "Verwacht een GeoJSON Polygon.",
+                )),
+            },
             "identificatie" => q.identificatie = Some(s),
             "bronorganisatie" => q.bronorganisatie = Some(vec![s]),
             "bronorganisatie__in" => q.bronorganisatie = Some(list_of(value)),
@@ -347,7 +396,7 @@ fn parse_zaak_query(
                     }
                 }
             }
-            "expand" => match expand_paths(&list_of(value), ZAAK_EXPAND) {
+            "expand" => match expand_paths(&list_of(value), expand) {
                 Ok(p) => q.expand = p,
                 Err(f) => errors.extend(f.invalid_params),
             },
@@ -376,13 +425,18 @@ impl ZaakQuery {
         {
             return false;
         }
+        if let Some(ring) = &self.within
+            && !z.geometrie.is_some_and(|p| inside(p, ring))
+        {
+            return false;
+        }
         if let Some(i) = &self.identificatie
             && &z.identificatie != i
         {
             return false;
         }
         if let Some(b) = &self.bronorganisatie
-            && !b.contains(&z.bronorganisatie)
+            && !b.iter().any(|x| **x == *z.bronorganisatie)
         {
             return false;
         }
@@ -392,7 +446,7 @@ impl ZaakQuery {
             return false;
         }
         if let Some(a) = &self.archiefstatus
-            && !a.contains(&z.archiefstatus)
+            && !a.iter().any(|x| **x == *z.archiefstatus)
         {
             return false;
         }
@@ -595,8 +649,8 @@ fn zaken_collection(state: &State, req: &Req) -> Result<Out, Fout> {
             req.check_crs()?;
             check_params(req, ZAAK_FILTERS)?;
             let store = state.read();
-            let q = parse_zaak_query(&store, req, &query_params(req))?;
-            Ok(list_zaken(&store, req, &q)?)
+            let q = parse_zaak_query(&store, req, &query_params(req), &zaak_expand(state))?;
+            list_zaken(&store, req, &q)
         }
         Method::POST => {
             req.check_crs()?;
@@ -604,23 +658,16 @@ fn zaken_collection(state: &State, req: &Req) -> Result<Out, Fout> {
             let mut store = state.write();
             let slot = create_zaak(&mut store, req, &body)?;
             let nieuw = store.render_zaak(&req.ctx, slot);
-            let url = store.url_of(&req.ctx, Kind::Zaak, slot);
-            let (uuid, weergave) = zaak_ident(&store, slot);
-            audit::record(
+            record_nested(
                 &mut store,
                 req,
-                Write {
-                    bron: "zrc",
-                    actie: "create",
-                    resultaat: 201,
-                    hoofd: uuid,
-                    hoofd_url: &url,
-                    resource: "zaak",
-                    resource_url: &url,
-                    weergave,
-                    oud: None,
-                    nieuw,
-                },
+                Kind::Zaak,
+                slot,
+                slot,
+                "create",
+                201,
+                None,
+                nieuw,
             );
             Ok(Out::created(zaak_out(&store, &req.ctx, slot, &[])))
         }
@@ -668,8 +715,8 @@ fn zoek(state: &State, req: &Req) -> Result<Out, Fout> {
         params.push(("expand".to_owned(), Value::String(e.to_owned())));
     }
     let store = state.read();
-    let q = parse_zaak_query(&store, req, &params)?;
-    Ok(list_zaken(&store, req, &q)?)
+    let q = parse_zaak_query(&store, req, &params, &zaak_expand(state))?;
+    list_zaken(&store, req, &q)
 }
 
 fn zaak_slot(store: &Store, id: &str) -> Result<u32, Fout> {
@@ -690,7 +737,7 @@ fn zaak_detail(state: &State, req: &Req, id: &str) -> Result<Out, Fout> {
                     .map(str::to_owned)
                     .into_iter()
                     .collect::<Vec<_>>(),
-                ZAAK_EXPAND,
+                &zaak_expand(state),
             )?;
             Ok(Out::ok(zaak_out(&store, &req.ctx, slot, &expand)))
         }
@@ -703,23 +750,17 @@ fn zaak_detail(state: &State, req: &Req, id: &str) -> Result<Out, Fout> {
             let partial = req.method == Method::PATCH;
             update_zaak(&mut store, req, slot, &body, partial)?;
             let nieuw = store.render_zaak(&req.ctx, slot);
-            let url = store.url_of(&req.ctx, Kind::Zaak, slot);
-            let (uuid, weergave) = zaak_ident(&store, slot);
-            audit::record(
+            let actie = if partial { "partial_update" } else { "update" };
+            record_nested(
                 &mut store,
                 req,
-                Write {
-                    bron: "zrc",
-                    actie: if partial { "partial_update" } else { "update" },
-                    resultaat: 200,
-                    hoofd: uuid,
-                    hoofd_url: &url,
-                    resource: "zaak",
-                    resource_url: &url,
-                    weergave,
-                    oud,
-                    nieuw,
-                },
+                Kind::Zaak,
+                slot,
+                slot,
+                actie,
+                200,
+                oud,
+                nieuw,
             );
             Ok(Out::ok(zaak_out(&store, &req.ctx, slot, &[])))
         }
@@ -771,7 +812,7 @@ const ZAAK_MODELLED: &[&str] = &[
 /// A loose-FK reference to a catalogi object of `kind` (zaaktype, statustype, ...): the URL
 /// must be this fixture's (else `bad-url`, as OZ fails to fetch it) and name an object of
 /// that kind (else `invalid-resource`).
-fn loose_ref(
+pub(crate) fn loose_ref(
     store: &Store,
     req: &Req,
     name: &str,
@@ -837,38 +878,6 @@ fn opt_day(
     }
 }
 
-fn new_zaak(zaaktype: u32, va: Va, uuid: Uuid) -> Zaak {
-    let today = super::store::today();
-    Zaak {
-        uuid,
-        identificatie: String::new(),
-        bronorganisatie: String::new(),
-        omschrijving: String::new(),
-        toelichting: String::new(),
-        zaaktype,
-        va,
-        registratiedatum: today,
-        verantwoordelijke_organisatie: String::new(),
-        startdatum: today,
-        einddatum: None,
-        einddatum_gepland: None,
-        uiterlijke_einddatum_afdoening: None,
-        publicatiedatum: None,
-        archiefnominatie: None,
-        archiefstatus: "nog_te_archiveren".to_owned(),
-        archiefactiedatum: None,
-        geometrie: None,
-        extra: None,
-        statussen: Vec::new(),
-        rollen: Vec::new(),
-        zaakobjecten: Vec::new(),
-        zios: Vec::new(),
-        klantcontacten: Vec::new(),
-        eigenschappen: Vec::new(),
-        resultaat: None,
-    }
-}
-
 /// Applies a body to `zaak`; `creating` enforces the required fields and derives the
 /// defaults (zrc-009: the vertrouwelijkheidaanduiding of the zaaktype).
 fn apply_zaak(
@@ -881,16 +890,16 @@ fn apply_zaak(
 ) -> Result<(), Fout> {
     let mut errors = Vec::new();
     if !partial {
-        for f in [
-            "bronorganisatie",
-            "verantwoordelijkeOrganisatie",
-            "startdatum",
-            "zaaktype",
-        ] {
-            if body.get(f).is_none_or(Value::is_null) {
-                errors.push(InvalidParam::required(f));
-            }
-        }
+        super::http::require(
+            body,
+            &[
+                "bronorganisatie",
+                "verantwoordelijkeOrganisatie",
+                "startdatum",
+                "zaaktype",
+            ],
+            &mut errors,
+        );
     }
     let string = |name: &str| body.get(name).map(text);
     if let Some(url) = body.get("zaaktype").and_then(Value::as_str) {
@@ -916,17 +925,23 @@ fn apply_zaak(
         }
     }
     for (name, field) in [
+        ("omschrijving", &mut zaak.omschrijving),
+        ("toelichting", &mut zaak.toelichting),
+    ] {
+        if let Some(v) = string(name) {
+            *field = v;
+        }
+    }
+    for (name, field) in [
         ("bronorganisatie", &mut zaak.bronorganisatie),
         (
             "verantwoordelijkeOrganisatie",
             &mut zaak.verantwoordelijke_organisatie,
         ),
-        ("omschrijving", &mut zaak.omschrijving),
-        ("toelichting", &mut zaak.toelichting),
         ("archiefstatus", &mut zaak.archiefstatus),
     ] {
         if let Some(v) = string(name) {
-            *field = v;
+            *field = shared(&v);
         }
     }
     for name in ["bronorganisatie", "verantwoordelijkeOrganisatie"] {
@@ -972,21 +987,15 @@ fn apply_zaak(
             *field = d;
         }
     }
-    match body.get("vertrouwelijkheidaanduiding") {
-        Some(Value::String(s)) if !s.is_empty() => match Va::parse(s) {
-            Some(va) => zaak.va = va,
-            None => errors.push(InvalidParam::new(
-                "vertrouwelijkheidaanduiding",
-                "invalid_choice",
-                &format!("\"{s}\" is een ongeldige keuze."),
-            )),
-        },
-        _ if creating => {
+    match super::http::va_field(body, &mut errors) {
+        Some(va) => zaak.va = va,
+        // zrc-009: the zaaktype's default.
+        None if creating => {
             if let Some(zt) = store.zaaktypen.get(zaak.zaaktype) {
                 zaak.va = zt.va;
             }
         }
-        _ => {}
+        None => {}
     }
     match body.get("archiefnominatie") {
         Some(Value::String(s)) if s.is_empty() => zaak.archiefnominatie = None,
@@ -1049,7 +1058,7 @@ fn apply_zaak(
 
 fn create_zaak(store: &mut Store, req: &Req, body: &Map<String, Value>) -> Result<u32, Fout> {
     let uuid = store.new_uuid();
-    let mut zaak = new_zaak(0, Va::Openbaar, uuid);
+    let mut zaak = Zaak::new(uuid, 0, Va::Openbaar, super::store::today());
     apply_zaak(store, req, &mut zaak, body, false, true)?;
     if zaak.identificatie.is_empty() {
         let (year, _, _) = crate::rng::civil_from_days(i64::from(zaak.registratiedatum.0));
@@ -1283,7 +1292,11 @@ fn nested_collection(state: &State, req: &Req, kind: Kind) -> Result<Out, Fout> 
             v.sort_unstable_by(|a, b| b.cmp(a));
             v
         }
-        None => all_slots(&store, kind),
+        None => {
+            let mut all = store.slots(kind);
+            all.reverse();
+            all
+        }
     };
     let mut slots: Vec<u32> = slots
         .into_iter()
@@ -1311,21 +1324,6 @@ fn nested_collection(state: &State, req: &Req, kind: Kind) -> Result<Out, Fout> 
         .filter_map(render)
         .collect();
     Ok(Out::ok(page_body(&page, results)))
-}
-
-fn all_slots(store: &Store, kind: Kind) -> Vec<u32> {
-    fn rev<T: super::store::Keyed>(t: &super::store::Table<T>) -> Vec<u32> {
-        t.iter().rev().map(|(s, _)| s).collect()
-    }
-    match kind {
-        Kind::Status => rev(&store.statussen),
-        Kind::Rol => rev(&store.rollen),
-        Kind::Resultaat => rev(&store.resultaten),
-        Kind::Zaakobject => rev(&store.zaakobjecten),
-        Kind::Zio => rev(&store.zios),
-        Kind::Klantcontact => rev(&store.klantcontacten),
-        _ => Vec::new(),
-    }
 }
 
 fn nested_matches(
@@ -1398,7 +1396,7 @@ fn nested_matches(
             };
             preds.iter().all(|(k, v)| match k.as_str() {
                 "object" => &o.object == v,
-                "object_type" => &o.object_type == v,
+                "object_type" => *o.object_type == **v,
                 _ => true,
             })
         }
@@ -1458,6 +1456,7 @@ fn nested_detail(state: &State, req: &Req, kind: Kind, id: &str) -> Result<Out, 
     }
 }
 
+#[expect(clippy::too_many_arguments, reason = "one audit record's fields")]
 fn record_nested(
     store: &mut Store,
     req: &Req,
@@ -1488,7 +1487,11 @@ fn record_nested(
             hoofd_url: &zaak_url,
             resource: basename(kind),
             resource_url: &resource_url,
-            weergave: format!("({zaak_weergave}) - {}", basename(kind)),
+            weergave: if kind == Kind::Zaak {
+                zaak_weergave
+            } else {
+                format!("({zaak_weergave}) - {}", basename(kind))
+            },
             oud,
             nieuw,
         },
@@ -1563,13 +1566,13 @@ fn nested_update(
                     o.object = v;
                 }
                 if let Some(v) = get("objectType") {
-                    o.object_type = v;
+                    o.object_type = v.into();
                 }
                 if let Some(v) = get("relatieomschrijving") {
-                    o.relatieomschrijving = v;
+                    o.relatieomschrijving = v.into();
                 }
                 if let Some(v) = body.get("objectIdentificatie") {
-                    o.identificatie = v.clone();
+                    o.identificatie = ObjectId::Json(v.clone());
                 }
             }
         }
@@ -1822,10 +1825,7 @@ fn create_nested(
                 zaak,
                 roltype: rt,
                 betrokkene_url,
-                betrokkene: Betrokkene::Other {
-                    betrokkene_type: bt,
-                    identificatie,
-                },
+                betrokkene: Party::Other(Box::new((bt, identificatie))),
                 roltoelichting: toelichting,
                 registratiedatum: Moment::now(),
                 extra: None,
@@ -1875,12 +1875,14 @@ fn create_nested(
                 uuid,
                 zaak,
                 object,
-                object_type: ot,
-                relatieomschrijving: body
-                    .get("relatieomschrijving")
-                    .map(text)
-                    .unwrap_or_default(),
-                identificatie: ident,
+                object_type: ot.into(),
+                relatieomschrijving: shared(
+                    &body
+                        .get("relatieomschrijving")
+                        .map(text)
+                        .unwrap_or_default(),
+                ),
+                identificatie: ObjectId::Json(ident),
                 extra: None,
             }))
         }
