@@ -61,6 +61,8 @@ pub struct ZgwOpts {
     pub live: bool,
     /// Extra `[zgw]` lines.
     pub zgw_extra: String,
+    /// Extra lines for every mount's `[apis.upstream]`.
+    pub upstream_extra: String,
 }
 
 impl Default for ZgwOpts {
@@ -79,6 +81,7 @@ impl Default for ZgwOpts {
             rules: None,
             live: false,
             zgw_extra: String::new(),
+            upstream_extra: String::new(),
         }
     }
 }
@@ -249,7 +252,8 @@ impl ZgwHarness {
             .canonicalize()
             .unwrap();
         let jwt = format!(
-            "zgw_jwt = {{ client_id = \"{SLUIS_CLIENT}\", secret = {{ file = \"sluis.secret\" }} }}"
+            "zgw_jwt = {{ client_id = \"{SLUIS_CLIENT}\", secret = {{ file = \"sluis.secret\" }} }}\n{}",
+            opts.upstream_extra
         );
         let source = if opts.live {
             format!(
