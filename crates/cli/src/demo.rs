@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args as ClapArgs, Subcommand};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
+use sluis_testkit::zgw::{Betrokkene, Va, ZgwFixture, ZgwFixtureConfig, ZgwFixtureHandle};
 use sluis_testkit::{BrpFixture, BrpFixtureConfig, DatasetFixture, FixtureConfig, FixtureData};
 
 use crate::CliError;
@@ -213,11 +214,14 @@ pub fn write_config(
     admin: SocketAddr,
     upstream: &str,
     brp_upstream: &str,
+    zgw_upstream: &str,
 ) -> Result<PathBuf, CliError> {
     for (rel, text) in POLICY_FILES {
         write(&dir.join("policy").join(rel), text)?;
     }
     write(&dir.join("demo-jwks.json"), DEMO_JWKS)?;
+    write(&dir.join("zgw-clients.secret"), DEMO_ZGW_SECRET)?;
+    write(&dir.join("zgw-upstream.secret"), DEMO_SLUIS_ZGW.1)?;
     // Keys made once per data directory and kept, so pseudonyms stay stable across runs.
     for (name, hex) in [
         ("encoding.key", true),
@@ -311,6 +315,58 @@ user_header = "X-User"
 purpose_header = "X-Task-Description"
 correlation_header = "X-Correlation-ID"
 
+[[issuers]]
+name = "demo-zgw"
+kind = "hmac"
+scopes = "none"
+user_claims = ["user_id"]
+max_age_secs = 3600
+clients = [{{ client_id = "{DEMO_ZGW_OPENBAAR}", secret = {{ file = "zgw-clients.secret" }} }}]
+
+[[processing_activities]]
+id = "zaakafhandeling"
+name = "Behandelen van zaken"
+purpose = "Afhandelen van aanvragen en meldingen"
+legal_basis = "Awb; de wet van het zaaktype"
+retention_days = 3650
+
+[[apis]]
+name = "zaken"
+prefix = "/zaken/api/v1"
+kind = "zgw"
+component = "zaken"
+activity = "zaakafhandeling"
+[apis.upstream]
+url = "{zgw_upstream}/zaken/api/v1"
+timeout_ms = 5000
+zgw_jwt = {{ client_id = "{zgw_client}", secret = {{ file = "zgw-upstream.secret" }} }}
+
+[[apis]]
+name = "documenten"
+prefix = "/documenten/api/v1"
+kind = "zgw"
+component = "documenten"
+activity = "zaakafhandeling"
+[apis.upstream]
+url = "{zgw_upstream}/documenten/api/v1"
+timeout_ms = 5000
+zgw_jwt = {{ client_id = "{zgw_client}", secret = {{ file = "zgw-upstream.secret" }} }}
+
+[[apis]]
+name = "catalogi"
+prefix = "/catalogi/api/v1"
+kind = "zgw"
+component = "catalogi"
+activity = "zaakafhandeling"
+[apis.upstream]
+url = "{zgw_upstream}/catalogi/api/v1"
+timeout_ms = 5000
+zgw_jwt = {{ client_id = "{zgw_client}", secret = {{ file = "zgw-upstream.secret" }} }}
+
+[zgw]
+autorisaties_file = "zgw-autorisaties.json"
+rules = "zgw-rules.toml"
+
 [audit]
 kind = "sqlite"
 path = "audit.db"
@@ -319,11 +375,114 @@ checkpoint_key = {{ file = "checkpoint.key" }}
 checkpoint_every = 100
 controller = "Gemeente Demostad"
 reader_scope = "SLUIS/AUDIT"
-"#
+"#,
+        zgw_client = DEMO_SLUIS_ZGW.0,
     );
     let path = dir.join("sluis.toml");
     write(&path, &config)?;
     Ok(path)
+}
+
+/// The example rules (`examples/zgw/rules.toml`); its HR zaaktype becomes one of the demo's.
+const ZGW_RULES: &str = include_str!("../../../examples/zgw/rules.toml");
+const EXAMPLE_HR_ZAAKTYPE: &str =
+    "https://catalogi.gemeente.example/api/v1/zaaktypen/0119dd4e-7be9-477e-bccf-75023b1453c1";
+/// The demo's OIDC clients with ZGW Applicaties.
+const DEMO_ZAAKBEHANDELING: &str = "sluis-demo-zaakbehandeling";
+const DEMO_KCC: &str = "sluis-demo-kcc";
+/// The behandelaar the demo names.
+const DEMO_BEHANDELAAR: &str = "mdw-demo-01";
+
+/// What the demo's ZGW examples point at (upstream URLs).
+struct ZgwExamples {
+    /// An HR zaak the behandelaar handles, and one of the same zaaktype they do not.
+    mine: String,
+    not_mine: String,
+    /// A zaak with a natural person as initiator.
+    with_person: String,
+    /// The zaaktype the portal may read at openbaar.
+    public_zaaktype: String,
+}
+
+fn autorisatie(zaaktype: &str, max: &str, scopes: &[&str]) -> serde_json::Value {
+    json!({"component": "zrc", "scopes": scopes, "zaaktype": zaaktype,
+        "maxVertrouwelijkheidaanduiding": max})
+}
+
+/// Writes the ZGW Applicaties and rules of the demo into `dir`, from the fixture's data.
+fn zgw_demo(dir: &Path, fixture: &ZgwFixtureHandle) -> Result<ZgwExamples, CliError> {
+    let fail = |what: &str| CliError::Usage(format!("ZGW fixture data: {what}"));
+    let with_person = fixture
+        .zaken_where(|z| !z.bsns.is_empty() && z.va <= Va::Vertrouwelijk)
+        .first()
+        .cloned()
+        .ok_or_else(|| fail("no zaak with a natural person"))?;
+    let hr = fixture
+        .zaken_where(|z| z.zaaktype != with_person.zaaktype)
+        .first()
+        .map(|z| z.zaaktype.clone())
+        .ok_or_else(|| fail("no second zaaktype"))?;
+    let of_hr = fixture.zaken_where(|z| z.zaaktype == hr);
+    let (mine, not_mine) = match of_hr.as_slice() {
+        [a, b, ..] => (a.url.clone(), b.url.clone()),
+        _ => return Err(fail("too few zaken of one zaaktype")),
+    };
+    fixture
+        .add_rol(
+            &mine,
+            "behandelaar",
+            Betrokkene::Medewerker {
+                identificatie: DEMO_BEHANDELAAR.into(),
+                achternaam: "de Wit".into(),
+            },
+        )
+        .map_err(|e| fail(&e.to_string()))?;
+    let public_zaaktype = fixture
+        .zaken_where(|z| z.va == Va::Openbaar && z.zaaktype != hr)
+        .first()
+        .map(|z| z.zaaktype.clone())
+        .ok_or_else(|| fail("no openbaar zaak"))?;
+    let all = fixture.zaaktype_urls();
+    let zaken_app: Vec<_> = all
+        .iter()
+        .map(|zt| autorisatie(zt, "zeer_geheim", &["zaken.lezen", "zaken.bijwerken"]))
+        .collect();
+    let kcc: Vec<_> = all
+        .iter()
+        .map(|zt| autorisatie(zt, "vertrouwelijk", &["kcc"]))
+        .collect();
+    let docs: Vec<_> = fixture
+        .informatieobjecttype_urls()
+        .iter()
+        .map(|t| {
+            json!({"component": "drc", "scopes": ["documenten.lezen"],
+            "informatieobjecttype": t, "maxVertrouwelijkheidaanduiding": "zeer_geheim"})
+        })
+        .collect();
+    let mut zaken_all = zaken_app;
+    zaken_all.extend(docs);
+    let applicaties = json!([
+        {"clientIds": [DEMO_ZAAKBEHANDELING], "label": "Zaakbehandelcomponent",
+         "heeftAlleAutorisaties": false, "autorisaties": zaken_all},
+        {"clientIds": [DEMO_KCC], "label": "Klantcontactcentrum",
+         "heeftAlleAutorisaties": false, "autorisaties": kcc},
+        {"clientIds": [DEMO_ZGW_OPENBAAR], "label": "Zaakportaal",
+         "heeftAlleAutorisaties": false,
+         "autorisaties": [autorisatie(&public_zaaktype, "openbaar", &["zaken.lezen.openbaar"])]},
+    ]);
+    let text = serde_json::to_string_pretty(&applicaties)
+        .map_err(|e| CliError::Usage(format!("autorisaties: {e}")))?;
+    write(&dir.join("zgw-autorisaties.json"), &text)?;
+    write(
+        &dir.join("zgw-rules.toml"),
+        &ZGW_RULES.replace(EXAMPLE_HR_ZAAKTYPE, &hr),
+    )?;
+    Ok(ZgwExamples {
+        mine,
+        not_mine,
+        with_person: with_person.url,
+        public_zaaktype,
+    })
 }
 
 pub async fn run(args: &Args) -> Result<String, CliError> {
@@ -369,6 +528,13 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
     let brp = BrpFixture::start(BrpFixtureConfig::default())
         .await
         .map_err(|e| CliError::Usage(format!("BRP fixture upstream: {e}")))?;
+    let zgw = ZgwFixture::start(ZgwFixtureConfig {
+        client_id: DEMO_SLUIS_ZGW.0.into(),
+        secret: DEMO_SLUIS_ZGW.1.into(),
+        ..ZgwFixtureConfig::default()
+    })
+    .await
+    .map_err(|e| CliError::Usage(format!("ZGW fixture upstream: {e}")))?;
     let known = brp.data().known().clone();
     // A resident of the demo municipality (0363), so the own-municipality rule lets them through.
     let resident = known.family.parents.first().cloned().unwrap_or_default();
@@ -378,7 +544,9 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
         args.admin_listen,
         &fixture.base_url(),
         &brp.api_url(),
+        &zgw.base_url(),
     )?;
+    let zgw_ex = zgw_demo(&dir, &zgw)?;
     let config = sluis_proxy::Config::load(&path)
         .map_err(|p| CliError::Config(p.iter().map(ToString::to_string).collect()))?;
     let server = sluis_stores::start(config)
@@ -476,6 +644,44 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
             "# {what}\ncurl -s -i -H 'Authorization: Bearer {t}' {why} -d '{body}' '{base}/haalcentraal/api/brp/personen'\n"
         );
     }
+    // ZGW: three callers see different zaken and fields.
+    let public = |url: &str| url.replace(&zgw.base_url(), &base);
+    let crs = "-H 'Accept-Crs: EPSG:4326'";
+    let behandelaar = token_for(DEMO_ZAAKBEHANDELING, "", DEMO_BEHANDELAAR, 3600)?;
+    let kcc = token_for(DEMO_KCC, "", "kcc-medewerker@demo.sluis.invalid", 3600)?;
+    let portaal = zgw_token(DEMO_ZGW_OPENBAAR, "zaakportaal")?;
+    let zgw_examples = [
+        (
+            "ZGW, a behandelaar: the HR zaak they handle (their rol is checked upstream)",
+            &behandelaar,
+            public(&zgw_ex.mine),
+        ),
+        (
+            "ZGW, the same behandelaar: an HR zaak of a colleague: 403 not_involved",
+            &behandelaar,
+            public(&zgw_ex.not_mine),
+        ),
+        (
+            "ZGW, a KCC employee: the initiator's name, never the BSN",
+            &kcc,
+            format!(
+                "{base}/zaken/api/v1/rollen?zaak={}",
+                public(&zgw_ex.with_person)
+            ),
+        ),
+        (
+            "ZGW, the zaakportaal (one zaaktype at openbaar, a ZGW HS256 token): only those zaken",
+            &portaal,
+            format!("{base}/zaken/api/v1/zaken"),
+        ),
+    ];
+    for (what, t, url) in zgw_examples {
+        println!("# {what}\ncurl -s -H 'Authorization: Bearer {t}' {crs} '{url}'\n");
+    }
+    let _ = &zgw_ex.public_zaaktype;
+    println!(
+        "# more ZGW tokens: sluis demo token --client {DEMO_KCC} | sluis demo token --zgw {DEMO_ZGW_OPENBAAR}\n"
+    );
     let reader = token("SLUIS/AUDIT", "fg@demo.sluis.invalid", 3600)?;
     println!(
         "# every request is recorded before its response leaves; the privacy officer reads the log:\ncurl -s -H 'Authorization: Bearer {reader}' 'http://{}/audit/entries?limit=5'\n",
@@ -492,5 +698,6 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
     server.shutdown().await;
     let _ = fixture.shutdown().await;
     let _ = brp.shutdown().await;
+    let _ = zgw.shutdown().await;
     Ok(String::new())
 }

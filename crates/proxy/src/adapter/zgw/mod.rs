@@ -311,7 +311,7 @@ impl ZgwAdapter {
                 .iter()
                 .find_map(|k| principal.claims.get(*k).and_then(Value::as_str))
                 .filter(|s| !s.is_empty())
-                .map(|s| bounded(s))
+                .map(bounded)
                 .unwrap_or_else(|| user.clone()),
             user_id: user,
         });
