@@ -751,6 +751,18 @@ async fn d17_documents_download_only_within_the_grant() {
     let listed = ids(&doc);
     assert!(listed.contains(&w.h.public(&intern)));
     assert!(!listed.contains(&w.h.public(&secret)));
+    // The documents' search goes through the same decisions.
+    let body = json!({"uuid__in": [uuid_of(&intern), uuid_of(&secret)]});
+    let doc =
+        w.h.post(
+            &format!("{DOCUMENTEN}/enkelvoudiginformatieobjecten/_zoek"),
+            &t,
+            &body,
+        )
+        .await
+        .ok();
+    assert_eq!(ids(&doc), vec![w.h.public(&intern)], "{doc}");
+    assert_eq!(doc["count"], json!(1));
     w.h.shutdown().await;
 }
 

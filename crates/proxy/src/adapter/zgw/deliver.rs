@@ -93,11 +93,18 @@ impl ZgwAdapter {
                         link,
                         expr,
                         page,
+                        body,
                     } => {
-                        self.scan(
-                            ctx, &lookup, &caller, &op, &path, &query, kind, link, &expr, page,
-                        )
-                        .await?
+                        let scan = Scan {
+                            path: &path,
+                            query: &query,
+                            kind,
+                            link,
+                            expr: &expr,
+                            page,
+                            body: body.as_ref(),
+                        };
+                        self.scan(ctx, &lookup, &caller, &op, scan).await?
                     }
                 };
                 self.list_delivery(ctx, &caller, &op, doc, main_of)
@@ -610,20 +617,23 @@ impl ZgwAdapter {
 
     /// Reads a list the upstream cannot filter for this caller, keeps what the caller may
     /// see and paginates it here.
-    #[allow(clippy::too_many_arguments)]
     async fn scan(
         &self,
         ctx: &mut RequestContext,
         lookup: &Lookup<'_>,
         caller: &Caller,
         op: &Operation,
-        path: &str,
-        query: &[(String, String)],
-        kind: Kind,
-        link: Option<&'static str>,
-        expr: &ScopeExpr,
-        page: usize,
+        scan: Scan<'_>,
     ) -> Result<(Value, Vec<Option<(Kind, Facts)>>), ProxyError> {
+        let Scan {
+            path,
+            query,
+            kind,
+            link,
+            expr,
+            page,
+            body,
+        } = scan;
         let mut q: Vec<String> = query
             .iter()
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
@@ -636,7 +646,11 @@ impl ZgwAdapter {
             if let Some(last) = q.last_mut() {
                 *last = format!("page={upstream_page}");
             }
-            let doc = zgw_get(lookup, ctx, &format!("{path}?{}", q.join("&"))).await?;
+            let at = format!("{path}?{}", q.join("&"));
+            let doc = match body {
+                Some(b) => lookup.post_json(ctx, &at, b).await?,
+                None => zgw_get(lookup, ctx, &at).await?,
+            };
             for item in super::results(&doc) {
                 let f = match link {
                     None => facts(kind, item).ok(),
@@ -689,6 +703,17 @@ impl ZgwAdapter {
             kept.into_iter().skip((page - 1) * size).take(size).unzip();
         Ok((self.assembled(ctx, total, page, items)?, mains))
     }
+}
+
+/// What a scan reads.
+struct Scan<'s> {
+    path: &'s str,
+    query: &'s [(String, String)],
+    kind: Kind,
+    link: Option<&'static str>,
+    expr: &'s ScopeExpr,
+    page: usize,
+    body: Option<&'s Value>,
 }
 
 fn results_len(doc: &Value) -> usize {

@@ -262,6 +262,8 @@ pub enum ListPlan {
         link: Option<&'static str>,
         expr: ScopeExpr,
         page: usize,
+        /// A search's body (`POST .../_zoek`), sent with every page.
+        body: Option<Value>,
     },
 }
 
@@ -1015,6 +1017,11 @@ impl ZgwAdapter {
                 }
                 let query: Vec<(String, String)> =
                     pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
+                let search_body = if op.action == Action::Search {
+                    Some(self.body_in(ctx)?)
+                } else {
+                    None
+                };
                 let grant = Grant::List {
                     caller,
                     plan: ListPlan::Scan {
@@ -1024,6 +1031,7 @@ impl ZgwAdapter {
                         link: if is_main { None } else { link_field },
                         expr,
                         page: page_of(&pairs)?,
+                        body: search_body,
                     },
                     op,
                 };
