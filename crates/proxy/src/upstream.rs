@@ -479,7 +479,7 @@ mod tests {
             .await
             .unwrap();
         assert!(doc["_embedded"]["containers"].is_array(), "{doc}");
-        assert_eq!(ctx.trail.lookups, ["GET /containers?_pageSize=1"]);
+        assert_eq!(ctx.trail.lookups, ["GET /containers?_pageSize"]);
         assert_eq!(ctx.trail.upstream_status, Some(200));
         let headers = fixture.faults().last_headers();
         assert!(

@@ -309,3 +309,33 @@ async fn bijwerken_may_not_change_the_zaaks_identity() {
         .ok();
     c.h.shutdown().await;
 }
+
+#[tokio::test]
+async fn lookups_are_recorded_without_their_values() {
+    let c = case(|zt, _| {
+        json!([applicatie(
+            APP_A,
+            "Zaakbehandeling",
+            vec![zrc(zt, "vertrouwelijk", &["zaken.lezen"])]
+        )])
+    })
+    .await;
+    let (_, z) = c.h.fixture.add_zaak(&c.zt, Va::Openbaar, false).unwrap();
+    c.h.fixture
+        .add_rol(&z, "initiator", initiator(BSN, "Vries"))
+        .unwrap();
+    // A scanned list filtered on a BSN: sluis reads the rollen and their zaken.
+    c.h.get(
+        &format!("{ZAKEN}/rollen?betrokkeneIdentificatie__natuurlijkPersoon__inpBsn={BSN}"),
+        &token_a(),
+    )
+    .await
+    .ok();
+    let text: String = c.h.audit_lines().iter().map(|l| l.to_string()).collect();
+    assert!(
+        text.contains("lookup: GET /rollen?betrokkeneIdentificatie__natuurlijkPersoon__inpBsn"),
+        "{text}"
+    );
+    assert!(!text.contains(BSN), "no BSN in clear in the audit log");
+    c.h.shutdown().await;
+}

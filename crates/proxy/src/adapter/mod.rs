@@ -313,6 +313,27 @@ pub struct Lookup<'a> {
     upstream: &'a dyn Upstream,
 }
 
+/// A path and query as the audit record keeps it: parameter names only, never their values
+/// (a lookup may filter on a BSN).
+pub fn redacted(path_and_query: &str) -> String {
+    match path_and_query.split_once('?') {
+        None => path_and_query.to_owned(),
+        Some((path, query)) => {
+            let names: Vec<String> = query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.split_once('=').map_or(p, |(k, _)| k))
+                .map(|k| {
+                    percent_encoding::percent_decode_str(k)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+                .collect();
+            format!("{path}?{}", names.join("&"))
+        }
+    }
+}
+
 impl Clone for Lookup<'_> {
     fn clone(&self) -> Self {
         Lookup {
@@ -338,9 +359,10 @@ impl<'a> Lookup<'a> {
         ctx: &mut RequestContext,
         path_and_query: &str,
     ) -> Result<Value, ProxyError> {
-        ctx.trail
-            .lookups
-            .push(crate::context::bounded(&format!("GET {path_and_query}")));
+        ctx.trail.lookups.push(crate::context::bounded(&format!(
+            "GET {}",
+            redacted(path_and_query)
+        )));
         let request = UpstreamRequest {
             method: Method::GET,
             path_and_query: path_and_query.to_owned(),
@@ -360,9 +382,10 @@ impl<'a> Lookup<'a> {
         path_and_query: &str,
         body: &Value,
     ) -> Result<Value, ProxyError> {
-        ctx.trail
-            .lookups
-            .push(crate::context::bounded(&format!("POST {path_and_query}")));
+        ctx.trail.lookups.push(crate::context::bounded(&format!(
+            "POST {}",
+            redacted(path_and_query)
+        )));
         let body = serde_json::to_vec(body).map_err(|e| ProxyError::Internal(e.to_string()))?;
         let request = UpstreamRequest {
             method: Method::POST,
@@ -384,7 +407,8 @@ impl<'a> Lookup<'a> {
     ) -> Result<Answer, ProxyError> {
         ctx.trail.lookups.push(crate::context::bounded(&format!(
             "{} {}",
-            request.method, request.path_and_query
+            request.method,
+            redacted(&request.path_and_query)
         )));
         self.upstream.forward(ctx, request).await
     }

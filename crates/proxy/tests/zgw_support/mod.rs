@@ -63,6 +63,10 @@ pub struct ZgwOpts {
     pub zgw_extra: String,
     /// Extra lines for every mount's `[apis.upstream]`.
     pub upstream_extra: String,
+    /// `[zgw] involvement_cache_secs`.
+    pub involvement_cache_secs: u64,
+    /// Record into the SQLite store (as shipped) instead of JSON lines.
+    pub sqlite_audit: bool,
 }
 
 impl Default for ZgwOpts {
@@ -82,6 +86,8 @@ impl Default for ZgwOpts {
             live: false,
             zgw_extra: String::new(),
             upstream_extra: String::new(),
+            involvement_cache_secs: 30,
+            sqlite_audit: false,
         }
     }
 }
@@ -340,17 +346,22 @@ retention_days = 3650
 [zgw]
 {file_line}
 {rules_line}
-involvement_cache_secs = 30
+involvement_cache_secs = {cache}
 max_scan_pages = 20
 {zgw_extra}
 [zgw.notifications]
 auth = {{ file = "nrc.auth" }}
 {source}
 [audit]
-kind = "jsonl"
-path = "audit.jsonl"
+{audit}
 subject_key = {{ file = "subject.key" }}
 "#,
+            cache = opts.involvement_cache_secs,
+            audit = if opts.sqlite_audit {
+                "kind = \"sqlite\"\npath = \"audit.db\""
+            } else {
+                "kind = \"jsonl\"\npath = \"audit.jsonl\""
+            },
             datasets = datasets.display(),
             iss = common::ISS,
             aud = common::AUD,
