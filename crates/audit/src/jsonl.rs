@@ -178,6 +178,8 @@ mod tests {
             upstream_ms: Some(1),
             user_source: None,
             flags: Vec::new(),
+            application: None,
+            scopes_dropped: Vec::new(),
         }
     }
 

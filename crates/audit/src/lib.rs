@@ -124,6 +124,12 @@ pub struct AccessRecord {
     /// Markers, e.g. `upstream-overdelivered` when the upstream sent data sluis had to strip.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
+    /// The registered application the client belongs to (the register's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    /// Token scopes outside the processing activity's ceiling, not used for this request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes_dropped: Vec<String>,
 }
 
 /// A boxed future returned by [`AuditSink`] methods.

@@ -294,6 +294,37 @@ pub fn all_parameters() -> Vec<&'static ParamSpec> {
     out
 }
 
+/// A valid request body of a query type asking for `fields`, with an example value for each
+/// required parameter (`gemeenteVanInschrijving` = `municipality`). It lets rights be derived by
+/// deciding a real request of each type (`sluis rights`), never by a second reading of the policy.
+pub fn sample_body(t: QueryType, fields: &[&str], municipality: &str) -> Value {
+    let mut body = Map::new();
+    body.insert("type".into(), Value::from(t.as_str()));
+    body.insert(
+        "fields".into(),
+        Value::Array(fields.iter().map(|f| Value::from(*f)).collect()),
+    );
+    for p in t.parameters().iter().filter(|p| p.required) {
+        let v = match p.kind {
+            ParamKind::BurgerservicenummerList => Value::from(vec!["999993653"]),
+            ParamKind::NaamMetWildcard | ParamKind::VoornamenOptioneel => Value::from("Jansen"),
+            ParamKind::Voorvoegsel => Value::from("van"),
+            ParamKind::Geslacht => Value::from("V"),
+            ParamKind::Datum => Value::from("1980-01-01"),
+            ParamKind::Postcode => Value::from("1011AB"),
+            ParamKind::Huisnummer => Value::from(1),
+            ParamKind::Huisletter => Value::from("A"),
+            ParamKind::Huisnummertoevoeging => Value::from("2"),
+            ParamKind::Straat => Value::from("Dam"),
+            ParamKind::BagId => Value::from("0363200000000001"),
+            ParamKind::Boolean => Value::Bool(false),
+            ParamKind::Gemeente => Value::from(municipality),
+        };
+        body.insert(p.name.into(), v);
+    }
+    Value::Object(body)
+}
+
 /// A request that passed [`validate`]: a known query type with valid parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {

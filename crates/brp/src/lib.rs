@@ -29,7 +29,7 @@ mod seal;
 
 pub use contract::{
     FIELD_PATTERN, MAX_BSNS, MAX_FIELDS, ParamKind, ParamSpec, Query, QueryType, all_parameters,
-    validate,
+    sample_body, validate,
 };
 pub use decide::Plan;
 pub use error::{BrpError, Denial, InvalidParam, PARAMS_VALIDATION_TITLE, PolicyProblem};

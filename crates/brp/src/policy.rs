@@ -386,6 +386,46 @@ impl BrpPolicy {
         &self.field_sets
     }
 
+    /// Every scope the policy names (query types, parameter rules, field sets, special scopes,
+    /// auto-delivered flags), sorted, without duplicates.
+    pub fn scope_names(&self) -> Vec<String> {
+        let mut out: BTreeSet<String> = BTreeSet::new();
+        let who = |w: &Who, out: &mut BTreeSet<String>| {
+            if let Who::AnyOf(list) = w {
+                out.extend(list.iter().cloned());
+            }
+        };
+        for list in self.query_types.values() {
+            out.extend(list.iter().cloned());
+        }
+        for r in &self.parameters {
+            if let Some(d) = &r.default {
+                who(d, &mut out);
+            }
+            for (_, w) in &r.values {
+                who(w, &mut out);
+            }
+        }
+        out.extend(self.field_sets.keys().cloned());
+        for w in self.auto_delivered.values() {
+            who(w, &mut out);
+        }
+        let s = &self.scopes;
+        for special in [
+            &s.nationwide,
+            &s.deceased,
+            &s.geheim,
+            &s.pseudonymous_bsn,
+            &s.nationwide_postcode,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            out.insert(special.clone());
+        }
+        out.into_iter().collect()
+    }
+
     /// Who receives an auto-delivered flag (everyone unless the policy says otherwise).
     pub fn auto_delivered(&self, flag: AutoField) -> &Who {
         self.auto_delivered.get(&flag).unwrap_or(&Who::Everyone)

@@ -435,6 +435,16 @@ impl Policy {
         self.plan_for(no, scopes, &|_| false)
     }
 
+    /// The most a caller with these scopes can get from a table: the plan with every profile's
+    /// mandatory filters taken as supplied (what `sluis rights` reports).
+    pub fn best_plan(&self, table: &str, scopes: &ScopeSet) -> Result<Arc<TablePlan>, PolicyError> {
+        let no = *self
+            .table_no
+            .get(table)
+            .ok_or_else(|| PolicyError::UnknownTable(table.into()))?;
+        self.plan_for(no, scopes, &|_| true)
+    }
+
     fn plan_for(
         &self,
         no: u32,

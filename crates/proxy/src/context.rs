@@ -134,6 +134,10 @@ pub struct Trail {
     /// The case the processing belongs to (a zaak's identificatie), for the processing
     /// records; the correlation id when unset.
     pub case_ref: Option<String>,
+    /// The registered application of the client.
+    pub application: Option<String>,
+    /// Token scopes the activity's ceiling dropped.
+    pub scopes_dropped: Vec<String>,
 }
 
 /// One request on its way through the phases.

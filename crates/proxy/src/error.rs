@@ -44,6 +44,10 @@ pub enum ProxyError {
     MissingHeaders(Vec<String>),
     #[error("unknown processing activity: {0}")]
     UnknownPurpose(String),
+    /// The register refused: an unregistered application, or an activity it is not registered
+    /// for (or whose ceiling excludes the API or operation).
+    #[error("register: {0}")]
+    Register(sluis_rights::RegisterDenial),
     // route
     #[error("not found")]
     NotFound,

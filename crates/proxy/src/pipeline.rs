@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use hyper::header::AUTHORIZATION;
 use hyper::{Method, Response};
+use sluis_rights::{Admission, Caller};
 use sluis_token::Principal;
 
 use crate::adapter::{Adapter, BoxFuture, Delivery, Lookup, Mount, Upstream};
@@ -58,11 +59,70 @@ async fn run(rt: &Runtime, ctx: &mut RequestContext) -> Result<Reply, ProxyError
     let principal = authenticate(rt, ctx).await?;
     require_mount_scopes(&mount.api, &principal)?;
     identify(rt, &mount.api, &principal, ctx)?;
+    let admission = admit(rt, &mount.api, &principal, ctx)?;
+    let principal = narrowed(principal, &admission);
+    if !admission.dropped.is_empty() {
+        // The ceiling may have dropped a scope the mount requires.
+        require_mount_scopes(&mount.api, &principal)?;
+    }
     let delivery = mount
         .adapter
-        .serve(ctx, rest, &principal, &mount.upstream)
+        .serve(ctx, rest, &principal, &mount.upstream, &admission)
         .await?;
     Ok(Reply::Delivered(delivery))
+}
+
+/// The register: is the calling application registered, for the activity in effect, and may
+/// that activity use this API? Scopes outside the activity's ceiling are dropped (and recorded).
+fn admit(
+    rt: &Runtime,
+    api: &Api,
+    principal: &Principal,
+    ctx: &mut RequestContext,
+) -> Result<Admission, ProxyError> {
+    let trail = &mut ctx.trail;
+    let activity = trail.activity.clone().or_else(|| trail.default_activity.clone());
+    let caller = Caller {
+        issuer: &principal.issuer,
+        client_id: principal.client_id.as_deref(),
+        activity: activity.as_deref(),
+        api: &api.name,
+        scopes: &principal.scopes,
+    };
+    let admission = rt
+        .config
+        .register
+        .admit(&caller, api.enforce_register)
+        .map_err(ProxyError::Register);
+    match &admission {
+        Ok(a) => {
+            trail.application = a.application.clone();
+            if !a.dropped.is_empty() {
+                trail.scopes_dropped = a.dropped.clone();
+                trail.reasons.push(format!(
+                    "register: scopes outside the ceiling of {} dropped",
+                    activity.as_deref().unwrap_or("the activity")
+                ));
+            }
+        }
+        Err(ProxyError::Register(d)) => {
+            if let sluis_rights::RegisterDenial::PurposeNotAllowed { application, .. } = d {
+                trail.application = Some(application.clone());
+            }
+        }
+        Err(_) => {}
+    }
+    admission
+}
+
+/// The principal with the effective scopes (unchanged when the ceiling dropped nothing).
+fn narrowed(principal: Arc<Principal>, admission: &Admission) -> Arc<Principal> {
+    if admission.dropped.is_empty() {
+        return principal;
+    }
+    let mut p = (*principal).clone();
+    p.scopes = admission.scopes.clone();
+    Arc::new(p)
 }
 
 /// The adapter's phases, the same for every API family.
@@ -72,9 +132,13 @@ async fn adapter_phases<A: Adapter>(
     rest: &str,
     principal: &Principal,
     upstream: &dyn Upstream,
+    admission: &Admission,
 ) -> Result<Delivery, ProxyError> {
     // route
     let route = adapter.route(ctx, rest)?;
+    admission
+        .check_operation(&ctx.trail.operation)
+        .map_err(ProxyError::Register)?;
     // authorize
     let authorized = adapter
         .authorize(ctx, principal, route, Lookup::new(upstream))
@@ -105,8 +169,11 @@ impl<A: Adapter> Mount for A {
         rest: &'a str,
         principal: &'a Principal,
         upstream: &'a dyn Upstream,
+        admission: &'a Admission,
     ) -> BoxFuture<'a, Result<Delivery, ProxyError>> {
-        Box::pin(adapter_phases(self, ctx, rest, principal, upstream))
+        Box::pin(adapter_phases(
+            self, ctx, rest, principal, upstream, admission,
+        ))
     }
 }
 

@@ -91,6 +91,33 @@ impl Problem {
                 "The stated purpose is not a registered processing activity.",
                 format!("{v:?} does not name a registered processing activity."),
             ),
+            ProxyError::Register(d) => {
+                use sluis_rights::RegisterDenial as R;
+                let (title, detail) = match d {
+                    R::NotRegistered { .. } => (
+                        "The calling application is not registered.",
+                        "The client is not in the register of applications that may use this API."
+                            .to_owned(),
+                    ),
+                    R::PurposeNotAllowed { activity: None, .. } => (
+                        "A processing activity is required.",
+                        "The request states no processing activity, and the application may only use this API for a registered one.".to_owned(),
+                    ),
+                    R::PurposeNotAllowed { activity: Some(a), .. } => (
+                        "The application is not registered for this purpose.",
+                        format!("The application is not registered for the processing activity {a:?}."),
+                    ),
+                    R::ApiNotAllowed { activity, .. } => (
+                        "The application is not registered for this purpose.",
+                        format!("The processing activity {activity:?} does not include this API."),
+                    ),
+                    R::OperationNotAllowed { activity, .. } => (
+                        "The application is not registered for this purpose.",
+                        format!("The processing activity {activity:?} does not include this operation."),
+                    ),
+                };
+                p(403, d.code(), title, detail)
+            }
             ProxyError::NotFound => p(
                 404,
                 "notFound",

@@ -127,7 +127,8 @@ fn processing_entries(
         },
         search_params: access.params.clone(),
         resource: shared.audit_settings.instance.clone(),
-        client_app_id: access.client_id.clone(),
+        // The task application: its register id, else the client id.
+        client_app_id: access.application.clone().or_else(|| access.client_id.clone()),
         flags: subject
             .as_ref()
             .map(|(h, _)| h.flags.clone())
@@ -202,6 +203,8 @@ pub async fn finish(
         upstream_ms: trail.upstream_ms,
         user_source: trail.user_source.map(|s| s.as_str().to_owned()),
         flags: std::mem::take(&mut trail.flags),
+        application: trail.application.clone(),
+        scopes_dropped: std::mem::take(&mut trail.scopes_dropped),
     };
     let end_ms = ctx.time_ms + duration_ms;
     let mut entries = processing_entries(shared, &record, trail, outcome, end_ms);

@@ -72,13 +72,15 @@ pub trait Adapter: Send + Sync + std::fmt::Debug + 'static {
 pub trait Mount: Send + Sync + std::fmt::Debug {
     fn methods(&self) -> &'static str;
     fn sources(&self) -> Vec<PathBuf>;
-    /// Runs route → authorize → forward → filter for one request.
+    /// Runs route → authorize → forward → filter for one request. The operation route names
+    /// is checked against the register's `admission` before authorize.
     fn serve<'a>(
         &'a self,
         ctx: &'a mut RequestContext,
         rest: &'a str,
         principal: &'a Principal,
         upstream: &'a dyn Upstream,
+        admission: &'a sluis_rights::Admission,
     ) -> BoxFuture<'a, Result<Delivery, ProxyError>>;
 }
 

@@ -18,6 +18,9 @@ pub(super) struct RawActivity {
     confidential: bool,
     #[serde(default)]
     aliases: Vec<String>,
+    /// What the activity may use at most (the register's ceiling).
+    #[serde(default)]
+    ceiling: sluis_rights::RawCeiling,
 }
 
 /// A registered processing activity (verwerkingsactiviteit).
@@ -32,13 +35,26 @@ pub struct Activity {
     pub aliases: Vec<String>,
 }
 
+impl RawActivity {
+    /// The register's part of the activity.
+    pub(super) fn draft(&self, at: String) -> sluis_rights::ActivityDraft {
+        sluis_rights::ActivityDraft {
+            at,
+            id: self.id.clone(),
+            name: self.name.clone(),
+            legal_basis: self.legal_basis.clone(),
+            ceiling: self.ceiling.clone(),
+        }
+    }
+}
+
 impl Validator<'_> {
     /// Validates the register: ids and aliases unique and non-empty, a retention period.
-    pub(super) fn activities(&mut self, raw: &[RawActivity]) -> Vec<Activity> {
+    pub(super) fn activities(&mut self, raw: &[(String, &RawActivity)]) -> Vec<Activity> {
         let mut activities = Vec::new();
         let mut ids = HashSet::new();
-        for (i, a) in raw.iter().enumerate() {
-            let at = format!("processing_activities[{i}]");
+        for (at, a) in raw {
+            let at = at.clone();
             for id in std::iter::once(&a.id).chain(&a.aliases) {
                 if id.trim().is_empty() || !ids.insert(id.clone()) {
                     self.problem(

@@ -27,8 +27,18 @@ pub(super) struct RawApi {
     activity: Option<String>,
     #[serde(default)]
     required_scopes: Vec<String>,
+    /// `"enforce"` or `"off"`: whether requests must come from a registered application for a
+    /// registered activity. Default: enforce when `[[applications]]` registers any.
+    register: Option<String>,
     #[serde(flatten)]
     kind: RawKind,
+}
+
+impl RawApi {
+    /// The mount's name.
+    pub(super) fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// The family-specific settings, chosen by `kind`.
@@ -219,6 +229,8 @@ pub struct Api {
     pub activity: Option<String>,
     /// Scopes every request to this mount needs, on top of what each operation needs.
     pub required_scopes: Vec<String>,
+    /// Whether the mount consults the register of applications and activities.
+    pub enforce_register: bool,
     pub kind: ApiKind,
 }
 
@@ -372,6 +384,7 @@ impl Validator<'_> {
         ra: &RawApi,
         activities: &[Activity],
         default_max: usize,
+        register_default: bool,
     ) -> Option<Api> {
         let at = format!("apis[{i}]");
         let prefix = ra.prefix.trim_end_matches('/').to_owned();
@@ -449,6 +462,24 @@ impl Validator<'_> {
                 );
             }
         }
+        let enforce_register = match ra.register.as_deref() {
+            None => register_default,
+            Some("enforce") => true,
+            Some("off") => false,
+            Some(other) => {
+                self.problem(
+                    &format!("{at}.register"),
+                    format!("{other:?}: expected \"enforce\" or \"off\""),
+                );
+                register_default
+            }
+        };
+        if enforce_register && !register_default {
+            self.problem(
+                &format!("{at}.register"),
+                "the register is enforced but [[applications]] registers no application: every request would be refused",
+            );
+        }
         let upstream = self.upstream(&format!("{at}.upstream"), &ra.upstream, default_max)?;
         let lower = |h: &Option<String>| h.as_ref().map(|h| h.to_ascii_lowercase());
         Some(Api {
@@ -465,6 +496,7 @@ impl Validator<'_> {
             correlation_header: lower(&ra.correlation_header),
             activity: ra.activity.clone(),
             required_scopes: ra.required_scopes.clone(),
+            enforce_register,
             kind,
         })
     }

@@ -43,10 +43,31 @@ struct RawConfig {
     apis: Vec<RawApi>,
     #[serde(default)]
     processing_activities: Vec<RawActivity>,
+    /// The register of task applications.
+    #[serde(default)]
+    applications: Vec<sluis_rights::RawApplication>,
+    /// `[register] file = "register.toml"`: applications and activities kept in their own file.
+    register: Option<RawRegisterRef>,
     audit: RawAudit,
     #[serde(default)]
     limits: crate::listener::Limits,
     zgw: Option<zgw::RawZgw>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegisterRef {
+    file: PathBuf,
+}
+
+/// The file `[register] file` names: more applications and processing activities.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegisterFile {
+    #[serde(default)]
+    applications: Vec<sluis_rights::RawApplication>,
+    #[serde(default)]
+    processing_activities: Vec<RawActivity>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,6 +132,10 @@ pub struct Config {
     pub issuers: Vec<Issuer>,
     pub apis: Vec<Api>,
     pub activities: Vec<Activity>,
+    /// The register: applications, and per activity its legal basis and ceiling.
+    pub register: sluis_rights::Register,
+    /// The file the register was (partly) read from, watched for reload.
+    pub register_file: Option<PathBuf>,
     pub audit: Audit,
     /// `[limits]`: connection limits of the listeners.
     pub limits: crate::listener::Limits,
@@ -193,6 +218,34 @@ impl Validator<'_> {
         }
     }
 
+    /// Reads the register file `[register] file` names.
+    fn register_file(&mut self, file: &Path) -> Option<RawRegisterFile> {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                self.problem(
+                    "register.file",
+                    format!("cannot read {}: {e}", file.display()),
+                );
+                return None;
+            }
+        };
+        match toml::from_str::<RawRegisterFile>(&text) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let at = e
+                    .span()
+                    .map(|s| line_col(&text, s.start))
+                    .unwrap_or_default();
+                self.problem(
+                    "register.file",
+                    format!("{} ({at}): {}", file.display(), e.message()),
+                );
+                None
+            }
+        }
+    }
+
     pub(super) fn addr(&mut self, at: &str, s: &str) -> Option<SocketAddr> {
         match s.parse() {
             Ok(a) => Some(a),
@@ -264,12 +317,73 @@ impl Validator<'_> {
             }
         }
 
-        let activities = self.activities(&raw.processing_activities);
+        let register_file = raw.register.as_ref().map(|r| self.rel(&r.file));
+        let extra = register_file.as_ref().and_then(|f| self.register_file(f));
+        let mut raw_activities: Vec<(String, &RawActivity)> = raw
+            .processing_activities
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (format!("processing_activities[{i}]"), a))
+            .collect();
+        let mut raw_apps: Vec<(String, sluis_rights::RawApplication)> = raw
+            .applications
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (format!("applications[{i}]"), a.clone()))
+            .collect();
+        if let (Some(f), Some(extra)) = (&register_file, &extra) {
+            let shown = f.display();
+            raw_activities.extend(
+                extra
+                    .processing_activities
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (format!("{shown}: processing_activities[{i}]"), a)),
+            );
+            raw_apps.extend(
+                extra
+                    .applications
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (format!("{shown}: applications[{i}]"), a.clone())),
+            );
+        }
+        let activities = self.activities(&raw_activities);
+        let drafts: Vec<sluis_rights::ActivityDraft> = raw_activities
+            .iter()
+            .map(|(at, a)| a.draft(at.clone()))
+            .collect();
+        let issuer_names: Vec<String> = raw.issuers.iter().map(|i| i.name.clone()).collect();
+        let api_names: Vec<String> = raw.apis.iter().map(|a| a.name().to_owned()).collect();
+        let (register, register_problems) = sluis_rights::Register::build(
+            &raw_apps,
+            &drafts,
+            sluis_rights::Known {
+                issuers: &issuer_names,
+                apis: &api_names,
+            },
+        );
+        for p in register_problems {
+            self.problem(&p.at, p.message);
+        }
 
         let mut apis = Vec::new();
         let mut prefixes = HashSet::new();
+        let mut api_names_seen = HashSet::new();
         for (i, ra) in raw.apis.iter().enumerate() {
-            if let Some(api) = self.api(i, ra, &activities, raw.server.max_body_bytes) {
+            if !api_names_seen.insert(ra.name().to_owned()) {
+                self.problem(
+                    &format!("apis[{i}].name"),
+                    format!("the API name {:?} is used twice", ra.name()),
+                );
+            }
+            if let Some(api) = self.api(
+                i,
+                ra,
+                &activities,
+                raw.server.max_body_bytes,
+                !register.is_empty(),
+            ) {
                 if !prefixes.insert(api.prefix.clone()) {
                     self.problem(
                         &format!("apis[{i}].prefix"),
@@ -326,6 +440,8 @@ impl Validator<'_> {
             issuers,
             apis,
             activities,
+            register,
+            register_file,
             audit: audit?,
             limits: raw.limits,
             zgw,
