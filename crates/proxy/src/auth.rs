@@ -214,7 +214,8 @@ impl Authenticator {
                             .with_leeway(i.leeway_secs)
                             .with_max_age(i.max_age_secs)
                             .with_user_claims(i.user_claims.clone())
-                            .with_client_claims(i.client_claims.clone()),
+                            .with_client_claims(i.client_claims.clone())
+                            .with_roles(i.roles.clone()),
                     );
                     stores.insert(i.name.clone(), Arc::new(KeyStore::new(i, client.clone())));
                     refresh_every.insert(i.name.clone(), i.jwks_refresh);

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use crate::config::ScopeClaim;
+use crate::config::{RoleMapping, ScopeClaim};
 use crate::error::TokenError;
 use crate::principal::Principal;
 
@@ -19,6 +19,7 @@ pub(crate) struct Rules<'a> {
     pub(crate) scopes: &'a ScopeClaim,
     pub(crate) user_claims: &'a [String],
     pub(crate) client_claims: &'a [String],
+    pub(crate) roles: Option<&'a RoleMapping>,
 }
 
 impl Rules<'_> {
@@ -121,7 +122,21 @@ impl Rules<'_> {
             }
         }
 
-        let scopes = self.scopes(&claims)?;
+        let roles = self.roles.filter(|r| r.is_active());
+        let mut scopes = match self.scopes(&claims) {
+            // With roles configured, a token may carry its rights in roles only.
+            Err(TokenError::MissingScopes { .. }) if roles.is_some() => Vec::new(),
+            other => other?,
+        };
+        if let Some(r) = roles {
+            for role in role_values(&claims, &r.claims) {
+                for s in r.mapping.get(role).into_iter().flatten() {
+                    if !scopes.contains(s) {
+                        scopes.push(s.clone());
+                    }
+                }
+            }
+        }
         let user = first_string(&claims, self.user_claims);
         let client_id = match client_override {
             Some(c) => Some(c.to_owned()),
@@ -179,6 +194,24 @@ impl Rules<'_> {
     }
 }
 
+/// The role values in the named claims (dotted paths into objects); claims that are absent or
+/// not a string list hold none.
+fn role_values<'c>(claims: &'c Map<String, Value>, paths: &[String]) -> Vec<&'c str> {
+    let mut out = Vec::new();
+    for path in paths {
+        let mut parts = path.split('.');
+        let Some(first) = parts.next() else { continue };
+        let mut v = claims.get(first);
+        for p in parts {
+            v = v.and_then(|x| x.get(p));
+        }
+        if let Some(list) = v.and_then(string_list) {
+            out.extend(list);
+        }
+    }
+    out
+}
+
 /// Amsterdam's conversion of an unmapped Keycloak realm role: upper-case, `_` → `/`.
 pub(crate) fn keycloak_role_to_scope(role: &str) -> String {
     role.to_uppercase().replace('_', "/")
@@ -229,6 +262,7 @@ mod tests {
             scopes,
             user_claims: &[],
             client_claims: &[],
+            roles: None,
         }
     }
 
@@ -237,6 +271,40 @@ mod tests {
             Value::Object(m) => m,
             _ => Map::new(),
         }
+    }
+
+    #[test]
+    fn idp_roles_and_groups_grant_mapped_scopes() {
+        let mut mapping = BTreeMap::new();
+        mapping.insert("wmo-consulent".to_string(), vec!["BRP/zoek-bsn".to_string(), "BRP/basis".to_string()]);
+        mapping.insert("grp-burgerzaken".to_string(), vec!["BRP/adres".to_string(), "BRP/basis".to_string()]);
+        let roles = RoleMapping {
+            claims: vec!["realm_access.roles".into(), "groups".into()],
+            mapping,
+        };
+        let with_roles = |sc| Rules {
+            roles: Some(&roles),
+            ..rules(sc)
+        };
+        // Keycloak-style nested roles and an Entra-style groups list; unmapped roles grant nothing;
+        // no scope claim at all is fine when roles are configured.
+        let claims = obj(json!({
+            "sub": "u", "exp": 10,
+            "realm_access": {"roles": ["offline_access", "wmo-consulent"]},
+            "groups": ["grp-burgerzaken", "grp-onbekend"]
+        }));
+        let p = with_roles(&ScopeClaim::Scope).apply(claims.clone(), 1, None).unwrap();
+        assert_eq!(p.scopes, vec!["BRP/zoek-bsn", "BRP/basis", "BRP/adres"]);
+        // Scope claim scopes come first and stay.
+        let mut c2 = claims.clone();
+        c2.insert("scope".into(), json!("openid BRP/basis"));
+        let p = with_roles(&ScopeClaim::Scope).apply(c2, 1, None).unwrap();
+        assert_eq!(p.scopes, vec!["openid", "BRP/basis", "BRP/zoek-bsn", "BRP/adres"]);
+        // Without roles configured, the missing scope claim is still an error.
+        assert!(rules(&ScopeClaim::Scope).apply(claims, 1, None).is_err());
+        // A roles claim of the wrong shape holds no roles (it is not the scope claim).
+        let odd = obj(json!({"sub": "u", "exp": 10, "groups": {"a": 1}}));
+        assert!(with_roles(&ScopeClaim::None).apply(odd, 1, None).unwrap().scopes.is_empty());
     }
 
     #[test]

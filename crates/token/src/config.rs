@@ -156,6 +156,31 @@ pub struct IssuerConfig {
     /// (plus leeway) is expired even without `exp`. When unset, `exp` is required.
     #[serde(default)]
     pub max_age_secs: Option<u64>,
+    /// IdP roles or groups that grant scopes, on top of the scope claim.
+    #[serde(default)]
+    pub roles: RoleMapping,
+}
+
+/// Roles or groups the IdP puts in tokens (Keycloak `realm_access.roles`, Entra ID `roles` or
+/// `groups`), mapped to the scopes policies are written against. Rights then follow the
+/// HR-driven IdP: a user who changes department loses the role, and with it the scopes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleMapping {
+    /// Claims holding roles or groups; a dot reaches into an object (`realm_access.roles`).
+    /// Each is a string list or a space-separated string; an absent claim holds no roles.
+    #[serde(default)]
+    pub claims: Vec<String>,
+    /// Role or group → the scopes it grants. Roles not listed grant nothing.
+    #[serde(default)]
+    pub mapping: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl RoleMapping {
+    /// Whether any claim is read for roles.
+    pub fn is_active(&self) -> bool {
+        !self.claims.is_empty() && !self.mapping.is_empty()
+    }
 }
 
 fn default_algorithms() -> Vec<Algorithm> {
@@ -198,7 +223,14 @@ impl IssuerConfig {
             user_claims: default_user_claims(),
             client_claims: default_client_claims(),
             max_age_secs: None,
+            roles: RoleMapping::default(),
         }
+    }
+
+    /// Builder: map IdP roles or groups to scopes.
+    pub fn with_roles(mut self, roles: RoleMapping) -> Self {
+        self.roles = roles;
+        self
     }
 
     /// Builder: set the accepted audiences.

@@ -41,7 +41,7 @@ mod principal;
 mod verifier;
 
 pub use cache::{CacheStats, VerifiedCache};
-pub use config::{DEFAULT_LEEWAY_SECS, HmacClients, IssuerConfig, ScopeClaim};
+pub use config::{DEFAULT_LEEWAY_SECS, HmacClients, IssuerConfig, RoleMapping, ScopeClaim};
 pub use error::{Malformed, TokenError};
 pub use keys::{KeyKind, KeySet, KeySource, MAX_JWKS_KEYS, MIN_RSA_BITS, NoKeys, SkippedKeys};
 pub use principal::Principal;

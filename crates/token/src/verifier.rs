@@ -281,6 +281,7 @@ fn verify_public(
         scopes: &cfg.scopes,
         user_claims: &cfg.user_claims,
         client_claims: &cfg.client_claims,
+        roles: Some(&cfg.roles),
     }
     .apply(parsed.claims, now, None)
 }
@@ -330,6 +331,7 @@ fn verify_hmac(
         scopes: &clients.scopes,
         user_claims: &clients.user_claims,
         client_claims: &[],
+        roles: None,
     }
     .apply(parsed.claims, now, Some(&client_id))
 }

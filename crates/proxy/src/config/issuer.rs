@@ -48,6 +48,16 @@ pub(super) struct RawIssuer {
     /// Clients of this issuer that may name the acting user in the mount's user header.
     #[serde(default)]
     trusted_user_clients: Vec<String>,
+    /// IdP roles or groups that grant scopes (`[issuers.roles]`).
+    #[serde(default)]
+    roles: Option<RawRoles>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoles {
+    claims: Vec<String>,
+    mapping: BTreeMap<String, Vec<String>>,
 }
 
 fn default_leeway() -> u64 {
@@ -131,6 +141,8 @@ pub struct Issuer {
     pub max_age_secs: Option<u64>,
     /// Who may assert the acting user in a header instead of the token naming them.
     pub user_header_trust: UserHeaderTrust,
+    /// IdP roles or groups mapped to scopes.
+    pub roles: sluis_token::RoleMapping,
 }
 
 /// Which clients of an issuer may name the acting user in a header (`X-User`): a portal or
@@ -234,6 +246,39 @@ impl Validator<'_> {
                 );
             }
         }
+        let roles = match &ri.roles {
+            None => sluis_token::RoleMapping::default(),
+            Some(r) => {
+                if ri.kind == IssuerKind::Hmac {
+                    self.problem(
+                        &format!("{at}.roles"),
+                        "hmac (ZGW) clients carry no roles; their rights come from the Autorisaties",
+                    );
+                }
+                if r.claims.is_empty() || r.claims.iter().any(|c| c.trim().is_empty()) {
+                    self.problem(
+                        &format!("{at}.roles.claims"),
+                        "name the claims that hold roles or groups, e.g. [\"realm_access.roles\"] or [\"groups\"]",
+                    );
+                }
+                for (role, scopes) in &r.mapping {
+                    if scopes.is_empty()
+                        || scopes
+                            .iter()
+                            .any(|s| s.trim().is_empty() || s.contains(char::is_whitespace))
+                    {
+                        self.problem(
+                            &format!("{at}.roles.mapping.{role}"),
+                            "map a role to one or more scope names",
+                        );
+                    }
+                }
+                sluis_token::RoleMapping {
+                    claims: r.claims.clone(),
+                    mapping: r.mapping.clone(),
+                }
+            }
+        };
         if ri.jwks_min_refresh_secs == 0 {
             self.problem(
                 &format!("{at}.jwks_min_refresh_secs"),
@@ -254,6 +299,7 @@ impl Validator<'_> {
             jwks_refresh: Duration::from_secs(ri.jwks_refresh_secs.max(1)),
             jwks_min_refresh: Duration::from_secs(ri.jwks_min_refresh_secs.max(1)),
             max_age_secs: ri.max_age_secs,
+            roles,
             user_header_trust: match (ri.trust_user_header, ri.trusted_user_clients.is_empty()) {
                 (true, true) => UserHeaderTrust::AllClients,
                 (false, true) => UserHeaderTrust::Nobody,
