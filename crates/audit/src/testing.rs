@@ -59,8 +59,8 @@ pub fn access(i: u64) -> AccessRecord {
         upstream_ms: Some(2),
         user_source: None,
         flags: Vec::new(),
-            application: None,
-            scopes_dropped: Vec::new(),
+        application: None,
+        scopes_dropped: Vec::new(),
     }
 }
 

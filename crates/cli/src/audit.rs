@@ -377,8 +377,8 @@ fn subject(
         upstream_ms: None,
         user_source: None,
         flags: Vec::new(),
-            application: None,
-            scopes_dropped: Vec::new(),
+        application: None,
+        scopes_dropped: Vec::new(),
     };
     store
         .append(&[sluis_audit::Entry::Access(record)], now)

@@ -66,6 +66,10 @@ const POLICY_FILES: &[(&str, &str)] = &[
         "brp.toml",
         include_str!("../../../examples/policy/brp.toml"),
     ),
+    (
+        "tests/demo.toml",
+        include_str!("../../../examples/policy/tests/demo.toml"),
+    ),
 ];
 
 #[derive(Debug, ClapArgs)]
@@ -269,6 +273,8 @@ prefix = "/v1/afvalwegingen"
 kind = "dataset"
 dataset = "afvalwegingen"
 upstream = {{ url = "{upstream}/v1/afvalwegingen", timeout_ms = 5000 }}
+# Open data about containers: any client with a valid token, registered or not.
+register = "off"
 
 [[apis]]
 name = "parkeervakken"
@@ -276,6 +282,7 @@ prefix = "/v1/parkeervakken"
 kind = "dataset"
 dataset = "parkeervakken"
 upstream = {{ url = "{upstream}/v1/parkeervakken", timeout_ms = 5000 }}
+register = "off"
 
 [[apis]]
 name = "brp"
@@ -295,6 +302,11 @@ name = "Behandelen aanvraag bijstandsuitkering"
 purpose = "Vaststellen recht op bijstand"
 legal_basis = "Participatiewet art. 43"
 retention_days = 3650
+# The most this activity may use: BRP by BSN and postcode, basic data, address and family.
+# A token scope outside these is dropped for requests of this activity.
+[processing_activities.ceiling]
+apis = ["brp", "brp-personen"]
+scopes = ["BRP/R", "BRP/RNAME", "BRP/zoek-bsn", "BRP/zoek-postcode", "BRP/basis", "BRP/adres", "BRP/familie"]
 
 [[processing_activities]]
 id = "parkeervergunning"
@@ -302,6 +314,44 @@ name = "Behandelen aanvraag parkeervergunning"
 purpose = "Vaststellen woonadres aanvrager"
 legal_basis = "Verordening parkeerbelastingen"
 retention_days = 730
+[processing_activities.ceiling]
+apis = ["brp-personen"]
+operations = ["brp.personen.RaadpleegMetBurgerservicenummer"]
+scopes = ["BRP/zoek-bsn", "BRP/basis", "BRP/adres"]
+
+# The register: which task applications exist and for which activities (docs/rights.md).
+# Only registered applications reach the BRP and ZGW mounts below.
+[[applications]]
+id = "sociaal-domein"
+name = "Suite Sociaal Domein"
+owner = "Werk en Inkomen"
+clients = [{{ issuer = "demo", client_id = "{DEMO_CLIENT}" }}]
+activities = ["bijstand-aanvraag"]
+
+[[applications]]
+id = "parkeren"
+name = "Parkeervergunningen"
+owner = "Parkeren"
+clients = [{{ issuer = "demo", client_id = "sluis-demo-parkeren" }}]
+activities = ["parkeervergunning"]
+
+[[applications]]
+id = "zaakbehandeling"
+name = "Zaakbehandelcomponent"
+clients = [{{ issuer = "demo", client_id = "{DEMO_ZAAKBEHANDELING}" }}]
+activities = ["zaakafhandeling"]
+
+[[applications]]
+id = "kcc"
+name = "Klantcontactcentrum"
+clients = [{{ issuer = "demo", client_id = "{DEMO_KCC}" }}]
+activities = ["zaakafhandeling"]
+
+[[applications]]
+id = "zaakportaal"
+name = "Zaakportaal"
+clients = [{{ issuer = "demo-zgw", client_id = "{DEMO_ZGW_OPENBAAR}" }}]
+activities = ["zaakafhandeling"]
 
 [[apis]]
 name = "brp-personen"
@@ -329,6 +379,8 @@ name = "Behandelen van zaken"
 purpose = "Afhandelen van aanvragen en meldingen"
 legal_basis = "Awb; de wet van het zaaktype"
 retention_days = 3650
+[processing_activities.ceiling]
+apis = ["zaken", "documenten", "catalogi"]
 
 [[apis]]
 name = "zaken"
@@ -600,10 +652,16 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
             " -H 'X-User: medewerker1' -H 'X-Correlation-ID: demo-1' -H 'X-Task-Description: bijstand-aanvraag'",
         ),
         (
-            "BRP/R: full access to persons",
+            "BRP/R: full access to persons, for the registered activity bijstand-aanvraag",
             "BRP/R",
             "/v1/brp/ingeschrevenpersonen?_pageSize=1",
-            " -H 'X-User: medewerker1' -H 'X-Correlation-ID: demo-2' -H 'X-Task-Description: parkeervergunning'",
+            " -H 'X-User: medewerker1' -H 'X-Correlation-ID: demo-2' -H 'X-Task-Description: bijstand-aanvraag'",
+        ),
+        (
+            "the same token for a purpose its application is not registered for: 403 purposeNotAllowed",
+            "BRP/R",
+            "/v1/brp/ingeschrevenpersonen?_pageSize=1",
+            " -H 'X-User: medewerker1' -H 'X-Correlation-ID: demo-3' -H 'X-Task-Description: parkeervergunning'",
         ),
     ];
     println!("Try (tokens valid for one hour; `sluis demo token --scopes \"...\"` makes more):\n");
@@ -692,6 +750,11 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
         path.display(),
         resident,
         path.display()
+    );
+    println!(
+        "# who can see what, from the register and the policy (also --format json|csv|html):\nsluis rights --config {0} --field '*.burgerservicenummer'\nsluis rights --config {0} --app sociaal-domein --field 'brp-personen.RaadpleegMetBurgerservicenummer.*'\n# the policy's own tests:\nsluis policy test --config {0} {1}\n",
+        path.display(),
+        dir.join("policy/tests").display()
     );
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;

@@ -4,6 +4,8 @@ mod audit;
 mod check;
 mod demo;
 mod explain;
+mod policy;
+mod rights;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +54,11 @@ enum Command {
     Explain(explain::Args),
     /// The audit log: verify, a citizen's overview, retention purge, export, checkpoints.
     Audit(audit::Args),
+    /// Who can see what: application × activity × API × table or query type × field, with the
+    /// best representation, the legal basis and the scopes needed.
+    Rights(rights::Args),
+    /// Policy tests and change impact.
+    Policy(policy::Args),
 }
 
 /// Errors of the command-line tool.
@@ -134,6 +141,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Check { config } => check::run(&config),
         Command::Audit(args) => audit::run(&args),
+        Command::Rights(args) => rights::run(&args),
+        Command::Policy(args) => policy::run(&args),
         Command::Serve { config } => {
             init_logs(cli.log_format);
             runtime().and_then(|rt| rt.block_on(serve(config)))

@@ -137,8 +137,8 @@ fn access(i: u64, time_ms: u64, activity: &str, records: u64) -> AccessRecord {
         upstream_ms: Some(9),
         user_source: None,
         flags: Vec::new(),
-            application: None,
-            scopes_dropped: Vec::new(),
+        application: None,
+        scopes_dropped: Vec::new(),
     }
 }
 

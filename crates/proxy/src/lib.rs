@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod problem;
 pub mod query;
 pub mod record;
+pub mod rights;
 pub mod server;
 pub mod state;
 pub mod trace;

@@ -81,7 +81,10 @@ fn admit(
     ctx: &mut RequestContext,
 ) -> Result<Admission, ProxyError> {
     let trail = &mut ctx.trail;
-    let activity = trail.activity.clone().or_else(|| trail.default_activity.clone());
+    let activity = trail
+        .activity
+        .clone()
+        .or_else(|| trail.default_activity.clone());
     let caller = Caller {
         issuer: &principal.issuer,
         client_id: principal.client_id.as_deref(),

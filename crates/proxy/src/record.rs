@@ -128,7 +128,10 @@ fn processing_entries(
         search_params: access.params.clone(),
         resource: shared.audit_settings.instance.clone(),
         // The task application: its register id, else the client id.
-        client_app_id: access.application.clone().or_else(|| access.client_id.clone()),
+        client_app_id: access
+            .application
+            .clone()
+            .or_else(|| access.client_id.clone()),
         flags: subject
             .as_ref()
             .map(|(h, _)| h.flags.clone())

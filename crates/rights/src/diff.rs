@@ -132,10 +132,14 @@ impl Diff {
         }
         let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for c in &self.gained {
-            per.entry(format!("{}/{}", c.application, c.activity)).or_default().0 += 1;
+            per.entry(format!("{}/{}", c.application, c.activity))
+                .or_default()
+                .0 += 1;
         }
         for c in &self.lost {
-            per.entry(format!("{}/{}", c.application, c.activity)).or_default().1 += 1;
+            per.entry(format!("{}/{}", c.application, c.activity))
+                .or_default()
+                .1 += 1;
         }
         let parts: Vec<String> = per
             .iter()

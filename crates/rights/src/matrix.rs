@@ -135,12 +135,10 @@ impl Rights<'_> {
                     application_name: app.name.clone(),
                     activity: Some(a.id.clone()),
                     legal_basis: a.legal_basis.clone(),
-                    client: app.clients.first().map(|c| {
-                        (
-                            c.issuer.clone().unwrap_or_default(),
-                            c.client_id.clone(),
-                        )
-                    }),
+                    client: app
+                        .clients
+                        .first()
+                        .map(|c| (c.issuer.clone().unwrap_or_default(), c.client_id.clone())),
                 });
             }
         }
@@ -236,7 +234,8 @@ impl Rights<'_> {
                                     .and_then(|p| p.field(path).map(|f| f.level))
                                     .unwrap_or(Level::None)
                             };
-                            let Ok(plan) = self.policy.best_plan(q, &self.policy.scope_set(&scopes))
+                            let Ok(plan) =
+                                self.policy.best_plan(q, &self.policy.scope_set(&scopes))
                             else {
                                 continue;
                             };

@@ -225,7 +225,11 @@ impl Rights<'_> {
                 let table = format!("{dataset}.{table_id}");
                 let op = format!(
                     "dataset.{table}.{}",
-                    if case.detail.is_some() { "detail" } else { "list" }
+                    if case.detail.is_some() {
+                        "detail"
+                    } else {
+                        "list"
+                    }
                 );
                 if let Err(d) = admission.check_operation(&op) {
                     return Ok(deny(403, d.code(), d.to_string()));
@@ -276,8 +280,7 @@ impl Rights<'_> {
                     }
                 };
                 let t: QueryType = query.query_type();
-                if let Err(d) = admission.check_operation(&format!("brp.personen.{}", t.as_str()))
-                {
+                if let Err(d) = admission.check_operation(&format!("brp.personen.{}", t.as_str())) {
                     return Ok(deny(403, d.code(), d.to_string()));
                 }
                 match policy.decide(&query, &admission.scopes) {
@@ -294,7 +297,9 @@ impl Rights<'_> {
                             });
                             let level = match (covered, plan.pseudonymize()) {
                                 (false, _) => Level::None,
-                                (true, true) if f.rsplit('.').next() == Some("burgerservicenummer") => {
+                                (true, true)
+                                    if f.rsplit('.').next() == Some("burgerservicenummer") =>
+                                {
                                     Level::Encoded
                                 }
                                 (true, _) => Level::Read,

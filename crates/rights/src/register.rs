@@ -84,7 +84,9 @@ pub struct Ceiling {
 impl Ceiling {
     /// Whether the ceiling lets this mount be used.
     pub fn allows_api(&self, api: &str) -> bool {
-        self.apis.as_ref().is_none_or(|a| a.iter().any(|x| x == api))
+        self.apis
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|x| x == api))
     }
 
     /// Whether the ceiling lets this operation be performed.
@@ -181,20 +183,21 @@ impl Register {
                     }
                 }
             }
-            let globs = |list: &Option<Vec<String>>, what: &str, problem: &mut dyn FnMut(&str, String)| {
-                list.as_ref().map(|l| {
-                    l.iter()
-                        .filter(|p| {
-                            let ok = !p.trim().is_empty();
-                            if !ok {
-                                problem(&format!("{at}.{what}"), "an empty pattern".into());
-                            }
-                            ok
-                        })
-                        .map(Glob::new)
-                        .collect::<Vec<_>>()
-                })
-            };
+            let globs =
+                |list: &Option<Vec<String>>, what: &str, problem: &mut dyn FnMut(&str, String)| {
+                    list.as_ref().map(|l| {
+                        l.iter()
+                            .filter(|p| {
+                                let ok = !p.trim().is_empty();
+                                if !ok {
+                                    problem(&format!("{at}.{what}"), "an empty pattern".into());
+                                }
+                                ok
+                            })
+                            .map(Glob::new)
+                            .collect::<Vec<_>>()
+                    })
+                };
             let operations = globs(&raw.operations, "operations", &mut problem);
             let scopes = globs(&raw.scopes, "scopes", &mut problem);
             acts.push(RegisteredActivity {
@@ -419,13 +422,17 @@ pub enum RegisterDenial {
         application: String,
         activity: Option<String>,
     },
-    #[error("processing activity {activity} of application {application} may not use the API {api}")]
+    #[error(
+        "processing activity {activity} of application {application} may not use the API {api}"
+    )]
     ApiNotAllowed {
         application: String,
         activity: String,
         api: String,
     },
-    #[error("processing activity {activity} of application {application} may not perform {operation}")]
+    #[error(
+        "processing activity {activity} of application {application} may not perform {operation}"
+    )]
     OperationNotAllowed {
         application: String,
         activity: String,

@@ -276,8 +276,14 @@ mod tests {
     #[test]
     fn idp_roles_and_groups_grant_mapped_scopes() {
         let mut mapping = BTreeMap::new();
-        mapping.insert("wmo-consulent".to_string(), vec!["BRP/zoek-bsn".to_string(), "BRP/basis".to_string()]);
-        mapping.insert("grp-burgerzaken".to_string(), vec!["BRP/adres".to_string(), "BRP/basis".to_string()]);
+        mapping.insert(
+            "wmo-consulent".to_string(),
+            vec!["BRP/zoek-bsn".to_string(), "BRP/basis".to_string()],
+        );
+        mapping.insert(
+            "grp-burgerzaken".to_string(),
+            vec!["BRP/adres".to_string(), "BRP/basis".to_string()],
+        );
         let roles = RoleMapping {
             claims: vec!["realm_access.roles".into(), "groups".into()],
             mapping,
@@ -293,18 +299,29 @@ mod tests {
             "realm_access": {"roles": ["offline_access", "wmo-consulent"]},
             "groups": ["grp-burgerzaken", "grp-onbekend"]
         }));
-        let p = with_roles(&ScopeClaim::Scope).apply(claims.clone(), 1, None).unwrap();
+        let p = with_roles(&ScopeClaim::Scope)
+            .apply(claims.clone(), 1, None)
+            .unwrap();
         assert_eq!(p.scopes, vec!["BRP/zoek-bsn", "BRP/basis", "BRP/adres"]);
         // Scope claim scopes come first and stay.
         let mut c2 = claims.clone();
         c2.insert("scope".into(), json!("openid BRP/basis"));
         let p = with_roles(&ScopeClaim::Scope).apply(c2, 1, None).unwrap();
-        assert_eq!(p.scopes, vec!["openid", "BRP/basis", "BRP/zoek-bsn", "BRP/adres"]);
+        assert_eq!(
+            p.scopes,
+            vec!["openid", "BRP/basis", "BRP/zoek-bsn", "BRP/adres"]
+        );
         // Without roles configured, the missing scope claim is still an error.
         assert!(rules(&ScopeClaim::Scope).apply(claims, 1, None).is_err());
         // A roles claim of the wrong shape holds no roles (it is not the scope claim).
         let odd = obj(json!({"sub": "u", "exp": 10, "groups": {"a": 1}}));
-        assert!(with_roles(&ScopeClaim::None).apply(odd, 1, None).unwrap().scopes.is_empty());
+        assert!(
+            with_roles(&ScopeClaim::None)
+                .apply(odd, 1, None)
+                .unwrap()
+                .scopes
+                .is_empty()
+        );
     }
 
     #[test]
