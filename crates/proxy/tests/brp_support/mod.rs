@@ -226,6 +226,8 @@ pub struct Options {
     pub audit_kind: &'static str,
     /// Scopes the BRP mount requires of every request (`required_scopes`).
     pub mount_scopes: Vec<&'static str>,
+    /// TOML appended to the configuration (a register, a ceiling for the activity).
+    pub extra_toml: String,
 }
 
 impl Default for Options {
@@ -234,6 +236,7 @@ impl Default for Options {
             timeout_ms: 1000,
             audit_kind: "sqlite",
             mount_scopes: Vec::new(),
+            extra_toml: String::new(),
         }
     }
 }
@@ -307,7 +310,9 @@ aliases = ["{ACTIVITY_ALIAS}"]
 [audit]
 {audit}
 subject_key = {{ file = "subject.key" }}
+{extra}
 "#,
+        extra = opts.extra_toml,
         schemas = root().join("examples/policy/datasets").display(),
         profiles = root().join("examples/policy/profiles").display(),
         policy = root().join("examples/policy/brp.toml").display(),
