@@ -116,6 +116,8 @@ pub enum Refusal {
     MountScopes { missing: Vec<String> },
     #[error("reading the audit log needs the reader scope")]
     AuditReader,
+    #[error("the admin API needs the admin scope")]
+    AdminScope,
 }
 
 /// What went wrong with the upstream.

@@ -4,6 +4,7 @@
 //! hot reload. The audit store is given to it as a trait object: the binary chooses it.
 
 pub mod adapter;
+pub mod admin_read;
 pub mod audit_read;
 pub mod auditing;
 pub mod auth;

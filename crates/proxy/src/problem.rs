@@ -232,6 +232,12 @@ fn refusal(r: &Refusal) -> Problem {
             "You do not have permission to perform this action.",
             "The token lacks a scope this API requires.".into(),
         ),
+        Refusal::AdminScope => p(
+            403,
+            "forbidden",
+            "You do not have permission to perform this action.",
+            "The admin API needs the configured admin scope.".into(),
+        ),
         Refusal::AuditReader => p(
             403,
             "forbidden",

@@ -2,6 +2,8 @@
 //! dataset policy and each BRP mount's policy, as [`sluis_rights::Rights`] for `sluis rights`,
 //! `sluis policy test`, `sluis policy diff`, the admin API and the change summary on reload.
 
+use std::sync::Arc;
+
 use sluis_brp::BrpPolicy;
 use sluis_policy::{Policy, fs};
 use sluis_rights::{MountInfo, MountKind, Rights};
@@ -13,7 +15,7 @@ use crate::error::ConfigProblem;
 #[derive(Debug)]
 pub struct RightsSource {
     pub config: Config,
-    pub policy: Policy,
+    pub policy: Arc<Policy>,
     brp: Vec<(String, BrpPolicy)>,
 }
 
@@ -30,11 +32,14 @@ impl RightsSource {
                     .collect(),
             }
         })?;
-        Self::with_policy(config, policy)
+        Self::with_policy(config, Arc::new(policy))
     }
 
     /// As [`RightsSource::load`], with the dataset policy already loaded.
-    pub fn with_policy(config: Config, policy: Policy) -> Result<RightsSource, Vec<ConfigProblem>> {
+    pub fn with_policy(
+        config: Config,
+        policy: Arc<Policy>,
+    ) -> Result<RightsSource, Vec<ConfigProblem>> {
         let src = config.source.clone().unwrap_or_default();
         let mut brp = Vec::new();
         let mut problems = Vec::new();

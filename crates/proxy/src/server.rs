@@ -217,6 +217,17 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
             );
             r
         }
+        p if p.starts_with("/admin/") => {
+            let (parts, _) = req.into_parts();
+            let incoming = Incoming {
+                method: parts.method,
+                path: parts.uri.path().to_owned(),
+                query: parts.uri.query().map(str::to_owned),
+                headers: parts.headers,
+                body: bytes::Bytes::new(),
+            };
+            crate::admin_read::read(shared, incoming).await
+        }
         "/audit/entries" => {
             let (parts, _) = req.into_parts();
             let incoming = Incoming {
@@ -333,6 +344,26 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
         }
         let runtime = Runtime::build(config, shared.api_addr)?;
         runtime.load(Some(&old)).await;
+        // What the new policy and register give and take, logged and kept for the admin API.
+        let (before, after) = (Arc::clone(&old.rights), Arc::clone(&runtime.rights));
+        let all = sluis_rights::Filter::default();
+        if let Ok(change) = tokio::task::spawn_blocking(move || {
+            sluis_rights::diff(&before.rights().matrix(&all), &after.rights().matrix(&all))
+        })
+        .await
+        {
+            if change.is_empty() {
+                tracing::info!("rights unchanged on reload");
+            } else {
+                tracing::warn!(
+                    gained = change.gained.len(),
+                    lost = change.lost.len(),
+                    summary = %change.summary(),
+                    "rights changed on reload"
+                );
+            }
+            let _ = runtime.rights_change.set(change);
+        }
         Ok::<_, StartError>(runtime)
     }
     .await;

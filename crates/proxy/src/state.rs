@@ -99,6 +99,10 @@ pub struct Runtime {
     pub mounts: Vec<Mounted>,
     /// What the ZGW mounts share (their autorisaties, rules, URL map), with `[zgw]`.
     pub zgw: Option<Arc<ZgwShared>>,
+    /// The register and the policies, for the admin API's rights and the change on reload.
+    pub rights: Arc<crate::rights::RightsSource>,
+    /// What the reload that built this runtime changed in who can see what.
+    pub rights_change: std::sync::OnceLock<sluis_rights::Diff>,
     /// Dropped with this runtime (replaced by a reload, or the server stopped), which ends its
     /// scheduled JWKS refreshes.
     refresh_stop: tokio::sync::watch::Sender<bool>,
@@ -172,12 +176,16 @@ impl Runtime {
         }
         // Longest prefix first, so nested mounts route to the most specific API.
         mounts.sort_by_key(|m| std::cmp::Reverse(m.api.prefix.len()));
+        let rights = crate::rights::RightsSource::with_policy(config.clone(), Arc::clone(&policy))
+            .map_err(StartError::Config)?;
         Ok(Runtime {
             config,
             policy,
             auth,
             mounts,
             zgw,
+            rights: Arc::new(rights),
+            rights_change: std::sync::OnceLock::new(),
             refresh_stop: tokio::sync::watch::channel(false).0,
         })
     }

@@ -100,8 +100,15 @@ async fn registered_purpose_gets_data_and_others_are_refused() {
         )
         .await;
     let body = r.assert_problem(403, "purposeNotAllowed");
-    assert!(body["detail"].as_str().unwrap().contains("operation"), "{body}");
-    assert_eq!(env.upstream_requests(), 1, "only the first request reached the BRP");
+    assert!(
+        body["detail"].as_str().unwrap().contains("operation"),
+        "{body}"
+    );
+    assert_eq!(
+        env.upstream_requests(),
+        1,
+        "only the first request reached the BRP"
+    );
     env.stop().await;
 }
 
@@ -112,18 +119,27 @@ async fn scopes_outside_the_ceiling_are_dropped_and_recorded() {
     let t = token(&[ZOEK_BSN, BASIS, "BRP/nationaliteit", FAMILIE]);
 
     // nationaliteiten needs BRP/nationaliteit, which the activity's ceiling does not include.
-    let r = env.post(&t, &lookup(&bsn, &["naam", "nationaliteiten"])).await;
+    let r = env
+        .post(&t, &lookup(&bsn, &["naam", "nationaliteiten"]))
+        .await;
     r.assert_problem(403, "authorization");
     let a = env.access(&r.trace_id());
     assert_eq!(a.scopes_dropped, vec!["BRP/nationaliteit", FAMILIE]);
-    assert!(a.scopes.contains(&"BRP/nationaliteit".to_owned()), "the token's scopes stay recorded");
+    assert!(
+        a.scopes.contains(&"BRP/nationaliteit".to_owned()),
+        "the token's scopes stay recorded"
+    );
 
     // Without the field the request passes, still narrowed (and recorded as such).
     let r = env.post(&t, &lookup(&bsn, &["naam"])).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let a = env.access(&r.trace_id());
     assert_eq!(a.scopes_dropped, vec!["BRP/nationaliteit", FAMILIE]);
-    assert!(a.reasons.iter().any(|x| x.contains("ceiling")), "{:?}", a.reasons);
+    assert!(
+        a.reasons.iter().any(|x| x.contains("ceiling")),
+        "{:?}",
+        a.reasons
+    );
     env.stop().await;
 }
 
@@ -176,7 +192,10 @@ async fn the_rights_matrix_agrees_with_the_server_on_random_cases() {
         .map(|c| c.field)
         .collect();
     assert!(visible.iter().any(|f| f == "naam.voornamen"), "{visible:?}");
-    assert!(!visible.iter().any(|f| f.starts_with("nationaliteiten")), "{visible:?}");
+    assert!(
+        !visible.iter().any(|f| f.starts_with("nationaliteiten")),
+        "{visible:?}"
+    );
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let (mut delivered, mut refused) = (0, 0);
     for _ in 0..60 {
@@ -199,10 +218,10 @@ async fn the_rights_matrix_agrees_with_the_server_on_random_cases() {
             ..Filter::default()
         });
         let refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
-        let r = env
-            .post(&token(&refs), &lookup(&bsn, &[field]))
-            .await;
-        let listed = cells.iter().any(|c| c.field == field && c.level != "absent");
+        let r = env.post(&token(&refs), &lookup(&bsn, &[field])).await;
+        let listed = cells
+            .iter()
+            .any(|c| c.field == field && c.level != "absent");
         assert_eq!(
             listed,
             r.status == 200,
@@ -216,6 +235,94 @@ async fn the_rights_matrix_agrees_with_the_server_on_random_cases() {
             refused += 1;
         }
     }
-    assert!(delivered > 0 && refused > 0, "both outcomes covered: {delivered} / {refused}");
+    assert!(
+        delivered > 0 && refused > 0,
+        "both outcomes covered: {delivered} / {refused}"
+    );
+    env.stop().await;
+}
+
+async fn admin_get(env: &Env, token: Option<&str>, path_and_query: &str) -> (u16, Value) {
+    use http_body_util::BodyExt;
+    let mut req = hyper::Request::get(format!(
+        "http://{}{path_and_query}",
+        env.server.admin_addr()
+    ));
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = env
+        .client
+        .request(
+            req.body(http_body_util::Full::new(bytes::Bytes::new()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap())
+}
+
+/// The admin API: the register and the matrix as JSON for the admin scope only, every read
+/// recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_serves_register_and_rights_and_records_each_read() {
+    let env = env().await;
+    let (status, _) = admin_get(&env, None, "/admin/register").await;
+    assert_eq!(status, 401);
+    let (status, body) = admin_get(&env, Some(&token(&[ZOEK_BSN])), "/admin/register").await;
+    assert_eq!(status, 403, "{body}");
+    let admin = token(&["SLUIS/ADMIN"]);
+    let (status, body) = admin_get(&env, Some(&admin), "/admin/register").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["register"]["applications"][0]["id"], "wmo");
+    assert_eq!(
+        body["register"]["activities"][0]["legal_basis"],
+        "Wmo 2015 art. 2.3.2"
+    );
+    let (status, body) = admin_get(
+        &env,
+        Some(&admin),
+        "/admin/rights?app=wmo&field=*.burgerservicenummer",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let cells = body["rights"].as_array().unwrap();
+    assert!(!cells.is_empty());
+    assert!(cells.iter().all(|c| {
+        c["application"] == "wmo"
+            && c["field"]
+                .as_str()
+                .unwrap()
+                .ends_with("burgerservicenummer")
+    }));
+    // Family BSNs need BRP/familie, outside the Wmo ceiling.
+    assert!(
+        !cells
+            .iter()
+            .any(|c| c["field"] == "partners.burgerservicenummer"),
+        "{cells:?}"
+    );
+    let (status, _) = admin_get(&env, Some(&admin), "/admin/rights?bsn=1").await;
+    assert_eq!(status, 400);
+    let ops: Vec<(String, u16)> = env
+        .entries()
+        .into_iter()
+        .filter_map(|e| match e {
+            sluis_audit::Entry::Access(a) if a.api == "admin" => Some((a.operation, a.status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            ("admin.register".to_owned(), 401),
+            ("admin.register".to_owned(), 403),
+            ("admin.register".to_owned(), 200),
+            ("admin.rights".to_owned(), 200),
+            ("admin.rights".to_owned(), 400),
+        ]
+    );
     env.stop().await;
 }

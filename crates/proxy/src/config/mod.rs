@@ -86,6 +86,8 @@ struct RawServer {
     reload_poll_secs: u64,
     #[serde(default = "default_token_cache")]
     token_cache_capacity: usize,
+    /// The scope a token needs for the admin API (`/admin/...`); without it that API is off.
+    admin_scope: Option<String>,
 }
 
 fn default_max_body() -> usize {
@@ -126,6 +128,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub reload_poll: Duration,
     pub token_cache_capacity: usize,
+    /// The scope the admin API (`/admin/register`, `/admin/rights`) requires.
+    pub admin_scope: Option<String>,
     pub schemas: Vec<PathBuf>,
     pub profiles: Vec<PathBuf>,
     pub encoding_key: Secret,
@@ -434,6 +438,7 @@ impl Validator<'_> {
             shutdown_grace: Duration::from_secs(raw.server.shutdown_grace_secs),
             reload_poll: Duration::from_secs(raw.server.reload_poll_secs.max(1)),
             token_cache_capacity: raw.server.token_cache_capacity,
+            admin_scope: raw.server.admin_scope.clone(),
             schemas,
             profiles,
             encoding_key: encoding_key?,

@@ -271,6 +271,7 @@ pub fn write_config(dir: &Path, upstream: &str, opts: &Options) -> PathBuf {
 [server]
 listen = "127.0.0.1:0"
 admin_listen = "127.0.0.1:0"
+admin_scope = "SLUIS/ADMIN"
 
 [policy]
 schemas = ["{schemas}"]
