@@ -123,4 +123,91 @@ fn the_demo_serves_three_zgw_callers_differently() {
     );
     let _ = child.kill();
     let _ = child.wait();
+    rights_of_the_demo(dir.path());
+}
+
+fn sluis(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sluis"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The demo's register and policy: its policy tests pass, `sluis rights` names exactly the
+/// applications that can see BSNs, and `sluis explain` agrees for each application.
+fn rights_of_the_demo(dir: &std::path::Path) {
+    let config = dir.join("sluis.toml");
+    let config = config.to_str().unwrap();
+    let tests = dir.join("policy/tests");
+    let (ok, out) = sluis(&[
+        "policy",
+        "test",
+        "--config",
+        config,
+        tests.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("0 failed"), "{out}");
+
+    let apps = |field: &str| -> std::collections::BTreeSet<String> {
+        let (ok, out) = sluis(&[
+            "rights", "--config", config, "--field", field, "--format", "json",
+        ]);
+        assert!(ok, "{out}");
+        let cells: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+        cells
+            .iter()
+            .map(|c| c["application"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The dataset BRP's bsn needs BRP/R, within the ceiling of bijstand-aanvraag only; the BRP
+    // Personen BSN is also open to parkeren (by BSN lookup); the ZGW applications' activity
+    // reaches no BRP mount.
+    assert_eq!(apps("*.bsn"), ["sociaal-domein".to_owned()].into());
+    assert_eq!(
+        apps("*.burgerservicenummer"),
+        ["parkeren".to_owned(), "sociaal-domein".to_owned()].into()
+    );
+    // explain, per registered application, on the dataset BRP with every scope it could hold.
+    let all = "BRP/R BRP/RNAME BAG/R HANDHAVING";
+    for (app, activity, sees) in [
+        ("sociaal-domein", "bijstand-aanvraag", true),
+        ("parkeren", "parkeervergunning", false),
+        ("zaakbehandeling", "zaakafhandeling", false),
+        ("kcc", "zaakafhandeling", false),
+    ] {
+        let (ok, out) = sluis(&[
+            "explain",
+            "--config",
+            config,
+            "--api",
+            "brp",
+            "--app",
+            app,
+            "--activity",
+            activity,
+            "--table",
+            "ingeschrevenpersonen",
+            "--scopes",
+            all,
+            "--format",
+            "json",
+        ]);
+        assert!(ok, "{out}");
+        let e: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let bsn_visible =
+            e["access"] == true && e["fields"]["bsn"].as_str().is_some_and(|l| l != "none");
+        assert_eq!(bsn_visible, sees, "{app}: {e}");
+        if !sees {
+            assert_eq!(e["code"], "purposeNotAllowed", "{app}: {e}");
+        }
+    }
 }
