@@ -1,6 +1,13 @@
 //! Purpose binding end to end: the register lets in registered applications for their
 //! registered activities only, narrows the token's scopes to the activity's ceiling, records
 //! the decision, and `sluis rights` (the matrix) agrees with what the server answers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails the test on unexpected errors"
+)]
 
 mod brp_support;
 
