@@ -210,8 +210,8 @@ impl Runtime {
         }
     }
 
-    /// Every file the running policy comes from (dataset sources and each adapter's own),
-    /// watched for hot reload.
+    /// Every file the running policy comes from (dataset sources, each adapter's own and the
+    /// register file), watched for hot reload.
     pub fn policy_sources(&self) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = Vec::new();
         for m in &self.mounts {
@@ -221,7 +221,13 @@ impl Runtime {
                 }
             }
         }
-        for f in self.config.schemas.iter().chain(&self.config.profiles) {
+        for f in self
+            .config
+            .schemas
+            .iter()
+            .chain(&self.config.profiles)
+            .chain(&self.config.register_file)
+        {
             if !files.contains(f) {
                 files.push(f.clone());
             }

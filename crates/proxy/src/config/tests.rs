@@ -426,3 +426,123 @@ fn sluis_uses_one_kind_of_upstream_credentials() {
         "choose one of",
     );
 }
+
+#[test]
+fn the_register_of_applications_is_validated() {
+    let ok = format!(
+        r#"{DATASET_API}
+[processing_activities.ceiling]
+apis = ["afval"]
+operations = ["dataset.afvalwegingen.*"]
+scopes = ["BAG/*"]
+
+[[applications]]
+id = "sd"
+name = "Sociaal domein"
+clients = [{{ issuer = "idp", client_id = "suite" }}]
+activities = ["bijstand"]
+"#
+    );
+    let cfg = parse(&ok).unwrap();
+    let app = cfg.register.application_of("idp", Some("suite")).unwrap();
+    assert_eq!(app.id, "sd");
+    assert!(
+        cfg.register
+            .application_of("other-issuer", Some("suite"))
+            .is_none()
+    );
+    let act = cfg.register.activity("bijstand").unwrap();
+    assert!(act.ceiling.allows_scope("BAG/R") && !act.ceiling.allows_scope("BRP/R"));
+    // Applications registered: mounts enforce the register unless they say otherwise.
+    assert!(cfg.apis[0].enforce_register);
+    let off = parse(&ok.replace(
+        "dataset = \"afvalwegingen\"",
+        "dataset = \"afvalwegingen\"\nregister = \"off\"",
+    ))
+    .unwrap();
+    assert!(!off.apis[0].enforce_register);
+
+    assert_problem(
+        &ok.replace("activities = [\"bijstand\"]", "activities = [\"jeugd\"]"),
+        "\"jeugd\" is not the id of a [[processing_activities]] entry",
+    );
+    assert_problem(
+        &ok.replace("apis = [\"afval\"]", "apis = [\"brp\"]"),
+        "\"brp\" is not the name of an [[apis]] entry",
+    );
+    assert_problem(
+        &ok.replace(
+            "issuer = \"idp\", client_id",
+            "issuer = \"nope\", client_id",
+        ),
+        "\"nope\" is not the name of an [[issuers]] entry",
+    );
+    assert_problem(
+        &format!(
+            "{ok}\n[[applications]]\nid = \"other\"\nname = \"Other\"\nclients = [{{ client_id = \"suite\" }}]\n"
+        ),
+        "client id \"suite\" is already registered for application \"sd\"",
+    );
+    assert_problem(
+        &ok.replace(
+            "dataset = \"afvalwegingen\"",
+            "dataset = \"afvalwegingen\"\nregister = \"maybe\"",
+        ),
+        "expected \"enforce\" or \"off\"",
+    );
+    assert_problem(
+        &DATASET_API.replace(
+            "dataset = \"afvalwegingen\"",
+            "dataset = \"afvalwegingen\"\nregister = \"enforce\"",
+        ),
+        "registers no application",
+    );
+    // Without applications nothing changes: no mount enforces.
+    assert!(!parse(DATASET_API).unwrap().apis[0].enforce_register);
+}
+
+#[test]
+fn the_register_may_live_in_its_own_file() {
+    let dir = std::env::temp_dir().join(format!("sluis-register-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("register.toml");
+    std::fs::write(
+        &file,
+        "[[applications]]\nid = \"sd\"\nname = \"SD\"\nclients = [{ client_id = \"suite\" }]\nactivities = [\"bijstand\", \"extra\"]\n\n[[processing_activities]]\nid = \"extra\"\nname = \"Extra\"\npurpose = \"p\"\nlegal_basis = \"b\"\nretention_days = 10\n",
+    )
+    .unwrap();
+    let text = format!(
+        "{DATASET_API}\n[register]\nfile = {:?}\n",
+        file.display().to_string()
+    );
+    let cfg = parse(&text).unwrap();
+    assert_eq!(cfg.register_file.as_deref(), Some(file.as_path()));
+    assert!(cfg.activity("extra").is_some());
+    assert_eq!(cfg.register.application("sd").unwrap().activities.len(), 2);
+    std::fs::write(&file, "[[applications]\n").unwrap();
+    assert_problem(&text, "register.toml (line 1");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn issuer_roles_map_to_scopes() {
+    let cfg = parse(&format!(
+        "{DATASET_API}\n[issuers.roles]\nclaims = [\"realm_access.roles\"]\nmapping = {{ \"wmo\" = [\"BRP/zoek-bsn\", \"BRP/basis\"] }}\n"
+    ))
+    .unwrap();
+    let roles = &cfg.issuers[0].roles;
+    assert_eq!(roles.claims, vec!["realm_access.roles"]);
+    assert_eq!(roles.mapping["wmo"], vec!["BRP/zoek-bsn", "BRP/basis"]);
+    assert_problem(
+        &format!(
+            "{DATASET_API}\n[issuers.roles]\nclaims = []\nmapping = {{ \"wmo\" = [\"x\"] }}\n"
+        ),
+        "name the claims that hold roles",
+    );
+    assert_problem(
+        &format!(
+            "{DATASET_API}\n[issuers.roles]\nclaims = [\"groups\"]\nmapping = {{ \"wmo\" = [] }}\n"
+        ),
+        "map a role to one or more scope names",
+    );
+}
