@@ -149,19 +149,17 @@ fn with_config(args: &Args, config: &std::path::Path) -> Result<String, CliError
         api,
         scopes: &token,
     };
+    let refused = |d: sluis_rights::RegisterDenial| match args.format {
+        Format::Json => format!(
+            "{}\n",
+            serde_json::json!({"table": table, "access": false, "status": 403,
+                "code": d.code(), "reasons": [d.to_string()]})
+        ),
+        Format::Text => format!("{table}: refused, 403 {}: {d}\n", d.code()),
+    };
     let admission = match register.admit(&caller, mount.enforce_register) {
         Ok(a) => a,
-        Err(d) => {
-            let report = match args.format {
-                Format::Json => format!(
-                    "{}\n",
-                    serde_json::json!({"table": table, "access": false, "status": 403,
-                        "code": d.code(), "reasons": [d.to_string()]})
-                ),
-                Format::Text => format!("{table}: refused, 403 {}: {d}\n", d.code()),
-            };
-            return Ok(report);
-        }
+        Err(d) => return Ok(refused(d)),
     };
     let op = format!(
         "dataset.{table}.{}",
@@ -172,14 +170,7 @@ fn with_config(args: &Args, config: &std::path::Path) -> Result<String, CliError
         }
     );
     if let Err(d) = admission.check_operation(&op) {
-        return Ok(match args.format {
-            Format::Json => format!(
-                "{}\n",
-                serde_json::json!({"table": table, "access": false, "status": 403,
-                    "code": d.code(), "reasons": [d.to_string()]})
-            ),
-            Format::Text => format!("{table}: refused, 403 {}: {d}\n", d.code()),
-        });
+        return Ok(refused(d));
     }
     let params = params(args)?;
     let scope_set = source.policy.scope_set(&admission.scopes);

@@ -40,7 +40,16 @@ pub async fn read(shared: Arc<Shared>, req: Incoming) -> hyper::Response<Body> {
                     Err(e) => Err(e),
                     Ok(params) => {
                         ctx.trail.params = bounded_list(params.iter().map(|(k, _)| k));
-                        answer(&rt, &path, &params).map(Reply::Json)
+                        // The matrix decides every field for every application: not on an
+                        // async worker.
+                        let rt = Arc::clone(&rt);
+                        let path = path.clone();
+                        tokio::task::spawn_blocking(move || answer(&rt, &path, &params))
+                            .await
+                            .unwrap_or_else(|e| {
+                                Err(ProxyError::Internal(format!("admin read failed: {e}")))
+                            })
+                            .map(Reply::Json)
                     }
                 }
             }

@@ -217,29 +217,21 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
             );
             r
         }
-        p if p.starts_with("/admin/") => {
-            let (parts, _) = req.into_parts();
-            let incoming = Incoming {
-                method: parts.method,
-                path: parts.uri.path().to_owned(),
-                query: parts.uri.query().map(str::to_owned),
-                headers: parts.headers,
-                body: bytes::Bytes::new(),
-            };
-            crate::admin_read::read(shared, incoming).await
-        }
-        "/audit/entries" => {
-            let (parts, _) = req.into_parts();
-            let incoming = Incoming {
-                method: parts.method,
-                path: parts.uri.path().to_owned(),
-                query: parts.uri.query().map(str::to_owned),
-                headers: parts.headers,
-                body: bytes::Bytes::new(),
-            };
-            crate::audit_read::read(shared, incoming).await
-        }
+        p if p.starts_with("/admin/") => crate::admin_read::read(shared, bodiless(req)).await,
+        "/audit/entries" => crate::audit_read::read(shared, bodiless(req)).await,
         p => problem::respond(&ProxyError::NotFound, p),
+    }
+}
+
+/// A GET on the admin listener as the recorded reads take it (its body is never read).
+fn bodiless(req: Request<IncomingBody>) -> Incoming {
+    let (parts, _) = req.into_parts();
+    Incoming {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body: bytes::Bytes::new(),
     }
 }
 

@@ -177,19 +177,24 @@ impl Rights<'_> {
             fields: BTreeMap::new(),
             reasons: vec![reason],
         };
-        if let Some(act) = &case.activity
-            && self.register.activity(act).is_none()
-        {
-            return Ok(deny(
-                403,
-                "unknownPurpose",
-                format!("{act:?} is not a registered processing activity"),
-            ));
-        }
+        // The purpose as the server reads it: an activity id or alias.
+        let activity = match &case.activity {
+            None => None,
+            Some(p) => match self.register.resolve(p) {
+                Some(a) => Some(a.id.clone()),
+                None => {
+                    return Ok(deny(
+                        403,
+                        "unknownPurpose",
+                        format!("{p:?} is not a registered processing activity"),
+                    ));
+                }
+            },
+        };
         let caller = Caller {
             issuer: &issuer,
             client_id: client.as_deref(),
-            activity: case.activity.as_deref(),
+            activity: activity.as_deref(),
             api: &mount.name,
             scopes: &case.scopes,
         };

@@ -111,6 +111,9 @@ impl Ceiling {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegisteredActivity {
     pub id: String,
+    /// Other values a purpose header may use for it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     pub name: String,
     pub legal_basis: String,
     pub ceiling: Ceiling,
@@ -136,6 +139,7 @@ pub struct ActivityDraft {
     /// Where it was written, e.g. `processing_activities[2]`.
     pub at: String,
     pub id: String,
+    pub aliases: Vec<String>,
     pub name: String,
     pub legal_basis: String,
     pub ceiling: RawCeiling,
@@ -168,6 +172,7 @@ impl Register {
             let ActivityDraft {
                 at,
                 id,
+                aliases,
                 name,
                 legal_basis,
                 ceiling: raw,
@@ -202,6 +207,7 @@ impl Register {
             let scopes = globs(&raw.scopes, "scopes", &mut problem);
             acts.push(RegisteredActivity {
                 id: id.clone(),
+                aliases: aliases.clone(),
                 name: name.clone(),
                 legal_basis: legal_basis.clone(),
                 ceiling: Ceiling {
@@ -309,6 +315,13 @@ impl Register {
     /// An activity by id.
     pub fn activity(&self, id: &str) -> Option<&RegisteredActivity> {
         self.activities.iter().find(|a| a.id == id)
+    }
+
+    /// The activity a stated purpose names, by id or alias.
+    pub fn resolve(&self, purpose: &str) -> Option<&RegisteredActivity> {
+        self.activities
+            .iter()
+            .find(|a| a.id == purpose || a.aliases.iter().any(|x| x == purpose))
     }
 
     /// Decides whether a request may go on, and with which scopes: the calling application

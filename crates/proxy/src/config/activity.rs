@@ -41,6 +41,7 @@ impl RawActivity {
         sluis_rights::ActivityDraft {
             at,
             id: self.id.clone(),
+            aliases: self.aliases.clone(),
             name: self.name.clone(),
             legal_basis: self.legal_basis.clone(),
             ceiling: self.ceiling.clone(),

@@ -453,6 +453,12 @@ activities = ["bijstand"]
     );
     let act = cfg.register.activity("bijstand").unwrap();
     assert!(act.ceiling.allows_scope("BAG/R") && !act.ceiling.allows_scope("BRP/R"));
+    assert_eq!(
+        cfg.register
+            .resolve("bijstand-aanvraag")
+            .map(|a| a.id.as_str()),
+        Some("bijstand")
+    );
     // Applications registered: mounts enforce the register unless they say otherwise.
     assert!(cfg.apis[0].enforce_register);
     let off = parse(&ok.replace(
