@@ -1,14 +1,23 @@
 //! The PostgreSQL [`AuditStore`]: one log shared by several sluis instances.
 //!
-//! Every instance runs its own group-commit writer with its own connection, yet the log must stay
-//! one gapless, verifiable chain. Each write transaction therefore starts with
-//! `pg_advisory_xact_lock(<'slui'>, <hash of the schema name>)`: appends (and purges and
-//! on-demand checkpoints) to one log are serialised, and only then is the head `(seq, hash)` read
-//! — in READ COMMITTED each statement takes a fresh snapshot, so the read after the lock sees the
-//! previous holder's commit — the batch sealed onto it, inserted and committed. The lock is
-//! released at commit or rollback, also when a connection dies. Group commit keeps contention at
-//! one lock round per batch, not per request. The primary key on `seq` is the last line of
-//! defence: two writers can never both store a seq.
+//! The log is a set of **chains**, each a gapless, verifiable sequence of its own. An instance
+//! appends to the chain its configuration names (`[audit] chain`, [`PgConfig::with_chain`]);
+//! instances that name none share the chain `""`. Each write transaction starts with
+//! `pg_advisory_xact_lock(<'slui'>, <hash of the schema and chain>)`: appends (and purges and
+//! on-demand checkpoints) to one chain are serialised, and only then is the chain's head
+//! `(seq, hash)` read — in READ COMMITTED each statement takes a fresh snapshot, so the read after
+//! the lock sees the previous holder's commit — the batch sealed onto it, inserted and committed.
+//! The lock is released at commit or rollback, also when a connection dies.
+//!
+//! Instances that share a chain therefore take turns (group commit keeps that at one lock round
+//! per batch, not per request); instances with a chain each never wait for one another, so
+//! throughput grows with instances until PostgreSQL itself is the limit. The primary key on
+//! `(chain, seq)` is the last line of defence: two writers can never both store a seq of a chain.
+//!
+//! Readers see one log: [`verify`](AuditStore::verify) walks every chain and reports each,
+//! [`query`](AuditStore::query) and [`export`](AuditStore::export) read all chains in
+//! `(seq, chain)` order, and [`purge`](AuditStore::purge) purges every chain, each recording its
+//! own purge record.
 //!
 //! Durability is PostgreSQL's: with the default `synchronous_commit = on` a commit returns after
 //! its WAL is flushed (and, with synchronous replication configured, replicated).
@@ -23,8 +32,8 @@ use std::fmt;
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use sluis_audit::{
-    AuditError, AuditStore, ChainConfig, Checkpoint, Entry, EntryKind, PublicKey, PurgePlanner,
-    PurgeRecord, QueryFilter, RawRow, RowSource, SCHEMA_VERSION, StoredEntry, VerifyReport,
+    AuditError, AuditStore, ChainConfig, ChainReport, Checkpoint, Entry, EntryKind, PublicKey,
+    PurgePlanner, PurgeRecord, QueryFilter, RawRow, RowSource, StoredEntry, VerifyReport,
     chain::{encode, link, seal},
     verify_log,
 };
@@ -59,9 +68,22 @@ const MIGRATIONS: &[&str] = &[
         time_ms   BIGINT NOT NULL,
         signature TEXT NOT NULL
      );",
+    // 2: one chain per instance. Existing rows form the chain '' (the shared chain).
+    "ALTER TABLE {s}.entries ADD COLUMN chain TEXT NOT NULL DEFAULT '';
+     ALTER TABLE {s}.entries DROP CONSTRAINT entries_pkey;
+     ALTER TABLE {s}.entries ADD CONSTRAINT entries_pkey PRIMARY KEY (chain, seq);
+     CREATE INDEX entries_seq ON {s}.entries (seq);
+     ALTER TABLE {s}.checkpoints ADD COLUMN chain TEXT NOT NULL DEFAULT '';
+     ALTER TABLE {s}.checkpoints DROP CONSTRAINT checkpoints_pkey;
+     ALTER TABLE {s}.checkpoints ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (chain, seq);",
 ];
 
-const ROW_COLUMNS: &str = "seq, time_ms, kind, trace_id, activity, subject, body, prev_hash, hash";
+/// The schema version this crate migrates a log to.
+pub const PG_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+const ROW_COLUMNS: &str =
+    "seq, time_ms, kind, trace_id, activity, subject, body, prev_hash, hash, chain";
+const CHECKPOINT_COLUMNS: &str = "seq, hash, time_ms, signature, chain";
 
 /// How to reach a log.
 #[derive(Clone)]
@@ -72,6 +94,8 @@ pub struct PgConfig {
     /// digit, at most 63 characters.
     pub schema: String,
     pub chain: ChainConfig,
+    /// The chain this instance appends to (empty: the shared chain).
+    pub chain_id: String,
 }
 
 impl fmt::Debug for PgConfig {
@@ -80,6 +104,7 @@ impl fmt::Debug for PgConfig {
         f.debug_struct("PgConfig")
             .field("schema", &self.schema)
             .field("chain", &self.chain)
+            .field("chain_id", &self.chain_id)
             .finish_non_exhaustive()
     }
 }
@@ -91,7 +116,15 @@ impl PgConfig {
             conninfo: conninfo.into(),
             schema: DEFAULT_SCHEMA.to_owned(),
             chain,
+            chain_id: String::new(),
         }
+    }
+
+    /// The same, appending to the chain `id` of the log (one per instance: instances with
+    /// chains of their own never wait for one another).
+    pub fn with_chain(mut self, id: impl Into<String>) -> Self {
+        self.chain_id = id.into();
+        self
     }
 
     /// The same, for another schema.
@@ -110,11 +143,25 @@ fn valid_schema(s: &str) -> bool {
         && !b.first().is_some_and(u8::is_ascii_digit)
 }
 
-/// Second key of the advisory lock: FNV-1a of the schema name, so separate logs in one database
-/// do not contend.
+/// Second key of the advisory lock for migrations and the shared chain: FNV-1a of the schema
+/// name, so separate logs in one database do not contend.
 pub fn lock_key(schema: &str) -> i32 {
+    fnv(schema.as_bytes())
+}
+
+/// Second key of a chain's advisory lock: [`lock_key`] for the shared chain `""`, FNV-1a of
+/// `schema/chain` for any other. (Two chains whose keys collide only wait for each other.)
+pub fn chain_lock_key(schema: &str, chain: &str) -> i32 {
+    if chain.is_empty() {
+        lock_key(schema)
+    } else {
+        fnv(format!("{schema}/{chain}").as_bytes())
+    }
+}
+
+fn fnv(bytes: &[u8]) -> i32 {
     let mut h: u32 = 0x811c_9dc5;
-    for b in schema.as_bytes() {
+    for b in bytes {
         h ^= u32::from(*b);
         h = h.wrapping_mul(0x0100_0193);
     }
@@ -177,8 +224,13 @@ impl PgStore {
                 "audit schema name must be lowercase letters, digits and _".into(),
             ));
         }
+        if config.chain_id.len() > 64 || config.chain_id.chars().any(|c| c.is_control()) {
+            return Err(AuditError::Invalid(
+                "audit chain id must be at most 64 printable characters".into(),
+            ));
+        }
         let s = format!("\"{}\"", config.schema);
-        let key = lock_key(&config.schema);
+        let key = chain_lock_key(&config.schema, &config.chain_id);
         let mut store = PgStore {
             config,
             s,
@@ -206,7 +258,7 @@ impl PgStore {
     fn connect(&mut self) -> Result<(), AuditError> {
         self.conn = None;
         let mut client = Client::connect(&self.config.conninfo, NoTls).map_err(db("connect"))?;
-        migrate(&mut client, &self.s, self.key)?;
+        migrate(&mut client, &self.s, lock_key(&self.config.schema))?;
         let s = &self.s;
         let prepared = Prepared {
             lock: client
@@ -214,20 +266,20 @@ impl PgStore {
                 .map_err(db("prepare"))?,
             head: client
                 .prepare(&format!(
-                    "SELECT seq, hash FROM {s}.entries ORDER BY seq DESC LIMIT 1"
+                    "SELECT seq, hash FROM {s}.entries WHERE chain = $1 ORDER BY seq DESC LIMIT 1"
                 ))
                 .map_err(db("prepare"))?,
             insert: client
                 .prepare(&format!(
                     "INSERT INTO {s}.entries ({ROW_COLUMNS}) \
-                     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
-                     $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])"
+                     SELECT *, $10::text FROM unnest($1::bigint[], $2::bigint[], $3::text[], \
+                     $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])"
                 ))
                 .map_err(db("prepare"))?,
             insert_checkpoint: client
                 .prepare(&format!(
-                    "INSERT INTO {s}.checkpoints (seq, hash, time_ms, signature) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (seq) DO NOTHING"
+                    "INSERT INTO {s}.checkpoints ({CHECKPOINT_COLUMNS}) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chain, seq) DO NOTHING"
                 ))
                 .map_err(db("prepare"))?,
         };
@@ -266,7 +318,10 @@ impl PgStore {
         &mut self,
         f: impl FnOnce(&mut Transaction<'_>, &Prepared, &Names) -> Result<R, AuditError>,
     ) -> Result<R, AuditError> {
-        let names = Names { s: self.s.clone() };
+        let names = Names {
+            s: self.s.clone(),
+            chain: self.config.chain_id.clone(),
+        };
         let key = self.key;
         let (client, prepared) = self.client()?;
         let mut tx = client.transaction().map_err(db("begin"))?;
@@ -278,9 +333,10 @@ impl PgStore {
     }
 }
 
-/// Schema-qualified names for statements built per call.
+/// Schema-qualified names for statements built per call, and the chain written.
 struct Names {
     s: String,
+    chain: String,
 }
 
 fn migrate(client: &mut Client, s: &str, key: i32) -> Result<(), AuditError> {
@@ -304,9 +360,9 @@ fn migrate(client: &mut Client, s: &str, key: i32) -> Result<(), AuditError> {
         .map_err(db("migrate"))?
         .get(0);
     let current = u32::try_from(current).unwrap_or(0);
-    if current > SCHEMA_VERSION {
+    if current > PG_SCHEMA_VERSION {
         return Err(AuditError::Unavailable(format!(
-            "audit schema version {current} is newer than this sluis ({SCHEMA_VERSION})"
+            "audit schema version {current} is newer than this sluis ({PG_SCHEMA_VERSION})"
         )));
     }
     let now = to_i64(sluis_audit::now_ms())?;
@@ -324,6 +380,17 @@ fn migrate(client: &mut Client, s: &str, key: i32) -> Result<(), AuditError> {
 }
 
 fn read_row(r: &postgres::Row) -> RawRow {
+    raw_row(r)
+}
+
+/// A row read back as an entry, with its chain.
+fn read_entry(r: &postgres::Row) -> Result<StoredEntry, AuditError> {
+    let mut e = raw_row(r).decode()?;
+    e.chain = r.get(9);
+    Ok(e)
+}
+
+fn raw_row(r: &postgres::Row) -> RawRow {
     RawRow {
         seq: to_u64(r.get(0)),
         time_ms: to_u64(r.get(1)),
@@ -337,14 +404,23 @@ fn read_row(r: &postgres::Row) -> RawRow {
     }
 }
 
-fn head(tx: &mut Transaction<'_>, p: &Prepared) -> Result<Option<(u64, String)>, AuditError> {
+fn head(
+    tx: &mut Transaction<'_>,
+    p: &Prepared,
+    chain: &str,
+) -> Result<Option<(u64, String)>, AuditError> {
     Ok(tx
-        .query_opt(&p.head, &[])
+        .query_opt(&p.head, &[&chain])
         .map_err(db("head"))?
         .map(|r| (to_u64(r.get(0)), r.get(1))))
 }
 
-fn insert_rows(tx: &mut Transaction<'_>, p: &Prepared, rows: &[RawRow]) -> Result<(), AuditError> {
+fn insert_rows(
+    tx: &mut Transaction<'_>,
+    p: &Prepared,
+    chain: &str,
+    rows: &[RawRow],
+) -> Result<(), AuditError> {
     let seqs = rows
         .iter()
         .map(|r| to_i64(r.seq))
@@ -363,7 +439,7 @@ fn insert_rows(tx: &mut Transaction<'_>, p: &Prepared, rows: &[RawRow]) -> Resul
     tx.execute(
         &p.insert,
         &[
-            &seqs, &times, &kinds, &traces, &acts, &subjects, &bodies, &prevs, &hashes,
+            &seqs, &times, &kinds, &traces, &acts, &subjects, &bodies, &prevs, &hashes, &chain,
         ],
     )
     .map_err(db("append"))?;
@@ -373,6 +449,7 @@ fn insert_rows(tx: &mut Transaction<'_>, p: &Prepared, rows: &[RawRow]) -> Resul
 fn insert_checkpoint(
     tx: &mut Transaction<'_>,
     p: &Prepared,
+    chain: &str,
     cp: &Checkpoint,
 ) -> Result<(), AuditError> {
     tx.execute(
@@ -382,6 +459,7 @@ fn insert_checkpoint(
             &cp.hash,
             &to_i64(cp.time_ms)?,
             &cp.signature,
+            &chain,
         ],
     )
     .map_err(db("checkpoint"))?;
@@ -400,14 +478,18 @@ fn read_checkpoint(r: &postgres::Row) -> Checkpoint {
 fn rows_after(
     tx: &mut Transaction<'_>,
     s: &str,
+    chain: &str,
     after: u64,
     limit: usize,
 ) -> Result<Vec<RawRow>, AuditError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     Ok(tx
         .query(
-            &format!("SELECT {ROW_COLUMNS} FROM {s}.entries WHERE seq > $1 ORDER BY seq LIMIT $2"),
-            &[&to_i64(after)?, &limit],
+            &format!(
+                "SELECT {ROW_COLUMNS} FROM {s}.entries WHERE chain = $3 AND seq > $1 \
+                 ORDER BY seq LIMIT $2"
+            ),
+            &[&to_i64(after)?, &limit, &chain],
         )
         .map_err(db("read"))?
         .iter()
@@ -415,15 +497,16 @@ fn rows_after(
         .collect())
 }
 
-/// The rows of one REPEATABLE READ transaction, for [`verify_log`].
+/// The rows of one chain in one REPEATABLE READ transaction, for [`verify_log`].
 struct Snapshot<'a, 'b> {
     tx: &'a mut Transaction<'b>,
     s: String,
+    chain: String,
 }
 
 impl RowSource for Snapshot<'_, '_> {
     fn rows_after(&mut self, after: u64, limit: usize) -> Result<Vec<RawRow>, AuditError> {
-        rows_after(self.tx, &self.s, after, limit)
+        rows_after(self.tx, &self.s, &self.chain, after, limit)
     }
 
     fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError> {
@@ -431,15 +514,113 @@ impl RowSource for Snapshot<'_, '_> {
             .tx
             .query(
                 &format!(
-                    "SELECT seq, hash, time_ms, signature FROM {}.checkpoints ORDER BY seq",
+                    "SELECT {CHECKPOINT_COLUMNS} FROM {}.checkpoints WHERE chain = $1 \
+                     ORDER BY seq",
                     self.s
                 ),
-                &[],
+                &[&self.chain],
             )
             .map_err(db("checkpoints"))?
             .iter()
             .map(read_checkpoint)
             .collect())
+    }
+}
+
+impl PgStore {
+    /// Every chain of the log, sorted (a chain may hold only checkpoints, or only a purge
+    /// record, so both tables are asked).
+    fn chains(tx: &mut Transaction<'_>, s: &str) -> Result<Vec<String>, AuditError> {
+        Ok(tx
+            .query(
+                &format!(
+                    "SELECT chain FROM (SELECT DISTINCT chain FROM {s}.entries \
+                     UNION SELECT DISTINCT chain FROM {s}.checkpoints) c ORDER BY chain"
+                ),
+                &[],
+            )
+            .map_err(db("chains"))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    /// Purges one chain under that chain's lock (see [`AuditStore::purge`]).
+    fn purge_chain(
+        &mut self,
+        chain_id: &str,
+        retention: &dyn Fn(&str) -> Option<u64>,
+        now_ms: u64,
+    ) -> Result<PurgeRecord, AuditError> {
+        let chain = self.config.chain.clone();
+        let chain_id = chain_id.to_owned();
+        let key = chain_lock_key(&self.config.schema, &chain_id);
+        let s = self.s.clone();
+        let result = (|| {
+            let (client, p) = self.client()?;
+            let mut tx = client.transaction().map_err(db("begin"))?;
+            tx.execute(&p.lock, &[&LOCK_CLASS, &key])
+                .map_err(db("lock"))?;
+            let activities: Vec<String> = tx
+                .query(
+                    &format!(
+                        "SELECT DISTINCT activity FROM {s}.entries \
+                         WHERE chain = $1 AND activity IS NOT NULL"
+                    ),
+                    &[&chain_id],
+                )
+                .map_err(db("purge"))?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let first: Option<(u64, String)> = tx
+                .query_opt(
+                    &format!(
+                        "SELECT seq, prev_hash FROM {s}.entries WHERE chain = $1 \
+                         ORDER BY seq LIMIT 1"
+                    ),
+                    &[&chain_id],
+                )
+                .map_err(db("purge"))?
+                .map(|r| (to_u64(r.get(0)), r.get(1)));
+            let old_head = head(&mut tx, p, &chain_id)?;
+            let mut planner = PurgePlanner::new(retention, now_ms, activities);
+            let mut after = 0u64;
+            while !planner.is_complete() {
+                let page = rows_after(&mut tx, &s, &chain_id, after, 1_000)?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                for row in &page {
+                    if !planner.offer(row) {
+                        break;
+                    }
+                }
+            }
+            let up_to = planner.delete_up_to();
+            let record = planner.finish(first);
+            if let Some(up_to) = up_to {
+                tx.execute(
+                    &format!("DELETE FROM {s}.entries WHERE chain = $1 AND seq <= $2"),
+                    &[&chain_id, &to_i64(up_to)?],
+                )
+                .map_err(db("purge"))?;
+            }
+            let rows = seal(
+                old_head.as_ref().map(|(s, h)| (*s, h.as_str())),
+                &[Entry::Purge(record.clone())],
+                now_ms,
+            )?;
+            insert_rows(&mut tx, p, &chain_id, &rows)?;
+            for cp in chain.checkpoints_for(&rows, now_ms)? {
+                insert_checkpoint(&mut tx, p, &chain_id, &cp)?;
+            }
+            tx.commit().map_err(db("commit"))?;
+            Ok(record)
+        })();
+        if result.is_err() {
+            self.conn = None;
+        }
+        result
     }
 }
 
@@ -452,8 +633,8 @@ impl AuditStore for PgStore {
         // Canonical encoding does not depend on the head: do it before taking the lock, so the
         // lock is held for hashing, inserting and committing only.
         let encoded = encode(batch)?;
-        self.write(|tx, p, _| {
-            let last = head(tx, p)?;
+        self.write(|tx, p, n| {
+            let last = head(tx, p, &n.chain)?;
             let rows = link(
                 last.as_ref().map(|(s, h)| (*s, h.as_str())),
                 encoded,
@@ -463,9 +644,9 @@ impl AuditStore for PgStore {
                 return Err(AuditError::Invalid("empty batch".into()));
             };
             let range = (first.seq, end.seq);
-            insert_rows(tx, p, &rows)?;
+            insert_rows(tx, p, &n.chain, &rows)?;
             for cp in chain.checkpoints_for(&rows, now_ms)? {
-                insert_checkpoint(tx, p, &cp)?;
+                insert_checkpoint(tx, p, &n.chain, &cp)?;
             }
             Ok(range)
         })
@@ -474,16 +655,17 @@ impl AuditStore for PgStore {
     fn checkpoint(&mut self, now_ms: u64) -> Result<Option<Checkpoint>, AuditError> {
         let chain = self.config.chain.clone();
         self.write(|tx, p, n| {
-            let Some((seq, hash)) = head(tx, p)? else {
+            let Some((seq, hash)) = head(tx, p, &n.chain)? else {
                 return Ok(None);
             };
             let existing = tx
                 .query_opt(
                     &format!(
-                        "SELECT seq, hash, time_ms, signature FROM {}.checkpoints WHERE seq = $1",
+                        "SELECT {CHECKPOINT_COLUMNS} FROM {}.checkpoints \
+                         WHERE chain = $1 AND seq = $2",
                         n.s
                     ),
-                    &[&to_i64(seq)?],
+                    &[&n.chain, &to_i64(seq)?],
                 )
                 .map_err(db("checkpoint"))?;
             if let Some(row) = existing {
@@ -492,14 +674,30 @@ impl AuditStore for PgStore {
             let Some(cp) = chain.checkpoint_now(seq, &hash, now_ms)? else {
                 return Ok(None);
             };
-            insert_checkpoint(tx, p, &cp)?;
+            insert_checkpoint(tx, p, &n.chain, &cp)?;
             Ok(Some(cp))
         })
     }
 
+    /// This instance's chain's checkpoints.
     fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError> {
         let sql = format!(
-            "SELECT seq, hash, time_ms, signature FROM {}.checkpoints ORDER BY seq",
+            "SELECT {CHECKPOINT_COLUMNS} FROM {}.checkpoints WHERE chain = $1 ORDER BY seq",
+            self.s
+        );
+        let chain = self.config.chain_id.clone();
+        let (client, _) = self.client()?;
+        Ok(client
+            .query(sql.as_str(), &[&chain])
+            .map_err(db("checkpoints"))?
+            .iter()
+            .map(read_checkpoint)
+            .collect())
+    }
+
+    fn chain_checkpoints(&mut self) -> Result<Vec<(String, Checkpoint)>, AuditError> {
+        let sql = format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM {}.checkpoints ORDER BY chain, seq",
             self.s
         );
         let (client, _) = self.client()?;
@@ -507,18 +705,26 @@ impl AuditStore for PgStore {
             .query(sql.as_str(), &[])
             .map_err(db("checkpoints"))?
             .iter()
-            .map(read_checkpoint)
+            .map(|r| (r.get(4), read_checkpoint(r)))
             .collect())
     }
 
+    /// The head of this instance's chain.
     fn head(&mut self) -> Result<Option<(u64, String)>, AuditError> {
+        let chain = self.config.chain_id.clone();
         let (client, p) = self.client()?;
         Ok(client
-            .query_opt(&p.head, &[])
+            .query_opt(&p.head, &[&chain])
             .map_err(db("head"))?
             .map(|r| (to_u64(r.get(0)), r.get(1))))
     }
 
+    fn chain_id(&self) -> &str {
+        &self.config.chain_id
+    }
+
+    /// Walks every chain in one snapshot. A log with only the shared chain gets that chain's
+    /// report as it is; a log with named chains gets one report per chain, summed.
     fn verify(&mut self, keys: &[PublicKey]) -> Result<VerifyReport, AuditError> {
         let s = self.s.clone();
         let (client, _) = self.client()?;
@@ -529,7 +735,31 @@ impl AuditStore for PgStore {
             .read_only(true)
             .start()
             .map_err(db("verify"))?;
-        let report = verify_log(&mut Snapshot { tx: &mut tx, s }, keys)?;
+        let chains = Self::chains(&mut tx, &s)?;
+        let report = if chains.iter().all(String::is_empty) {
+            verify_log(
+                &mut Snapshot {
+                    tx: &mut tx,
+                    s,
+                    chain: String::new(),
+                },
+                keys,
+            )?
+        } else {
+            let mut reports = Vec::with_capacity(chains.len());
+            for chain in chains {
+                let report = verify_log(
+                    &mut Snapshot {
+                        tx: &mut tx,
+                        s: s.clone(),
+                        chain: chain.clone(),
+                    },
+                    keys,
+                )?;
+                reports.push(ChainReport { chain, report });
+            }
+            VerifyReport::of_chains(reports)
+        };
         tx.commit().map_err(db("verify"))?;
         Ok(report)
     }
@@ -547,93 +777,60 @@ impl AuditStore for PgStore {
         q.int("time_ms >=", filter.from_ms)?;
         q.int("time_ms <", filter.to_ms)?;
         q.int("seq >", filter.after_seq)?;
-        q.args
-            .push(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM {}.entries WHERE TRUE{} ORDER BY seq LIMIT ${}",
-            self.s,
-            q.sql,
-            q.args.len()
-        );
-        let params: Vec<&(dyn ToSql + Sync)> = q.args.iter().map(|b| b.as_ref()).collect();
-        let (client, _) = self.client()?;
-        let rows = client.query(sql.as_str(), &params).map_err(db("query"))?;
-        rows.iter().map(|r| read_row(r).decode()).collect()
+        let rows = self.page(&q, limit, "query")?;
+        rows.iter().map(read_entry).collect()
     }
 
+    /// Purges every chain in turn, each in its own transaction under its own lock, each
+    /// recording its own purge record. Returns the purge record of this instance's chain with
+    /// the counts of all chains added (it is the summary `sluis audit purge` prints).
     fn purge(
         &mut self,
         retention: &dyn Fn(&str) -> Option<u64>,
         now_ms: u64,
     ) -> Result<PurgeRecord, AuditError> {
-        let chain = self.config.chain.clone();
-        self.write(|tx, p, n| {
-            let s = &n.s;
-            let activities: Vec<String> = tx
-                .query(
-                    &format!(
-                        "SELECT DISTINCT activity FROM {s}.entries WHERE activity IS NOT NULL"
-                    ),
-                    &[],
-                )
-                .map_err(db("purge"))?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            let first: Option<(u64, String)> = tx
-                .query_opt(
-                    &format!("SELECT seq, prev_hash FROM {s}.entries ORDER BY seq LIMIT 1"),
-                    &[],
-                )
-                .map_err(db("purge"))?
-                .map(|r| (to_u64(r.get(0)), r.get(1)));
-            let old_head = head(tx, p)?;
-            let mut planner = PurgePlanner::new(retention, now_ms, activities);
-            let mut after = 0u64;
-            while !planner.is_complete() {
-                let page = rows_after(tx, s, after, 1_000)?;
-                let Some(last) = page.last() else { break };
-                after = last.seq;
-                for row in &page {
-                    if !planner.offer(row) {
-                        break;
-                    }
+        let s = self.s.clone();
+        let own = self.config.chain_id.clone();
+        let mut chains = {
+            let (client, _) = self.client()?;
+            let mut tx = client.transaction().map_err(db("purge"))?;
+            let c = Self::chains(&mut tx, &s)?;
+            tx.commit().map_err(db("purge"))?;
+            c
+        };
+        if !chains.contains(&own) {
+            chains.push(own.clone());
+        }
+        let mut summary: Option<PurgeRecord> = None;
+        let mut others: Vec<PurgeRecord> = Vec::new();
+        for chain in chains {
+            let record = self.purge_chain(&chain, retention, now_ms)?;
+            if chain == own {
+                summary = Some(record);
+            } else {
+                others.push(record);
+            }
+        }
+        let mut summary =
+            summary.ok_or_else(|| AuditError::Invalid("purge of the own chain missing".into()))?;
+        for r in others {
+            summary.removed_access += r.removed_access;
+            for (activity, n) in r.removed {
+                match summary.removed.iter_mut().find(|(a, _)| *a == activity) {
+                    Some((_, m)) => *m += n,
+                    None => summary.removed.push((activity, n)),
                 }
             }
-            let up_to = planner.delete_up_to();
-            let record = planner.finish(first);
-            if let Some(up_to) = up_to {
-                tx.execute(
-                    &format!("DELETE FROM {s}.entries WHERE seq <= $1"),
-                    &[&to_i64(up_to)?],
-                )
-                .map_err(db("purge"))?;
-            }
-            let rows = seal(
-                old_head.as_ref().map(|(s, h)| (*s, h.as_str())),
-                &[Entry::Purge(record.clone())],
-                now_ms,
-            )?;
-            insert_rows(tx, p, &rows)?;
-            for cp in chain.checkpoints_for(&rows, now_ms)? {
-                insert_checkpoint(tx, p, &cp)?;
-            }
-            Ok(record)
-        })
+        }
+        summary.removed.sort();
+        Ok(summary)
     }
 
     fn export(&mut self, from_seq: u64, limit: usize) -> Result<Vec<StoredEntry>, AuditError> {
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM {}.entries WHERE seq >= $1 ORDER BY seq LIMIT $2",
-            self.s
-        );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let from = to_i64(from_seq)?;
-        let (client, _) = self.client()?;
-        let rows = client
-            .query(sql.as_str(), &[&from, &limit])
-            .map_err(db("export"))?;
-        rows.iter().map(|r| read_row(r).decode()).collect()
+        let mut q = Where::default();
+        q.int("seq >=", Some(from_seq))?;
+        let rows = self.page(&q, limit, "export")?;
+        rows.iter().map(read_entry).collect()
     }
 
     fn ready(&mut self) -> bool {
@@ -649,6 +846,35 @@ impl AuditStore for PgStore {
             self.conn = None;
         }
         false
+    }
+}
+
+impl PgStore {
+    /// Rows matching `q` in `(seq, chain)` order: the first `limit`, and every other chain's row
+    /// at the last seq among them, so that a page always ends at a whole seq.
+    fn page(
+        &mut self,
+        q: &Where,
+        limit: usize,
+        op: &'static str,
+    ) -> Result<Vec<postgres::Row>, AuditError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let offset = i64::try_from(limit - 1).unwrap_or(i64::MAX);
+        let n = q.args.len() + 1;
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM {s}.entries WHERE TRUE{w} AND seq <= COALESCE(\
+             (SELECT seq FROM {s}.entries WHERE TRUE{w} ORDER BY seq OFFSET ${n} LIMIT 1), \
+             {max}) ORDER BY seq, chain",
+            s = self.s,
+            w = q.sql,
+            max = i64::MAX,
+        );
+        let mut params: Vec<&(dyn ToSql + Sync)> = q.args.iter().map(|b| b.as_ref()).collect();
+        params.push(&offset);
+        let (client, _) = self.client()?;
+        client.query(sql.as_str(), &params).map_err(db(op))
     }
 }
 

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use postgres::{Client, NoTls};
 use sluis_audit::testing::{self, Fixture};
 use sluis_audit::{
-    AuditSink, AuditStore, EntrySink, GroupCommitConfig, GroupCommitSink, QueryFilter,
+    AuditSink, AuditStore, EntrySink, GroupCommitConfig, GroupCommitSink, ProblemKind, QueryFilter,
+    export_each,
 };
 use sluis_audit_postgres::{PgConfig, PgStore};
 
@@ -111,7 +112,10 @@ fn migrations_are_idempotent_under_concurrent_start() {
         h.join().unwrap().unwrap();
     }
     let mut store = PgStore::open(config(&conn, &schema)).unwrap();
-    assert_eq!(store.schema_version().unwrap(), sluis_audit::SCHEMA_VERSION);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        sluis_audit_postgres::PG_SCHEMA_VERSION
+    );
     let mut admin = Client::connect(&conn, NoTls).unwrap();
     let n: i64 = admin
         .query_one(
@@ -120,7 +124,7 @@ fn migrations_are_idempotent_under_concurrent_start() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(n, 1);
+    assert_eq!(i64::from(sluis_audit_postgres::PG_SCHEMA_VERSION), n);
 }
 
 #[test]
@@ -272,4 +276,170 @@ fn lost_connection_is_reestablished() {
         .unwrap();
     let report = store.verify(&[testing::public_key()]).unwrap();
     assert!(report.is_ok(), "{report:?}");
+}
+
+#[test]
+fn instances_with_chains_of_their_own_read_as_one_log() {
+    let Some(conn) = conninfo() else { return };
+    let schema = fresh_schema(&conn, "chains");
+    const PER_INSTANCE: u64 = 40;
+    let barrier = Arc::new(std::sync::Barrier::new(3));
+    // Two instances with chains of their own, one on the shared chain.
+    let handles: Vec<_> = ["i1", "i2", ""]
+        .into_iter()
+        .enumerate()
+        .map(|(w, chain)| {
+            let cfg = config(&conn, &schema).with_chain(chain);
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let mut store = PgStore::open(cfg).unwrap();
+                barrier.wait();
+                let mut ranges = Vec::new();
+                for i in 0..PER_INSTANCE {
+                    let id = w as u64 * 1000 + i;
+                    ranges.push(
+                        store
+                            .append(&testing::request(id, 2), testing::T0 + i)
+                            .unwrap(),
+                    );
+                }
+                assert_eq!(store.head().unwrap().unwrap().0, PER_INSTANCE * 3);
+                ranges
+            })
+        })
+        .collect();
+    for h in handles {
+        // Each chain is gapless on its own, from 1.
+        let ranges = h.join().unwrap();
+        let mut next = 1;
+        for (first, last) in ranges {
+            assert_eq!((first, last), (next, next + 2));
+            next = last + 1;
+        }
+    }
+    let total = 3 * PER_INSTANCE * 3;
+    let mut reader = PgStore::open(config(&conn, &schema)).unwrap();
+    let report = reader.verify(&[testing::public_key()]).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.entries, total);
+    let names: Vec<&str> = report.chains.iter().map(|c| c.chain.as_str()).collect();
+    assert_eq!(names, vec!["", "i1", "i2"]);
+    assert_eq!(report.checkpoints_verified, total / 5);
+    let cps = reader.chain_checkpoints().unwrap();
+    assert_eq!(cps.len() as u64, total / 5);
+    assert!(cps.iter().any(|(c, _)| c == "i2"));
+
+    // Export pages end at a whole seq: with pages of 7, every entry exactly once.
+    let mut seen = std::collections::HashSet::new();
+    let mut next = 1;
+    loop {
+        let page = reader.export(next, 7).unwrap();
+        let Some(last) = page.last() else { break };
+        assert!(
+            page.len() >= 7 || page.len() < 7 && reader.export(last.seq + 1, 7).unwrap().is_empty()
+        );
+        for e in &page {
+            assert!(
+                seen.insert((e.chain.clone(), e.seq)),
+                "{}/{} twice",
+                e.chain,
+                e.seq
+            );
+        }
+        next = last.seq + 1;
+    }
+    assert_eq!(seen.len() as u64, total);
+    let mut n = 0;
+    export_each(&mut reader, 1, |_| {
+        n += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(n, total);
+    // Query pages likewise, and a trace is found in whichever chain holds it.
+    let mut f = QueryFilter {
+        kind: Some(sluis_audit::EntryKind::Access),
+        ..QueryFilter::default()
+    };
+    let mut access = 0;
+    loop {
+        let page = reader.query(&f, 5).unwrap();
+        if page.is_empty() {
+            break;
+        }
+        access += page.len();
+        f = f.next_page(&page).unwrap();
+    }
+    assert_eq!(access as u64, 3 * PER_INSTANCE);
+    let hit = reader
+        .query(
+            &QueryFilter {
+                trace_id: Some(testing::trace_id(1005)),
+                ..QueryFilter::default()
+            },
+            10,
+        )
+        .unwrap();
+    assert_eq!(hit.len(), 3);
+    assert!(hit.iter().all(|e| e.chain == "i2"));
+
+    // Tampering with one chain is reported with the chain's name.
+    let mut admin = Client::connect(&conn, NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "UPDATE \"{schema}\".entries SET body = replace(body, 'permit', 'deny') \
+             WHERE chain = 'i1' AND seq = 4"
+        ))
+        .unwrap();
+    let report = reader.verify(&[testing::public_key()]).unwrap();
+    assert_eq!(report.problems_total, 1, "{report:#?}");
+    let p = report.first_problem().unwrap();
+    assert_eq!((p.kind, p.seq), (ProblemKind::Altered, 4));
+    assert!(p.detail.starts_with("chain i1: "), "{}", p.detail);
+    assert!(
+        report
+            .chains
+            .iter()
+            .filter(|c| c.chain != "i1")
+            .all(|c| c.report.is_ok())
+    );
+}
+
+#[test]
+fn purge_runs_per_chain_and_each_chain_stays_verifiable() {
+    let Some(conn) = conninfo() else { return };
+    let schema = fresh_schema(&conn, "chainpurge");
+    for chain in ["i1", "i2"] {
+        let mut store = PgStore::open(config(&conn, &schema).with_chain(chain)).unwrap();
+        // Old entries (day 0) and recent ones.
+        for i in 0..4 {
+            store.append(&testing::request(i, 1), testing::T0).unwrap();
+        }
+        for i in 4..6 {
+            store
+                .append(
+                    &testing::request(i, 1),
+                    testing::T0 + 400 * sluis_audit::DAY_MS,
+                )
+                .unwrap();
+        }
+    }
+    let mut store = PgStore::open(config(&conn, &schema).with_chain("i1")).unwrap();
+    let now = testing::T0 + 401 * sluis_audit::DAY_MS;
+    let record = store.purge(&|_| Some(30), now).unwrap();
+    // Both chains lost their 4 old requests (4 access + 4 processing entries each).
+    assert_eq!(record.removed_access, 8, "{record:?}");
+    let report = store.verify(&[testing::public_key()]).unwrap();
+    assert!(report.is_ok(), "{report:#?}");
+    for c in &report.chains {
+        assert_eq!(
+            c.report.purged_up_to,
+            Some(8),
+            "{}: {:?}",
+            c.chain,
+            c.report
+        );
+        // 4 recent entries and the purge record.
+        assert_eq!(c.report.entries, 5, "{}", c.chain);
+    }
 }

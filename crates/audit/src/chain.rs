@@ -264,6 +264,7 @@ impl RawRow {
             AuditError::Invalid(format!("entry at seq {} cannot be decoded: {e}", self.seq))
         })?;
         Ok(StoredEntry {
+            chain: String::new(),
             seq: self.seq,
             time_ms: self.time_ms,
             prev_hash: self.prev_hash.clone(),
@@ -276,6 +277,9 @@ impl RawRow {
 /// An entry read back from a store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredEntry {
+    /// The chain the entry belongs to in a store with one chain per instance (empty otherwise).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub chain: String,
     pub seq: u64,
     /// When the store recorded the entry (ms since the Unix epoch).
     pub time_ms: u64,

@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 
 use crate::chain::Checkpoint;
 use crate::store::{AuditStore, now_ms};
+use crate::witness::Witness;
 use crate::{AccessRecord, AuditError, AuditSink, CommitFuture, Entry};
 
 /// Sizing of a [`GroupCommitSink`].
@@ -29,6 +30,10 @@ pub struct GroupCommitConfig {
     pub max_batch: usize,
     /// How often the writer asks an unhealthy store whether it is back.
     pub recheck: Duration,
+    /// Sign a checkpoint of the head this long after the last one while entries arrive, and at
+    /// start and shutdown (`None`: only every `checkpoint_every` entries and on demand). Each
+    /// is also published to the witness, when there is one.
+    pub checkpoint_interval: Option<Duration>,
 }
 
 impl Default for GroupCommitConfig {
@@ -37,6 +42,7 @@ impl Default for GroupCommitConfig {
             capacity: crate::MAX_QUEUE,
             max_batch: 4_096,
             recheck: Duration::from_secs(1),
+            checkpoint_interval: None,
         }
     }
 }
@@ -48,6 +54,10 @@ pub trait EntrySink: AuditSink {
     fn commit_entries(&self, entries: Vec<Entry>) -> CommitFuture<'_>;
     /// Counters for metrics.
     fn stats(&self) -> GroupCommitStats;
+    /// At shutdown, after the last request: checkpoint the head (and hand it to the witness).
+    fn close(&self) -> CommitFuture<'_> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A snapshot of a sink's counters.
@@ -72,6 +82,26 @@ pub struct GroupCommitStats {
     /// Commits refused because the queue was full.
     pub rejected: u64,
     pub ready: bool,
+    /// The last seq this writer appended (or found at start).
+    pub head_seq: u64,
+    /// The seq of the last checkpoint this writer signed (cadence, on demand, shutdown).
+    pub checkpoint_seq: u64,
+    /// Whether checkpoints are published to a witness.
+    pub witness: bool,
+    /// The seq of the last checkpoint the witness took.
+    pub witnessed_seq: u64,
+    /// When the witness last took a checkpoint (ms since the Unix epoch; 0: never).
+    pub witnessed_at_ms: u64,
+    /// Checkpoints the witness refused.
+    pub witness_failures: u64,
+}
+
+impl GroupCommitStats {
+    /// Entries committed that no witnessed checkpoint covers yet: what could be cut off the tail
+    /// unnoticed by the witness.
+    pub fn unwitnessed(&self) -> u64 {
+        self.head_seq.saturating_sub(self.witnessed_seq)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -86,6 +116,12 @@ struct Counters {
     failed: AtomicU64,
     rejected: AtomicU64,
     healthy: AtomicBool,
+    head_seq: AtomicU64,
+    checkpoint_seq: AtomicU64,
+    witness: AtomicBool,
+    witnessed_seq: AtomicU64,
+    witnessed_at_ms: AtomicU64,
+    witness_failures: AtomicU64,
 }
 
 type Ack = oneshot::Sender<Result<(), String>>;
@@ -93,6 +129,8 @@ type Ack = oneshot::Sender<Result<(), String>>;
 enum Msg {
     Commit(Vec<Entry>, Ack),
     Checkpoint(oneshot::Sender<Result<Option<Checkpoint>, String>>),
+    /// Shutdown: checkpoint (and witness) the head; the writer then waits for the last sender.
+    Close(Ack),
 }
 
 /// Group commit in front of any [`AuditStore`]. The store type is erased: the proxy holds an
@@ -110,14 +148,24 @@ impl GroupCommitSink {
         store: S,
         config: GroupCommitConfig,
     ) -> Result<Self, AuditError> {
+        Self::start_witnessed(store, config, None)
+    }
+
+    /// The same, publishing every checkpoint the writer signs to `witness`.
+    pub fn start_witnessed<S: AuditStore + 'static>(
+        store: S,
+        config: GroupCommitConfig,
+        witness: Option<Box<dyn Witness>>,
+    ) -> Result<Self, AuditError> {
         let (tx, rx) = channel::<Msg>();
         let counters = Arc::new(Counters::default());
         counters.healthy.store(true, Ordering::Relaxed);
+        counters.witness.store(witness.is_some(), Ordering::Relaxed);
         let c = Arc::clone(&counters);
         let cfg = config.clone();
         std::thread::Builder::new()
             .name("sluis-audit-commit".into())
-            .spawn(move || writer(store, rx, c, cfg))
+            .spawn(move || writer(store, rx, c, cfg, witness))
             .map_err(|e| AuditError::Unavailable(e.to_string()))?;
         Ok(GroupCommitSink {
             tx,
@@ -134,9 +182,24 @@ impl GroupCommitSink {
         S: AuditStore + 'static,
         F: FnOnce() -> Result<S, AuditError> + Send + 'static,
     {
+        Self::open_witnessed(open, config, None)
+    }
+
+    /// [`open_with`](Self::open_with), publishing every checkpoint the writer signs to
+    /// `witness`.
+    pub fn open_witnessed<S, F>(
+        open: F,
+        config: GroupCommitConfig,
+        witness: Option<Box<dyn Witness>>,
+    ) -> Result<Self, AuditError>
+    where
+        S: AuditStore + 'static,
+        F: FnOnce() -> Result<S, AuditError> + Send + 'static,
+    {
         let (tx, rx) = channel::<Msg>();
         let counters = Arc::new(Counters::default());
         counters.healthy.store(true, Ordering::Relaxed);
+        counters.witness.store(witness.is_some(), Ordering::Relaxed);
         let c = Arc::clone(&counters);
         let cfg = config.clone();
         let (opened_tx, opened_rx) = std::sync::mpsc::sync_channel::<Result<(), AuditError>>(1);
@@ -145,7 +208,7 @@ impl GroupCommitSink {
             .spawn(move || match open() {
                 Ok(store) => {
                     let _ = opened_tx.send(Ok(()));
-                    writer(store, rx, c, cfg);
+                    writer(store, rx, c, cfg, witness);
                 }
                 Err(e) => {
                     let _ = opened_tx.send(Err(e));
@@ -243,7 +306,26 @@ impl EntrySink for GroupCommitSink {
             failed_batches: c.failed.load(Ordering::Relaxed),
             rejected: c.rejected.load(Ordering::Relaxed),
             ready: c.healthy.load(Ordering::Relaxed),
+            head_seq: c.head_seq.load(Ordering::Relaxed),
+            checkpoint_seq: c.checkpoint_seq.load(Ordering::Relaxed),
+            witness: c.witness.load(Ordering::Relaxed),
+            witnessed_seq: c.witnessed_seq.load(Ordering::Relaxed),
+            witnessed_at_ms: c.witnessed_at_ms.load(Ordering::Relaxed),
+            witness_failures: c.witness_failures.load(Ordering::Relaxed),
         }
+    }
+
+    fn close(&self) -> CommitFuture<'_> {
+        let (ack, wait) = oneshot::channel();
+        let sent = self.tx.send(Msg::Close(ack));
+        Box::pin(async move {
+            sent.map_err(|_| AuditError::Stopped)?;
+            match wait.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(AuditError::Unavailable(e)),
+                Err(_) => Err(AuditError::Stopped),
+            }
+        })
     }
 }
 
@@ -261,21 +343,115 @@ impl AuditSink for GroupCommitSink {
     }
 }
 
+/// The writer's checkpoint cadence and witness.
+struct Cadence {
+    interval: Option<Duration>,
+    witness: Option<Box<dyn Witness>>,
+    /// When the cadence last signed (or, at start, a time long enough ago to sign at once).
+    last: Instant,
+}
+
+impl Cadence {
+    /// The seq up to which the cadence's work is done: witnessed when there is a witness,
+    /// checkpointed otherwise.
+    fn covered(&self, counters: &Counters) -> u64 {
+        if self.witness.is_some() {
+            counters.witnessed_seq.load(Ordering::Relaxed)
+        } else {
+            counters.checkpoint_seq.load(Ordering::Relaxed)
+        }
+    }
+
+    /// Entries wait that no checkpoint (or, with a witness, no witnessed checkpoint) covers.
+    fn pending(&self, counters: &Counters) -> bool {
+        counters.head_seq.load(Ordering::Relaxed) > self.covered(counters)
+    }
+
+    /// How long the writer may wait for the next message before the cadence is due; `None`
+    /// when nothing waits to be checkpointed.
+    fn due_in(&self, counters: &Counters) -> Option<Duration> {
+        let interval = self.interval?;
+        self.pending(counters)
+            .then(|| interval.saturating_sub(self.last.elapsed()))
+    }
+
+    /// Signs a checkpoint of the head and publishes it.
+    fn checkpoint<S: AuditStore>(
+        &mut self,
+        store: &mut S,
+        counters: &Counters,
+    ) -> Result<Option<Checkpoint>, AuditError> {
+        self.last = Instant::now();
+        let cp = store.checkpoint(now_ms())?;
+        if cp.is_none() && counters.head_seq.load(Ordering::Relaxed) > 0 {
+            // A log with entries and no checkpoint: no signing key. Nothing to do on a cadence.
+            self.interval = None;
+        }
+        if let Some(cp) = &cp {
+            counters.checkpoint_seq.fetch_max(cp.seq, Ordering::Relaxed);
+            counters.head_seq.fetch_max(cp.seq, Ordering::Relaxed);
+            if let Some(w) = &mut self.witness {
+                match w.publish(store.chain_id(), cp) {
+                    Ok(()) => {
+                        counters.witnessed_seq.fetch_max(cp.seq, Ordering::Relaxed);
+                        counters.witnessed_at_ms.store(now_ms(), Ordering::Relaxed);
+                    }
+                    Err(_) => {
+                        counters.witness_failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        Ok(cp)
+    }
+}
+
 fn writer<S: AuditStore>(
     mut store: S,
     rx: Receiver<Msg>,
     counters: Arc<Counters>,
     cfg: GroupCommitConfig,
+    witness: Option<Box<dyn Witness>>,
 ) {
     let max_batch = cfg.max_batch.max(1);
     let mut carry: Option<Msg> = None;
+    if let Ok(Some((seq, _))) = store.head() {
+        counters.head_seq.store(seq, Ordering::Relaxed);
+    }
+    let interval = cfg.checkpoint_interval.filter(|d| !d.is_zero());
+    let mut cadence = Cadence {
+        interval,
+        witness,
+        // A head found at start is checkpointed at once: a crash may have left it uncovered.
+        last: interval
+            .and_then(|d| Instant::now().checked_sub(d))
+            .unwrap_or_else(Instant::now),
+    };
     loop {
+        let healthy = counters.healthy.load(Ordering::Relaxed);
         let first = match carry.take() {
             Some(m) => m,
-            None if counters.healthy.load(Ordering::Relaxed) => match rx.recv() {
-                Ok(m) => m,
-                Err(_) => return,
-            },
+            None if healthy => {
+                let received = match cadence.due_in(&counters) {
+                    Some(wait) => rx.recv_timeout(wait),
+                    None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                };
+                match received {
+                    Ok(m) => m,
+                    Err(RecvTimeoutError::Timeout) => {
+                        if cadence.checkpoint(&mut store, &counters).is_err() {
+                            counters.healthy.store(false, Ordering::Relaxed);
+                        }
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => {
+                        if cadence.pending(&counters) {
+                            let _ = cadence.checkpoint(&mut store, &counters);
+                        }
+                        return;
+                    }
+                }
+            }
             None => match rx.recv_timeout(cfg.recheck) {
                 Ok(m) => m,
                 Err(RecvTimeoutError::Timeout) => {
@@ -289,7 +465,21 @@ fn writer<S: AuditStore>(
         };
         let (mut entries, mut acks) = match first {
             Msg::Checkpoint(ack) => {
-                let r = store.checkpoint(now_ms()).map_err(|e| e.to_string());
+                let r = cadence
+                    .checkpoint(&mut store, &counters)
+                    .map_err(|e| e.to_string());
+                let _ = ack.send(r);
+                continue;
+            }
+            Msg::Close(ack) => {
+                let r = if cadence.pending(&counters) {
+                    cadence
+                        .checkpoint(&mut store, &counters)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                } else {
+                    Ok(())
+                };
                 let _ = ack.send(r);
                 continue;
             }
@@ -321,8 +511,9 @@ fn writer<S: AuditStore>(
         counters.busy_micros.fetch_add(micros, Ordering::Relaxed);
         counters.depth.fetch_sub(n, Ordering::AcqRel);
         let outcome = match result {
-            Ok(_) => {
+            Ok((_, last)) => {
                 let n64 = n as u64;
+                counters.head_seq.fetch_max(last, Ordering::Relaxed);
                 counters.last_batch.store(n64, Ordering::Relaxed);
                 counters.max_batch.fetch_max(n64, Ordering::Relaxed);
                 counters.committed.fetch_add(n64, Ordering::Relaxed);
@@ -417,6 +608,110 @@ mod tests {
             fail: Arc::new(AtomicBool::new(false)),
             delay: Duration::from_millis(delay_ms),
         }
+    }
+
+    /// A witness that keeps what it is given, and can be made to refuse.
+    #[derive(Debug, Clone, Default)]
+    struct Kept {
+        seen: Arc<std::sync::Mutex<Vec<(String, Checkpoint)>>>,
+        refuse: Arc<AtomicBool>,
+    }
+
+    impl Witness for Kept {
+        fn publish(&mut self, chain: &str, cp: &Checkpoint) -> Result<(), AuditError> {
+            if self.refuse.load(Ordering::Relaxed) {
+                return Err(AuditError::Unavailable(
+                    "witness volume gone (simulated)".into(),
+                ));
+            }
+            self.seen
+                .lock()
+                .unwrap()
+                .push((chain.to_owned(), cp.clone()));
+            Ok(())
+        }
+    }
+
+    impl Kept {
+        fn seqs(&self) -> Vec<u64> {
+            self.seen
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(_, c)| c.seq)
+                .collect()
+        }
+    }
+
+    async fn until(what: &str, f: impl Fn() -> bool) {
+        for _ in 0..200 {
+            if f() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checkpoints_follow_a_time_cadence_and_shutdown_and_reach_the_witness() {
+        let store = shared(0);
+        let witness = Kept::default();
+        let config = GroupCommitConfig {
+            checkpoint_interval: Some(Duration::from_millis(50)),
+            ..GroupCommitConfig::default()
+        };
+        let sink = GroupCommitSink::start_witnessed(
+            store.clone(),
+            config,
+            Some(Box::new(witness.clone())),
+        )
+        .unwrap();
+        sink.commit_entries(testing::request(1, 2)).await.unwrap();
+        // Within the cadence, the head (seq 3) is checkpointed and witnessed without any
+        // further request.
+        until("the cadence checkpoint", || witness.seqs() == vec![3]).await;
+        let st = sink.stats();
+        assert_eq!((st.head_seq, st.witnessed_seq, st.unwitnessed()), (3, 3, 0));
+        // Nothing new: no further checkpoint however long the writer waits.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(witness.seqs(), vec![3]);
+        // A witness that refuses is counted, and the next cadence tries again.
+        witness.refuse.store(true, Ordering::Relaxed);
+        sink.commit_entries(testing::request(2, 0)).await.unwrap();
+        until("a refused publish", || sink.stats().witness_failures > 0).await;
+        assert_eq!(sink.stats().unwitnessed(), 1);
+        witness.refuse.store(false, Ordering::Relaxed);
+        until("the retry", || witness.seqs() == vec![3, 4]).await;
+        // At shutdown the head is checkpointed at once, not a cadence later.
+        let slow = GroupCommitConfig {
+            checkpoint_interval: Some(Duration::from_secs(3600)),
+            ..GroupCommitConfig::default()
+        };
+        drop(sink);
+        let sink =
+            GroupCommitSink::start_witnessed(store.clone(), slow, Some(Box::new(witness.clone())))
+                .unwrap();
+        // The first writer, on its last sender dropped, and this one, on the head it finds at
+        // start, each hand checkpoint 4 to the witness again, which is harmless; the new entry
+        // waits for the shutdown checkpoint.
+        until("the start checkpoint", || sink.stats().witnessed_seq == 4).await;
+        sink.commit_entries(testing::request(3, 1)).await.unwrap();
+        assert_eq!(sink.stats().unwitnessed(), 2);
+        sink.close().await.unwrap();
+        assert_eq!(witness.seqs().last(), Some(&6));
+        assert_eq!(sink.stats().unwitnessed(), 0);
+        let cps = store.inner.clone().checkpoints().unwrap();
+        assert_eq!(cps.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![3, 4, 6]);
+        let key = CheckpointSigner::from_seed(&[1u8; 32]).public_key();
+        assert!(
+            witness
+                .seen
+                .lock()
+                .unwrap()
+                .iter()
+                .all(|(chain, c)| chain.is_empty() && key.verifies(c))
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

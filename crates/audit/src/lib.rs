@@ -18,6 +18,7 @@ mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod verify;
+mod witness;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -42,7 +43,12 @@ pub use overview::{
 pub use pseudonym::{SubjectKey, SubjectKeys};
 pub use purge::{DAY_MS, PURGE_RECORDS_KEY, PurgePlanner};
 pub use store::{AuditStore, QueryFilter, SCHEMA_VERSION, export_each, now_ms};
-pub use verify::{MAX_PROBLEMS, Problem, ProblemKind, RowSource, VerifyReport, verify_log};
+pub use verify::{
+    ChainReport, MAX_PROBLEMS, Problem, ProblemKind, RowSource, VerifyReport, verify_log,
+};
+pub use witness::{
+    ChainState, FileWitness, Witness, Witnessed, chain_states, check_witness, read_witness,
+};
 
 /// Errors of the audit crate.
 #[derive(Debug, thiserror::Error)]

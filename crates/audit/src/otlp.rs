@@ -185,6 +185,7 @@ mod tests {
 
     fn stored(seq: u64, entry: Entry) -> StoredEntry {
         StoredEntry {
+            chain: String::new(),
             seq,
             time_ms: 1_700_000_000_005,
             prev_hash: String::new(),

@@ -34,6 +34,17 @@ pub struct QueryFilter {
     pub after_seq: Option<u64>,
 }
 
+impl QueryFilter {
+    /// The filter of the next page after `page` (the whole last seq is always in a page, so the
+    /// next starts after it).
+    pub fn next_page(&self, page: &[StoredEntry]) -> Option<QueryFilter> {
+        page.last().map(|e| QueryFilter {
+            after_seq: Some(e.seq),
+            ..self.clone()
+        })
+    }
+}
+
 /// A durable, hash-chained, append-only audit log.
 pub trait AuditStore: Send {
     /// Appends a batch in one transaction, continuing the chain (and signing the checkpoints that
@@ -78,7 +89,10 @@ pub trait AuditStore: Send {
         Ok(out)
     }
 
-    /// Entries matching `filter`, in seq order, at most `limit`.
+    /// Entries matching `filter`, in seq order (then chain), at most `limit` — except that in a
+    /// store with one chain per instance every chain's entry at the last seq returned is
+    /// included, so a page can exceed `limit` by fewer than the number of chains and the next
+    /// page starts after the last seq.
     fn query(&mut self, filter: &QueryFilter, limit: usize)
     -> Result<Vec<StoredEntry>, AuditError>;
 
@@ -91,11 +105,28 @@ pub trait AuditStore: Send {
         now_ms: u64,
     ) -> Result<PurgeRecord, AuditError>;
 
-    /// Entries with `seq >= from_seq`, in seq order, at most `limit` (page with the last seq + 1).
+    /// Entries with `seq >= from_seq`, in seq order (then chain): `limit` of them, or fewer when
+    /// no more exist — and, in a store with one chain per instance, every chain's entry at the
+    /// last seq returned, so the next page starts at the last seq + 1.
     fn export(&mut self, from_seq: u64, limit: usize) -> Result<Vec<StoredEntry>, AuditError>;
 
     /// True when the store answers (used to restore readiness after a failed commit).
     fn ready(&mut self) -> bool;
+
+    /// The chain this store appends to: empty for a store with one chain, the instance's chain
+    /// id in a store with one chain per instance.
+    fn chain_id(&self) -> &str {
+        ""
+    }
+
+    /// Every chain's stored checkpoints, as `(chain, checkpoint)`.
+    fn chain_checkpoints(&mut self) -> Result<Vec<(String, Checkpoint)>, AuditError> {
+        Ok(self
+            .checkpoints()?
+            .into_iter()
+            .map(|c| (String::new(), c))
+            .collect())
+    }
 }
 
 /// Calls `f` for every entry from `from_seq` on, paging through [`AuditStore::export`].
@@ -113,7 +144,7 @@ pub fn export_each(
             return Ok(count);
         };
         next = last.seq.saturating_add(1);
-        let full = page.len() == PAGE;
+        let full = page.len() >= PAGE;
         for e in page {
             count += 1;
             f(e)?;

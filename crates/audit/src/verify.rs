@@ -79,6 +79,17 @@ pub struct VerifyReport {
     pub problems: Vec<Problem>,
     /// How many problems were found in all.
     pub problems_total: u64,
+    /// For a store that keeps one chain per instance: each chain's own report (the fields above
+    /// then sum them, and `first_seq`, `last_seq`, `last_hash` and `purged_up_to` are empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chains: Vec<ChainReport>,
+}
+
+/// One chain's verification, in a store with one chain per instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReport {
+    pub chain: String,
+    pub report: VerifyReport,
 }
 
 impl VerifyReport {
@@ -90,6 +101,43 @@ impl VerifyReport {
     /// The first bad record, if any.
     pub fn first_problem(&self) -> Option<&Problem> {
         self.problems.first()
+    }
+
+    /// One report over several chains: counts are summed, each problem names its chain, and
+    /// every chain's report is kept in `chains`.
+    pub fn of_chains(chains: Vec<ChainReport>) -> VerifyReport {
+        let mut all = VerifyReport {
+            entries: 0,
+            first_seq: None,
+            last_seq: None,
+            last_hash: GENESIS_HASH.to_owned(),
+            checkpoints_verified: 0,
+            checkpoints_matched: 0,
+            signatures_checked: false,
+            purged_up_to: None,
+            problems: Vec::new(),
+            problems_total: 0,
+            chains: Vec::new(),
+        };
+        for c in &chains {
+            let r = &c.report;
+            all.entries += r.entries;
+            all.checkpoints_verified += r.checkpoints_verified;
+            all.checkpoints_matched += r.checkpoints_matched;
+            all.signatures_checked |= r.signatures_checked;
+            all.problems_total += r.problems_total;
+            for p in &r.problems {
+                if all.problems.len() < MAX_PROBLEMS {
+                    all.problems.push(Problem {
+                        kind: p.kind,
+                        seq: p.seq,
+                        detail: format!("chain {}: {}", c.chain, p.detail),
+                    });
+                }
+            }
+        }
+        all.chains = chains;
+        all
     }
 }
 
@@ -327,6 +375,7 @@ pub fn verify_log(
         purged_up_to,
         problems: found.problems,
         problems_total: found.total,
+        chains: Vec::new(),
     })
 }
 

@@ -44,6 +44,11 @@ enum AuditCommand {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: TextOrJson,
+        /// The witness file (`[audit] witness`, or a copy of it): also check that every
+        /// witnessed checkpoint is still in the store with the same hash and that the log still
+        /// reaches it (tail truncation, deleted or rewritten checkpoints).
+        #[arg(long, value_name = "FILE")]
+        witness: Option<PathBuf>,
     },
     /// A citizen's overview (AVG art. 15) of the processing of their data: every processing
     /// recorded under the BSN (all subject keys, current and retired), joined with the register;
@@ -112,7 +117,7 @@ enum ExportFormat {
 pub fn run(args: &Args) -> Result<String, CliError> {
     let cfg = load(&args.config)?;
     match &args.command {
-        AuditCommand::Verify { format } => verify(&cfg, *format),
+        AuditCommand::Verify { format, witness } => verify(&cfg, *format, witness.as_deref()),
         AuditCommand::Subject {
             bsn,
             from,
@@ -159,14 +164,30 @@ fn kind_name(v: &impl serde::Serialize) -> String {
 // ---------------------------------------------------------------------------------------------
 // verify
 
-fn verify(cfg: &Config, format: TextOrJson) -> Result<String, CliError> {
+fn verify(cfg: &Config, format: TextOrJson, witness: Option<&Path>) -> Result<String, CliError> {
     let keys = checkpoint_public_keys(&cfg.audit).map_err(store_error("audit.checkpoint_key"))?;
+    // Read the witness first: a file that cannot be read is a usage error, not a verdict.
+    let witnessed = witness
+        .map(sluis_audit::read_witness)
+        .transpose()
+        .map_err(store_error("the witness"))?;
     let mut store = open(cfg)?;
-    let report = store
+    let mut report = store
         .verify(&keys)
         .map_err(store_error("the audit log could not be read"))?;
+    if let Some(witnessed) = &witnessed {
+        let stored = store
+            .chain_checkpoints()
+            .map_err(store_error("the audit log could not be read"))?;
+        let states = sluis_audit::chain_states(&report, &stored);
+        let found = sluis_audit::check_witness(witnessed, &states, &keys);
+        report.problems_total += found.len() as u64;
+        report.problems.extend(found);
+        report.problems.sort_by_key(|p| p.seq);
+        report.problems.truncate(sluis_audit::MAX_PROBLEMS);
+    }
     let out = match format {
-        TextOrJson::Text => verify_text(&report),
+        TextOrJson::Text => verify_text(&report, witnessed.as_ref().map(Vec::len)),
         TextOrJson::Json => {
             let mut v = serde_json::Map::new();
             v.insert("ok".into(), Value::Bool(report.is_ok()));
@@ -176,6 +197,9 @@ fn verify(cfg: &Config, format: TextOrJson) -> Result<String, CliError> {
             );
             if let Ok(Value::Object(rest)) = serde_json::to_value(&report) {
                 v.extend(rest);
+            }
+            if let Some(w) = &witnessed {
+                v.insert("witnessed_checkpoints".into(), Value::from(w.len()));
             }
             json_text(&Value::Object(v))?
         }
@@ -201,7 +225,7 @@ fn verify(cfg: &Config, format: TextOrJson) -> Result<String, CliError> {
     }
 }
 
-fn verify_text(r: &VerifyReport) -> String {
+fn verify_text(r: &VerifyReport, witnessed: Option<usize>) -> String {
     let mut s = String::new();
     let range = match (r.first_seq, r.last_seq) {
         (Some(a), Some(b)) => format!(" (seq {a}..={b})"),
@@ -241,7 +265,24 @@ fn verify_text(r: &VerifyReport) -> String {
             r.checkpoints_matched
         ));
     }
-    s.push_str(&format!("  last hash:    {}\n", r.last_hash));
+    if r.chains.is_empty() {
+        s.push_str(&format!("  last hash:    {}\n", r.last_hash));
+    }
+    for c in &r.chains {
+        let range = match (c.report.first_seq, c.report.last_seq) {
+            (Some(a), Some(b)) => format!("seq {a}..={b}"),
+            _ => "empty".to_owned(),
+        };
+        s.push_str(&format!(
+            "  chain {:<12} {} entries ({range}), {} problem(s), last hash {}\n",
+            c.chain, c.report.entries, c.report.problems_total, c.report.last_hash
+        ));
+    }
+    if let Some(n) = witnessed {
+        s.push_str(&format!(
+            "  witness:      {n} witnessed checkpoint(s) compared with the store\n"
+        ));
+    }
     if r.problems.len() > 1 {
         s.push_str("all problems found:\n");
         for p in &r.problems {
@@ -503,6 +544,13 @@ fn plan_purge(
         let Some(last) = page.last() else { break };
         next = last.seq.saturating_add(1);
         for e in &page {
+            if !e.chain.is_empty() {
+                return Err(AuditError::Invalid(
+                    "a dry run plans one chain; this store keeps one chain per instance, whose \
+                     purge runs per chain: run the purge itself, which records what it removed"
+                        .into(),
+                ));
+            }
             if first.is_none() {
                 first = Some((e.seq, e.prev_hash.clone()));
             }
@@ -520,7 +568,7 @@ fn plan_purge(
         let page = store.export(next, PAGE)?;
         let Some(last) = page.last() else { break };
         next = last.seq.saturating_add(1);
-        let full = page.len() == PAGE;
+        let full = page.len() >= PAGE;
         for e in page {
             let index = EntryIndex::of(&e.entry);
             let row = RawRow {
@@ -559,7 +607,7 @@ fn export(cfg: &Config, format: ExportFormat, from_seq: u64) -> Result<String, C
             .map_err(store_error("the audit log could not be read"))?;
         let Some(last) = page.last() else { break };
         next = last.seq.saturating_add(1);
-        let full = page.len() == PAGE;
+        let full = page.len() >= PAGE;
         let mut text = String::new();
         match format {
             ExportFormat::Jsonl => {

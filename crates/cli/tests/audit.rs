@@ -836,3 +836,115 @@ fn verify_accepts_checkpoints_of_a_retired_key_only_when_configured() {
         stderr(&o)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// the witness
+
+/// The seeded log's configuration with a witness file and a 50 ms checkpoint cadence (and no
+/// checkpoint by count, so the witness's checkpoints are the only ones), written through the
+/// server's own sink: 3 requests of 2 entries, a cadence checkpoint after each, and the
+/// shutdown checkpoint.
+fn witnessed() -> (Log, PathBuf) {
+    let log = setup(3650);
+    let dir = log.config.parent().unwrap().to_owned();
+    let toml = std::fs::read_to_string(&log.config).unwrap().replace(
+        "checkpoint_every = 4",
+        "checkpoint_every = 0\ncheckpoint_interval_ms = 50\nwitness = \"witness.jsonl\"",
+    );
+    write(&dir, "sluis.toml", &toml);
+    let cfg = Config::load(&log.config).unwrap();
+    let keys = subject_keys(&cfg.audit).unwrap().unwrap();
+    let a = keys.pseudonym("BSN", BSN_A);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sink = sluis_stores::open_sink(&cfg.audit).unwrap();
+        for i in 0..3u64 {
+            let t = now_ms();
+            sink.commit_entries(request(
+                i + 1,
+                t,
+                "VA-12",
+                RAADPLEEG,
+                &[(a.clone(), SubjectRole::Geraadpleegd)],
+            ))
+            .await
+            .unwrap();
+            // Past the cadence: each request's head is checkpointed on its own.
+            for _ in 0..100 {
+                if sink.stats().witnessed_seq == 2 * (i + 1) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            assert_eq!(
+                sink.stats().witnessed_seq,
+                2 * (i + 1),
+                "{:?}",
+                sink.stats()
+            );
+        }
+        sink.close().await.unwrap();
+    });
+    let log = Log { cfg, ..log };
+    (log, dir.join("witness.jsonl"))
+}
+
+#[test]
+fn the_witness_catches_what_the_store_alone_cannot() {
+    let (log, witness) = witnessed();
+    let w = witness.to_str().unwrap();
+    let lines = std::fs::read_to_string(&witness).unwrap();
+    assert_eq!(lines.lines().count(), 3, "{lines}");
+    let o = sluis(&log, &["verify", "--witness", w]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("3 witnessed checkpoint(s) compared"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Cut off the last request together with the checkpoint that covers it: the chain that is
+    // left is intact, so the store alone finds nothing...
+    tamper(
+        &log,
+        "DELETE FROM entries WHERE seq > 4; DELETE FROM checkpoints WHERE seq > 4",
+    );
+    let o = sluis(&log, &["verify"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    // ...and the witness names the truncation.
+    let o = sluis(&log, &["verify", "--witness", w]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("first bad record at seq 5 (truncated)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("seq 6 was witnessed"), "{}", stdout(&o));
+
+    // A deleted checkpoint inside the log, and a rewritten one.
+    tamper(&log, "DELETE FROM checkpoints WHERE seq = 2");
+    let v = json(&sluis(
+        &log,
+        &["verify", "--format", "json", "--witness", w],
+    ));
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["first_problem"]["seq"], 2, "{v:#}");
+    assert!(
+        v["first_problem"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("deleted"),
+        "{v:#}"
+    );
+    assert_eq!(v["witnessed_checkpoints"], 3);
+
+    // A witness file that is not one is a usage error (exit 2), never a verdict.
+    std::fs::write(&witness, "{\"seq\": \"x\"}\n{}\n").unwrap();
+    let o = sluis(&log, &["verify", "--witness", w]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
+}

@@ -436,6 +436,8 @@ fn check_store(
     .unwrap();
     drop(store);
     assert_eq!(rows.len() as u64, entries, "verify and export disagree");
+    // With one chain per instance, a request's entries are contiguous within its chain.
+    rows.sort_by(|a, b| (a.chain.as_str(), a.seq).cmp(&(b.chain.as_str(), b.seq)));
 
     // No BSN in clear: every run of 9 digits in the stored entries is checked against the
     // fixture's BSNs (once, at the end: the log only grows).
@@ -469,7 +471,12 @@ fn check_store(
     let mut requests: HashMap<String, Request> = HashMap::new();
     let mut current: Option<(String, String)> = None;
     let (mut n_access, mut n_processing) = (0usize, 0usize);
+    let mut chain: Option<&str> = None;
     for row in &rows {
+        if chain != Some(row.chain.as_str()) {
+            chain = Some(row.chain.as_str());
+            current = None;
+        }
         match &row.entry {
             Entry::Access(a) => {
                 n_access += 1;
@@ -650,12 +657,8 @@ checkpoint_every = 97
     path
 }
 
-fn crash_cycles(store: Store) {
-    let _turn = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let test_started = Instant::now();
-    let rt = tokio::runtime::Runtime::new().unwrap();
+/// The dataset fixture, its number of persons and all their BSNs.
+fn start_fixture(rt: &tokio::runtime::Runtime) -> (FixtureHandle, usize, HashSet<String>) {
     let fixture = rt
         .block_on(DatasetFixture::start(FixtureConfig::default()))
         .unwrap();
@@ -668,6 +671,16 @@ fn crash_cycles(store: Store) {
         .iter()
         .map(|r| r["bsn"].as_str().unwrap().to_owned())
         .collect();
+    (fixture, persons, all_bsns)
+}
+
+fn crash_cycles(store: Store) {
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let test_started = Instant::now();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (fixture, persons, all_bsns) = start_fixture(&rt);
     let dir = tempfile::tempdir().unwrap();
     let config_path = write_config(dir.path(), &fixture, &store);
     let env: Vec<(String, String)> = match &store {
@@ -819,6 +832,148 @@ fn sigkill_under_load_loses_no_record_postgres() {
         schema: schema.clone(),
     });
     // Passed: drop the test's log (a failing run keeps it for inspection).
+    let mut admin = postgres::Client::connect(&conn, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .unwrap();
+}
+
+/// Scale-out: two instances on one PostgreSQL log, each with a chain of its own, under load from
+/// four clients each; one is killed with SIGKILL mid-load while the other goes on and then stops
+/// cleanly. Every 2xx response either instance sent has its records, `sluis audit verify`
+/// passes over both chains, and the killed instance restarts on its chain.
+#[test]
+fn one_of_two_instances_killed_under_load_loses_no_record_postgres() {
+    let Some(conn) = pg_conninfo() else {
+        return;
+    };
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let schema = format!("scale_{}_{millis}", std::process::id());
+    let store = Store::Postgres {
+        conn: conn.clone(),
+        schema: schema.clone(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (fixture, persons, all_bsns) = start_fixture(&rt);
+    let env = vec![(PG_ENV.to_owned(), conn.clone())];
+    let lookup = |name: &str| {
+        env.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(name).ok())
+    };
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let configs: Vec<PathBuf> = dirs
+        .iter()
+        .zip(["a", "b"])
+        .map(|(dir, chain)| {
+            let path = write_config(dir.path(), &fixture, &store);
+            let text = std::fs::read_to_string(&path).unwrap().replace(
+                "checkpoint_every = 97",
+                &format!("checkpoint_every = 97\nchain = \"{chain}\""),
+            );
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect();
+    let text = std::fs::read_to_string(&configs[1]).unwrap();
+    let cfg = Config::parse(&text, &configs[1], &lookup).unwrap();
+    assert_eq!(cfg.audit.chain, "b");
+    let keys = subject_keys(&cfg.audit).unwrap().unwrap();
+    let token = Arc::new(token("BRP/R"));
+
+    let a = Server::start(&configs[0], &env);
+    let b = Server::start(&configs[1], &env);
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<(bool, JoinHandle<ClientLog>)> = (0..CLIENTS)
+        .map(|n| {
+            let to_a = n % 2 == 0;
+            let addr = if to_a { a.addr.clone() } else { b.addr.clone() };
+            let (token, stop) = (token.clone(), stop.clone());
+            (
+                to_a,
+                std::thread::spawn(move || client(addr, token, persons, n, stop)),
+            )
+        })
+        .collect();
+    std::thread::sleep(LOAD_BEFORE_KILL);
+    let logs_a = a.kill9();
+    // The surviving instance keeps serving its clients.
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::Relaxed);
+    let mut seen = Vec::new();
+    let (mut ok_a, mut ok_b) = (0usize, 0usize);
+    for (to_a, c) in clients {
+        let log = c.join().unwrap();
+        if to_a {
+            ok_a += log.seen.len();
+        } else {
+            ok_b += log.seen.len();
+            assert!(
+                log.other.is_empty() && log.io_errors == 0,
+                "the surviving instance failed requests: {:?}, {} I/O errors",
+                &log.other[..log.other.len().min(5)],
+                log.io_errors
+            );
+        }
+        seen.extend(log.seen);
+    }
+    let logs_b = b.terminate();
+    for logs in [&logs_a, &logs_b] {
+        assert!(
+            !logs.iter().any(|l| l.contains("panicked")),
+            "{}",
+            logs.join("\n")
+        );
+    }
+    assert!(
+        ok_a >= 20 && ok_b >= 20,
+        "the load did not run: {ok_a} / {ok_b} 2xx"
+    );
+    let summary = check_store(&configs[1], &env, &cfg, &seen, &keys, &all_bsns, true);
+
+    // Both chains are in the log, each verified on its own.
+    let out = Command::new(env!("CARGO_BIN_EXE_sluis"))
+        .args(["audit", "--config", configs[1].to_str().unwrap()])
+        .args(["verify", "--format", "json"])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let chains: Vec<(String, u64)> = v["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["chain"].as_str().unwrap().to_owned(),
+                c["report"]["entries"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(chains.len(), 2, "{v:#}");
+    assert_eq!((chains[0].0.as_str(), chains[1].0.as_str()), ("a", "b"));
+    assert!(chains.iter().all(|(_, n)| *n > 0), "{chains:?}");
+    assert_eq!(chains[0].1 + chains[1].1, summary.entries);
+
+    // The killed instance restarts on its own chain and answers.
+    let a = Server::start(&configs[0], &env);
+    let after = one_request(&a.addr, &token, "/v1/brp/ingeschrevenpersonen/1");
+    let _ = a.terminate();
+    seen.push(after);
+    let summary = check_store(&configs[0], &env, &cfg, &seen, &keys, &all_bsns, false);
+    eprintln!(
+        "[postgres, 2 chains] {ok_a} 2xx from the killed instance, {ok_b} from the survivor; \
+         {} entries over chains {chains:?}, every 2xx recorded, verify passes",
+        summary.entries
+    );
+    rt.block_on(async { fixture.shutdown().await.unwrap() });
     let mut admin = postgres::Client::connect(&conn, postgres::NoTls).unwrap();
     admin
         .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))

@@ -109,6 +109,7 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
     }
     let s1 = Arc::clone(&shared);
     let s2 = Arc::clone(&shared);
+    let s3 = Arc::clone(&shared);
     let (r1, r2) = (stop_rx.clone(), stop_rx);
     let done = tokio::spawn(async move {
         let l2 = limits.clone();
@@ -128,6 +129,11 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
         });
         let _ = a.await;
         let _ = b.await;
+        // After the last request: the head is checkpointed and handed to the witness, so a
+        // clean stop leaves no unwitnessed tail.
+        if let Err(e) = s3.audit.close().await {
+            tracing::warn!(error = %e, "audit: final checkpoint failed");
+        }
     });
     tracing::info!(%api_addr, %admin_addr, "sluis serving");
     Ok(ServerHandle {
@@ -210,6 +216,19 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
             metrics::gauge!("sluis_audit_committed_batches").set(st.total_batches as f64);
             metrics::gauge!("sluis_audit_failed_batches").set(st.failed_batches as f64);
             metrics::gauge!("sluis_audit_rejected_commits").set(st.rejected as f64);
+            metrics::gauge!("sluis_audit_head_seq").set(st.head_seq as f64);
+            metrics::gauge!("sluis_audit_checkpoint_seq").set(st.checkpoint_seq as f64);
+            if st.witness {
+                metrics::gauge!("sluis_audit_witnessed_seq").set(st.witnessed_seq as f64);
+                metrics::gauge!("sluis_audit_unwitnessed_entries").set(st.unwitnessed() as f64);
+                let age = if st.witnessed_at_ms == 0 {
+                    -1.0
+                } else {
+                    sluis_audit::now_ms().saturating_sub(st.witnessed_at_ms) as f64 / 1e3
+                };
+                metrics::gauge!("sluis_audit_witness_age_seconds").set(age);
+                metrics::gauge!("sluis_audit_witness_failures").set(st.witness_failures as f64);
+            }
             let mut r = Response::new(problem::full(bytes::Bytes::from(crate::metrics::render())));
             r.headers_mut().insert(
                 hyper::header::CONTENT_TYPE,

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use sluis_audit::{
-    AuditError, AuditStore, EntrySink, GroupCommitConfig, GroupCommitSink, JsonLinesSink,
+    AuditError, AuditStore, EntrySink, FileWitness, GroupCommitConfig, GroupCommitSink,
+    JsonLinesSink, Witness,
 };
 use sluis_proxy::auditing::chain;
 use sluis_proxy::config::{Audit, AuditKind, Config};
@@ -21,7 +22,8 @@ pub fn open_store(cfg: &Audit) -> Result<Box<dyn AuditStore>, AuditError> {
         }
         AuditKind::Postgres => {
             let url = cfg.url.as_ref().ok_or_else(|| AuditError::Invalid("audit.url is not set".into()))?;
-            let mut pg = sluis_audit_postgres::PgConfig::new(url.expose_str(), chain(cfg)?);
+            let mut pg = sluis_audit_postgres::PgConfig::new(url.expose_str(), chain(cfg)?)
+                .with_chain(cfg.chain.clone());
             if let Some(s) = &cfg.schema {
                 pg = pg.with_schema(s.clone());
             }
@@ -39,6 +41,8 @@ pub fn open_store(cfg: &Audit) -> Result<Box<dyn AuditStore>, AuditError> {
 pub fn open_sink(cfg: &Audit) -> Result<Arc<dyn EntrySink>, AuditError> {
     let group = GroupCommitConfig {
         capacity: cfg.queue_capacity,
+        checkpoint_interval: (cfg.checkpoint_interval_ms > 0)
+            .then(|| std::time::Duration::from_millis(cfg.checkpoint_interval_ms)),
         ..GroupCommitConfig::default()
     };
     match cfg.kind {
@@ -52,12 +56,17 @@ pub fn open_sink(cfg: &Audit) -> Result<Arc<dyn EntrySink>, AuditError> {
             Ok(Arc::new(JsonLinesSink::open(path)?))
         }
         AuditKind::Sqlite | AuditKind::Postgres => {
+            let witness: Option<Box<dyn Witness>> = match &cfg.witness {
+                Some(p) => Some(Box::new(FileWitness::open(p)?)),
+                None => None,
+            };
             let cfg = cfg.clone();
             // The store is opened on the writer thread (the synchronous PostgreSQL client must not
             // run inside the async runtime).
-            Ok(Arc::new(GroupCommitSink::open_with(
+            Ok(Arc::new(GroupCommitSink::open_witnessed(
                 move || open_store(&cfg),
                 group,
+                witness,
             )?))
         }
     }

@@ -26,6 +26,10 @@ pub(super) struct RawAudit {
     retired_checkpoint_public_keys: Vec<String>,
     #[serde(default = "default_checkpoint_every")]
     checkpoint_every: u64,
+    #[serde(default = "default_checkpoint_interval_ms")]
+    checkpoint_interval_ms: u64,
+    witness: Option<PathBuf>,
+    chain: Option<String>,
     #[serde(default = "default_audit_queue")]
     queue_capacity: usize,
     controller: Option<String>,
@@ -38,6 +42,9 @@ fn default_subject_key_id() -> String {
 }
 fn default_checkpoint_every() -> u64 {
     1000
+}
+fn default_checkpoint_interval_ms() -> u64 {
+    10_000
 }
 fn default_audit_queue() -> usize {
     65_536
@@ -77,6 +84,13 @@ pub struct Audit {
     /// rotation still verify.
     pub retired_checkpoint_public_keys: Vec<String>,
     pub checkpoint_every: u64,
+    /// Checkpoint the head this often while entries arrive, and at start and shutdown (0: off).
+    pub checkpoint_interval_ms: u64,
+    /// Append-only file every checkpoint the writer signs is also written to.
+    pub witness: Option<PathBuf>,
+    /// This instance's chain in a PostgreSQL log with one chain per instance (empty: the one
+    /// shared chain, appended under one lock).
+    pub chain: String,
     pub queue_capacity: usize,
     /// The controller named in citizens' overviews.
     pub controller: String,
@@ -139,6 +153,37 @@ impl Validator<'_> {
                 );
             }
         }
+        if ra.witness.is_some() && ra.checkpoint_key.is_none() {
+            self.problem(
+                "audit.witness",
+                "a witness keeps signed checkpoints: set audit.checkpoint_key too",
+            );
+        }
+        if ra.witness.is_some() && ra.checkpoint_interval_ms == 0 {
+            self.problem(
+                "audit.witness",
+                "a witness needs checkpoints on a cadence: checkpoint_interval_ms must be above 0",
+            );
+        }
+        let chain = ra.chain.clone().unwrap_or_default();
+        if !chain.is_empty() {
+            if ra.kind != AuditKind::Postgres {
+                self.problem(
+                    "audit.chain",
+                    "one chain per instance exists only in a postgres audit store",
+                );
+            }
+            if chain.len() > 64
+                || !chain
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            {
+                self.problem(
+                    "audit.chain",
+                    "a chain id is 1 to 64 letters, digits, '-', '_' or '.'",
+                );
+            }
+        }
         if ra.queue_capacity == 0 {
             self.problem("audit.queue_capacity", "must be above 0");
         }
@@ -151,6 +196,9 @@ impl Validator<'_> {
             checkpoint_key,
             retired_checkpoint_public_keys: ra.retired_checkpoint_public_keys.clone(),
             checkpoint_every: ra.checkpoint_every,
+            checkpoint_interval_ms: ra.checkpoint_interval_ms,
+            witness: ra.witness.as_ref().map(|p| self.rel(p)),
+            chain,
             queue_capacity: ra.queue_capacity,
             controller: ra
                 .controller

@@ -280,6 +280,43 @@ fn audit_settings_are_validated() {
 }
 
 #[test]
+fn the_witness_and_the_chain_are_validated() {
+    let witness = BASE.replace(
+        "path = \"audit.db\"",
+        "path = \"audit.db\"\nwitness = \"/mnt/witness/sluis.jsonl\"",
+    );
+    let ps = Config::parse(&witness, Path::new("sluis.toml"), &env).unwrap_err();
+    assert!(
+        ps.iter()
+            .any(|p| p.at == "audit.witness" && p.message.contains("checkpoint_key")),
+        "{ps:?}"
+    );
+    let chain = BASE.replace(
+        "path = \"audit.db\"",
+        "path = \"audit.db\"\nchain = \"a b\"",
+    );
+    let ps = Config::parse(&chain, Path::new("sluis.toml"), &env).unwrap_err();
+    let at: Vec<&str> = ps
+        .iter()
+        .filter(|p| p.at == "audit.chain")
+        .map(|p| p.message.as_str())
+        .collect();
+    assert!(
+        at.iter().any(|m| m.contains("only in a postgres")),
+        "{ps:?}"
+    );
+    assert!(at.iter().any(|m| m.contains("1 to 64 letters")), "{ps:?}");
+    let pg = BASE.replace(
+        "kind = \"sqlite\"\npath = \"audit.db\"",
+        "kind = \"postgres\"\nurl = { env = \"PG\" }\nchain = \"sluis-2.prod\"",
+    );
+    let c = Config::parse(&pg, Path::new("sluis.toml"), &env).unwrap();
+    assert_eq!(c.audit.chain, "sluis-2.prod");
+    assert_eq!(c.audit.checkpoint_interval_ms, 10_000);
+    assert_eq!(c.audit.witness, None);
+}
+
+#[test]
 fn issuers_are_validated() {
     let none = BASE.replace("jwks_url = \"https://idp.example/jwks\"", "");
     let ps = Config::parse(&none, Path::new("sluis.toml"), &env).unwrap_err();
