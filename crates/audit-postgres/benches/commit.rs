@@ -3,6 +3,10 @@
 //! one log: the advisory lock serialises their batches). Each "request" commits 1 access + 2
 //! processing records and waits until they are durable.
 //!
+//! Then the scale-out table: 1, 2 and 4 instances with 16 committers each, once all on the shared
+//! chain (one lock) and once with a chain each (`[audit] chain`), with the ratio to one
+//! instance.
+//!
 //! Needs `SLUIS_TEST_PG` (see `scripts/pg-test-server`); without it nothing is measured.
 #![allow(
     clippy::unwrap_used,
@@ -45,6 +49,10 @@ async fn run(sinks: &[Arc<GroupCommitSink>], committers: u64, requests: u64) -> 
 }
 
 fn sink(conn: &str, schema: &str) -> Arc<GroupCommitSink> {
+    chain_sink(conn, schema, "")
+}
+
+fn chain_sink(conn: &str, schema: &str, chain: &str) -> Arc<GroupCommitSink> {
     let cfg = PgConfig::new(
         conn,
         ChainConfig {
@@ -52,7 +60,8 @@ fn sink(conn: &str, schema: &str) -> Arc<GroupCommitSink> {
             signer: Some(CheckpointSigner::from_seed(&[1u8; 32])),
         },
     )
-    .with_schema(schema);
+    .with_schema(schema)
+    .with_chain(chain);
     Arc::new(
         GroupCommitSink::open_with(move || PgStore::open(cfg), GroupCommitConfig::default())
             .unwrap(),
@@ -101,6 +110,48 @@ fn bench(c: &mut Criterion) {
         ("4 instances, 64", &four, 64),
     ];
     for (label, sinks, committers) in runs {
+        let (records, requests, per_tx, append) = measure(&rt, sinks, committers);
+        println!(
+            "  {label:>15} committers: {records:>8.0} records/s, {requests:>6.0} requests/s, \
+             {per_tx:.1} records per transaction, {append:.1} µs append time per record",
+        );
+    }
+    drop(one);
+    drop(four);
+
+    println!(
+        "\nscale-out: instances x 16 committers each, records/s (ratio to 1 instance of the \
+         same kind)"
+    );
+    println!("  instances   shared chain (one lock)     a chain per instance");
+    let mut base = (0.0, 0.0);
+    for n in [1usize, 2, 4] {
+        let shared: Vec<_> = (0..n).map(|_| chain_sink(&conn, &schema, "")).collect();
+        let own: Vec<_> = (0..n)
+            .map(|i| chain_sink(&conn, &schema, &format!("bench-{n}-{i}")))
+            .collect();
+        let a = measure(&rt, &shared, 16 * n as u64).0;
+        let b = measure(&rt, &own, 16 * n as u64).0;
+        if n == 1 {
+            base = (a, b);
+        }
+        println!(
+            "  {n:>9}   {a:>8.0} ({:.2})             {b:>8.0} ({:.2})",
+            a / base.0,
+            b / base.1
+        );
+    }
+    let _ = Client::connect(&conn, NoTls)
+        .and_then(|mut c| c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")));
+}
+
+/// About 3 s of load: records/s, requests/s, records per transaction, µs append time per record.
+fn measure(
+    rt: &tokio::runtime::Runtime,
+    sinks: &[Arc<GroupCommitSink>],
+    committers: u64,
+) -> (f64, f64, f64, f64) {
+    {
         let before: Vec<_> = sinks.iter().map(|s| s.stats()).collect();
         let mut requests = 0u64;
         let mut elapsed = Duration::ZERO;
@@ -125,19 +176,13 @@ fn bench(c: &mut Criterion) {
             .zip(&before)
             .map(|(a, b)| a.busy_micros - b.busy_micros)
             .sum();
-        println!(
-            "  {label:>15} committers: {:>8.0} records/s, {:>6.0} requests/s, {:.1} records \
-             per transaction, {:.1} µs append time per record",
+        (
             (requests * RECORDS_PER_REQUEST) as f64 / elapsed.as_secs_f64(),
             requests as f64 / elapsed.as_secs_f64(),
             committed as f64 / batches.max(1) as f64,
             busy as f64 / committed.max(1) as f64,
-        );
+        )
     }
-    drop(one);
-    drop(four);
-    let _ = Client::connect(&conn, NoTls)
-        .and_then(|mut c| c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")));
 }
 
 criterion_group!(benches, bench);

@@ -190,7 +190,9 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-/// Statements prepared once per connection.
+/// Statements prepared once per connection. Statements on one chain order by `(chain, seq)`,
+/// the primary key, so that PostgreSQL walks that index rather than the one on `seq` alone
+/// (which, for a chain with low seqs next to one with high seqs, would scan past the other).
 struct Prepared {
     lock: Statement,
     head: Statement,
@@ -266,7 +268,8 @@ impl PgStore {
                 .map_err(db("prepare"))?,
             head: client
                 .prepare(&format!(
-                    "SELECT seq, hash FROM {s}.entries WHERE chain = $1 ORDER BY seq DESC LIMIT 1"
+                    "SELECT seq, hash FROM {s}.entries WHERE chain = $1 \
+                     ORDER BY chain DESC, seq DESC LIMIT 1"
                 ))
                 .map_err(db("prepare"))?,
             insert: client
@@ -487,7 +490,7 @@ fn rows_after(
         .query(
             &format!(
                 "SELECT {ROW_COLUMNS} FROM {s}.entries WHERE chain = $3 AND seq > $1 \
-                 ORDER BY seq LIMIT $2"
+                 ORDER BY chain, seq LIMIT $2"
             ),
             &[&to_i64(after)?, &limit, &chain],
         )
@@ -577,7 +580,7 @@ impl PgStore {
                 .query_opt(
                     &format!(
                         "SELECT seq, prev_hash FROM {s}.entries WHERE chain = $1 \
-                         ORDER BY seq LIMIT 1"
+                         ORDER BY chain, seq LIMIT 1"
                     ),
                     &[&chain_id],
                 )
