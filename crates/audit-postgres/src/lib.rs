@@ -68,14 +68,17 @@ const MIGRATIONS: &[&str] = &[
         time_ms   BIGINT NOT NULL,
         signature TEXT NOT NULL
      );",
-    // 2: one chain per instance. Existing rows form the chain '' (the shared chain).
+    // 2: one chain per instance; existing rows form the chain '' (the shared chain). The subject
+    // index holds only entries with a subject.
     "ALTER TABLE {s}.entries ADD COLUMN chain TEXT NOT NULL DEFAULT '';
      ALTER TABLE {s}.entries DROP CONSTRAINT entries_pkey;
      ALTER TABLE {s}.entries ADD CONSTRAINT entries_pkey PRIMARY KEY (chain, seq);
      CREATE INDEX entries_seq ON {s}.entries (seq);
      ALTER TABLE {s}.checkpoints ADD COLUMN chain TEXT NOT NULL DEFAULT '';
      ALTER TABLE {s}.checkpoints DROP CONSTRAINT checkpoints_pkey;
-     ALTER TABLE {s}.checkpoints ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (chain, seq);",
+     ALTER TABLE {s}.checkpoints ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (chain, seq);
+     DROP INDEX {s}.entries_subject_time;
+     CREATE INDEX entries_subject_time ON {s}.entries (subject, time_ms) WHERE subject IS NOT NULL;",
 ];
 
 /// The schema version this crate migrates a log to.

@@ -17,8 +17,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sluis_audit::{
     AuditError, AuditStore, ChainConfig, Checkpoint, Entry, EntryKind, PublicKey, PurgePlanner,
-    PurgeRecord, QueryFilter, RawRow, RowSource, SCHEMA_VERSION, StoredEntry, VerifyReport,
-    chain::seal, verify_log,
+    PurgeRecord, QueryFilter, RawRow, RowSource, StoredEntry, VerifyReport, chain::seal,
+    verify_log,
 };
 
 /// Schema migrations, in order; `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
@@ -44,7 +44,14 @@ const MIGRATIONS: &[&str] = &[
         time_ms   INTEGER NOT NULL,
         signature TEXT NOT NULL
      );",
+    // 2: the subject index holds only entries with a subject (processing records): access
+    // records, most of the log, no longer add an index entry each.
+    "DROP INDEX entries_subject_time;
+     CREATE INDEX entries_subject_time ON entries (subject, time_ms) WHERE subject IS NOT NULL;",
 ];
+
+/// The schema version this crate migrates a database to.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 const ROW_COLUMNS: &str = "seq, time_ms, kind, trace_id, activity, subject, body, prev_hash, hash";
 
@@ -547,7 +554,27 @@ mod tests {
             .conn
             .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(versions, 1);
+        assert_eq!(versions, i64::from(SCHEMA_VERSION));
+        // The subject index is partial, and the overview's query still uses it.
+        let sql: String = b
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'entries_subject_time'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.ends_with("WHERE subject IS NOT NULL"), "{sql}");
+        let plan: String = b
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT seq FROM entries WHERE subject = ?1 AND kind = ?2 \
+                 AND time_ms >= ?3 AND time_ms < ?4",
+                rusqlite::params!["x", "processing", 0, 1],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("entries_subject_time"), "{plan}");
         let mode: String = b
             .conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))

@@ -46,7 +46,10 @@ fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{n}");
+        }
         Value::String(s) => write_string(s, out),
         Value::Array(items) => {
             out.push('[');
@@ -59,41 +62,55 @@ fn write_canonical(value: &Value, out: &mut String) {
             out.push(']');
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            // Sorting the pairs (not the keys, then looking each up) saves a hash per member.
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
             out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
+            for (i, (key, v)) in members.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
                 write_string(key, out);
                 out.push(':');
-                if let Some(v) = map.get(key) {
-                    write_canonical(v, out);
-                }
+                write_canonical(v, out);
             }
             out.push('}');
         }
     }
 }
 
+/// Writes `s` as a JSON string. Runs of bytes that need no escape are copied whole: every byte
+/// of a multi-byte UTF-8 character is 0x80 or above, so a run boundary never splits one.
 fn write_string(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(s.get(start..i).unwrap_or_default());
+        if escape.is_empty() {
+            // A control character: \u00XX, lowercase hex as serde_json writes it.
+            out.push_str("\\u00");
+            for nibble in [b >> 4, b & 0x0f] {
+                out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
             }
-            c => out.push(c),
+        } else {
+            out.push_str(escape);
         }
+        start = i + 1;
     }
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
 }
 
@@ -529,6 +546,22 @@ mod tests {
         assert_eq!(canonical_json(&v), serde_json::to_string(&v).unwrap());
         let back: String = serde_json::from_str(&canonical_json(&v)).unwrap();
         assert_eq!(back, s);
+    }
+
+    proptest::proptest! {
+        /// Strings are written exactly as serde_json writes them, whatever they hold (control
+        /// characters, quotes, backslashes, any Unicode), and read back to themselves.
+        #[test]
+        fn strings_are_escaped_exactly_as_serde_json_does(s in "(?s).{0,64}", t in proptest::collection::vec(0u8..0x30, 0..16)) {
+            let mixed: String = t.iter().map(|b| char::from(*b)).chain(s.chars()).collect();
+            for text in [s, mixed] {
+                let v = Value::String(text.clone());
+                let ours = canonical_json(&v);
+                proptest::prop_assert_eq!(&ours, &serde_json::to_string(&v).unwrap());
+                let back: String = serde_json::from_str(&ours).unwrap();
+                proptest::prop_assert_eq!(back, text);
+            }
+        }
     }
 
     #[test]

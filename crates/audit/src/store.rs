@@ -15,9 +15,6 @@ use crate::chain::{Checkpoint, EntryKind, PublicKey, StoredEntry};
 use crate::verify::VerifyReport;
 use crate::{AuditError, Entry, ProcessingRecord, PurgeRecord};
 
-/// Schema version the stores migrate to.
-pub const SCHEMA_VERSION: u32 = 1;
-
 /// The LDV "lezen" query: every field set narrows the result. Times are the store's `time_ms`,
 /// `from_ms` inclusive, `to_ms` exclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
