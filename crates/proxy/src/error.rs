@@ -60,6 +60,9 @@ pub enum ProxyError {
     BodyTimeout,
     #[error("invalid request: {0}")]
     BadRequest(RequestFault),
+    /// A rate limit is exhausted for this caller.
+    #[error("rate limit {} exhausted; retry after {} s", .0.limit, .0.retry_after_secs)]
+    RateLimited(crate::ratelimit::Limited),
     // authorize
     #[error("forbidden: {0}")]
     Forbidden(Refusal),

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod problem;
 pub mod query;
+pub mod ratelimit;
 pub mod record;
 pub mod rights;
 pub mod server;

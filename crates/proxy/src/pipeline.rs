@@ -16,6 +16,7 @@ use crate::config::Api;
 use crate::context::{Incoming, RequestContext, UserSource};
 use crate::error::{ProxyError, Refusal};
 use crate::problem::Body;
+use crate::ratelimit::RateLimits;
 use crate::record::{self, Reply};
 use crate::state::{Runtime, Shared};
 
@@ -67,7 +68,14 @@ async fn run(rt: &Runtime, ctx: &mut RequestContext) -> Result<Reply, ProxyError
     }
     let delivery = mount
         .adapter
-        .serve(ctx, rest, &principal, &mount.upstream, &admission)
+        .serve(
+            ctx,
+            rest,
+            &principal,
+            &mount.upstream,
+            &admission,
+            &rt.rate_limits,
+        )
         .await?;
     Ok(Reply::Delivered(delivery))
 }
@@ -136,12 +144,23 @@ async fn adapter_phases<A: Adapter>(
     principal: &Principal,
     upstream: &dyn Upstream,
     admission: &Admission,
+    limits: &RateLimits,
 ) -> Result<Delivery, ProxyError> {
     // route
     let route = adapter.route(ctx, rest)?;
     admission
         .check_operation(&ctx.trail.operation)
         .map_err(ProxyError::Register)?;
+    if !limits.is_empty() {
+        limits
+            .check(
+                &ctx.trail.api,
+                &ctx.trail.operation,
+                principal.client_id.as_deref(),
+                ctx.trail.user.as_deref(),
+            )
+            .map_err(ProxyError::RateLimited)?;
+    }
     // authorize
     let authorized = adapter
         .authorize(ctx, principal, route, Lookup::new(upstream))
@@ -173,9 +192,10 @@ impl<A: Adapter> Mount for A {
         principal: &'a Principal,
         upstream: &'a dyn Upstream,
         admission: &'a Admission,
+        limits: &'a RateLimits,
     ) -> BoxFuture<'a, Result<Delivery, ProxyError>> {
         Box::pin(adapter_phases(
-            self, ctx, rest, principal, upstream, admission,
+            self, ctx, rest, principal, upstream, admission, limits,
         ))
     }
 }

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use sluis_audit::Decision as Outcome;
@@ -90,6 +90,15 @@ impl Problem {
                 "unknownPurpose",
                 "The stated purpose is not a registered processing activity.",
                 format!("{v:?} does not name a registered processing activity."),
+            ),
+            ProxyError::RateLimited(l) => p(
+                429,
+                "tooManyRequests",
+                "Too many requests.",
+                format!(
+                    "The rate limit {} is exhausted for this caller; try again in {} s.",
+                    l.limit, l.retry_after_secs
+                ),
             ),
             ProxyError::Register(d) => {
                 use sluis_rights::RegisterDenial as R;
@@ -310,6 +319,10 @@ pub fn respond(e: &ProxyError, instance: &str) -> Response<Body> {
     if let ProxyError::MethodNotAllowed(allow) = e {
         resp.headers_mut()
             .insert(ALLOW, HeaderValue::from_static(allow));
+    }
+    if let ProxyError::RateLimited(l) = e {
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(l.retry_after_secs));
     }
     resp
 }

@@ -107,6 +107,7 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
     if let Some(path) = &config_path {
         spawn_reloaders(Arc::clone(&shared), path.clone(), poll, stop_rx.clone());
     }
+    spawn_rate_limit_housekeeping(Arc::clone(&shared), stop_rx.clone());
     let s1 = Arc::clone(&shared);
     let s2 = Arc::clone(&shared);
     let s3 = Arc::clone(&shared);
@@ -254,6 +255,25 @@ fn bodiless(req: Request<IncomingBody>) -> Incoming {
     }
 }
 
+/// Every minute: forget callers whose rate limits have recovered (bounded memory), and report
+/// how many are still tracked.
+fn spawn_rate_limit_housekeeping(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            let rt = shared.runtime.load_full();
+            if !rt.rate_limits.is_empty() {
+                let tracked = rt.rate_limits.housekeeping();
+                metrics::gauge!("sluis_rate_limit_tracked_callers").set(tracked as f64);
+            }
+        }
+    });
+}
+
 /// Where the Notificaties API delivers notifications (kanaal `autorisaties`) on the admin
 /// listener.
 pub const ZGW_NOTIFICATIONS_PATH: &str = "/zgw/notificaties";
@@ -353,7 +373,8 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
                 "listener, limits and audit settings change only on restart; other changes apply now"
             );
         }
-        let runtime = Runtime::build(config, shared.api_addr)?;
+        let mut runtime = Runtime::build(config, shared.api_addr)?;
+        runtime.rate_limits.adopt(&old.rate_limits);
         runtime.load(Some(&old)).await;
         // What the new policy and register give and take, logged and kept for the admin API.
         let (before, after) = (Arc::clone(&old.rights), Arc::clone(&runtime.rights));

@@ -103,6 +103,8 @@ pub struct Runtime {
     pub rights: Arc<crate::rights::RightsSource>,
     /// What the reload that built this runtime changed in who can see what.
     pub rights_change: std::sync::OnceLock<sluis_rights::Diff>,
+    /// `[[rate_limits]]`, this instance's share of each.
+    pub rate_limits: crate::ratelimit::RateLimits,
     /// Dropped with this runtime (replaced by a reload, or the server stopped), which ends its
     /// scheduled JWKS refreshes.
     refresh_stop: tokio::sync::watch::Sender<bool>,
@@ -178,6 +180,7 @@ impl Runtime {
         mounts.sort_by_key(|m| std::cmp::Reverse(m.api.prefix.len()));
         let rights = crate::rights::RightsSource::with_policy(config.clone(), Arc::clone(&policy))
             .map_err(StartError::Config)?;
+        let rate_limits = crate::ratelimit::RateLimits::new(&config.rate_limits, config.instances);
         Ok(Runtime {
             config,
             policy,
@@ -186,6 +189,7 @@ impl Runtime {
             zgw,
             rights: Arc::new(rights),
             rights_change: std::sync::OnceLock::new(),
+            rate_limits,
             refresh_stop: tokio::sync::watch::channel(false).0,
         })
     }

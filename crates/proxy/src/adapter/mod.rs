@@ -73,7 +73,8 @@ pub trait Mount: Send + Sync + std::fmt::Debug {
     fn methods(&self) -> &'static str;
     fn sources(&self) -> Vec<PathBuf>;
     /// Runs route → authorize → forward → filter for one request. The operation route names
-    /// is checked against the register's `admission` before authorize.
+    /// is checked against the register's `admission` and counted against the rate `limits`
+    /// before authorize.
     fn serve<'a>(
         &'a self,
         ctx: &'a mut RequestContext,
@@ -81,6 +82,7 @@ pub trait Mount: Send + Sync + std::fmt::Debug {
         principal: &'a Principal,
         upstream: &'a dyn Upstream,
         admission: &'a sluis_rights::Admission,
+        limits: &'a crate::ratelimit::RateLimits,
     ) -> BoxFuture<'a, Result<Delivery, ProxyError>>;
 }
 

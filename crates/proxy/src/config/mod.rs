@@ -5,6 +5,7 @@ mod activity;
 mod api;
 mod audit;
 mod issuer;
+mod ratelimit;
 mod secret;
 mod zgw;
 
@@ -23,6 +24,7 @@ pub use activity::Activity;
 pub use api::{Api, ApiKind, BrpApi, DatasetApi, Oauth2, SubjectField, Tls, Upstream, ZgwJwt};
 pub use audit::{Audit, AuditKind};
 pub use issuer::{Issuer, IssuerKind, KeysFrom, ScopeClaimKind, UserHeaderTrust};
+pub use ratelimit::{RateLimit, RatePer};
 pub use secret::{RawSecret, Secret};
 pub use zgw::{AutorisatiesSource, ZgwApi, ZgwSettings};
 
@@ -31,6 +33,7 @@ use activity::RawActivity;
 use api::RawApi;
 use audit::RawAudit;
 use issuer::RawIssuer;
+use ratelimit::RawRateLimit;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +54,9 @@ struct RawConfig {
     audit: RawAudit,
     #[serde(default)]
     limits: crate::listener::Limits,
+    /// `[[rate_limits]]`: requests per client or user, per mount and operation.
+    #[serde(default)]
+    rate_limits: Vec<RawRateLimit>,
     zgw: Option<zgw::RawZgw>,
 }
 
@@ -88,6 +94,14 @@ struct RawServer {
     token_cache_capacity: usize,
     /// The scope a token needs for the admin API (`/admin/...`); without it that API is off.
     admin_scope: Option<String>,
+    /// How many sluis instances serve these APIs side by side: each enforces its share of a
+    /// rate limit.
+    #[serde(default = "default_instances")]
+    instances: u32,
+}
+
+fn default_instances() -> u32 {
+    1
 }
 
 fn default_max_body() -> usize {
@@ -145,6 +159,10 @@ pub struct Config {
     pub limits: crate::listener::Limits,
     /// `[zgw]`: what the ZGW mounts share.
     pub zgw: Option<ZgwSettings>,
+    /// `[[rate_limits]]`.
+    pub rate_limits: Vec<RateLimit>,
+    /// `[server] instances`: instances that share the rate limits (each enforces 1/n).
+    pub instances: u32,
 }
 
 impl Config {
@@ -407,6 +425,11 @@ impl Validator<'_> {
             );
         }
         self.limits(&raw.limits);
+        let names: Vec<&str> = apis.iter().map(|a| a.name.as_str()).collect();
+        let rate_limits = self.rate_limits(&raw.rate_limits, &names);
+        if raw.server.instances == 0 || raw.server.instances > 1_000 {
+            self.problem("server.instances", "must be 1 to 1000");
+        }
         let zgw = raw
             .zgw
             .as_ref()
@@ -450,6 +473,8 @@ impl Validator<'_> {
             audit: audit?,
             limits: raw.limits,
             zgw,
+            rate_limits,
+            instances: raw.server.instances.max(1),
         })
     }
 
