@@ -34,7 +34,8 @@ use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use sluis_audit::{
     AuditError, AuditStore, ChainConfig, ChainReport, Checkpoint, Entry, EntryKind, PublicKey,
     PurgePlanner, PurgeRecord, QueryFilter, RawRow, RowSource, StoredEntry, VerifyReport,
-    chain::{encode, link, seal},
+    chain::{encode, field_sets_of, link, seal},
+    fieldset::{FieldSet, FieldSetSource},
     verify_log,
 };
 
@@ -79,6 +80,11 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE {s}.checkpoints ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (chain, seq);
      DROP INDEX {s}.entries_subject_time;
      CREATE INDEX entries_subject_time ON {s}.entries (subject, time_ms) WHERE subject IS NOT NULL;",
+    // 3: field sets, the interned field lists of processing records (sluis_audit::fieldset).
+    "CREATE TABLE {s}.field_sets (
+        id    TEXT PRIMARY KEY,
+        paths TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this crate migrates a log to.
@@ -389,11 +395,66 @@ fn read_row(r: &postgres::Row) -> RawRow {
     raw_row(r)
 }
 
-/// A row read back as an entry, with its chain.
-fn read_entry(r: &postgres::Row) -> Result<StoredEntry, AuditError> {
-    let mut e = raw_row(r).decode()?;
+/// A row read back as an entry, with its chain and its field sets resolved.
+fn read_entry(r: &postgres::Row, sets: &mut dyn FieldSetSource) -> Result<StoredEntry, AuditError> {
+    let mut e = raw_row(r).decode_with(sets)?;
     e.chain = r.get(9);
     Ok(e)
+}
+
+/// Stores field sets (once per id). Sorted, so that two writers storing the same new sets take
+/// the rows' locks in one order and never deadlock.
+fn insert_field_sets(
+    tx: &mut Transaction<'_>,
+    s: &str,
+    sets: &mut [FieldSet],
+) -> Result<(), AuditError> {
+    if sets.is_empty() {
+        return Ok(());
+    }
+    sets.sort_by(|a, b| a.id.cmp(&b.id));
+    let ids: Vec<&str> = sets.iter().map(|f| f.id.as_str()).collect();
+    let paths: Vec<&str> = sets.iter().map(|f| f.paths.as_str()).collect();
+    tx.execute(
+        &format!(
+            "INSERT INTO {s}.field_sets (id, paths) SELECT * FROM unnest($1::text[], $2::text[]) \
+             ON CONFLICT (id) DO NOTHING"
+        ),
+        &[&ids, &paths],
+    )
+    .map_err(db("append"))?;
+    Ok(())
+}
+
+fn read_field_set(
+    q: &mut impl postgres::GenericClient,
+    s: &str,
+    id: &str,
+) -> Result<Option<String>, AuditError> {
+    Ok(q.query_opt(
+        &format!("SELECT paths FROM {s}.field_sets WHERE id = $1"),
+        &[&id],
+    )
+    .map_err(db("field set"))?
+    .map(|r| r.get(0)))
+}
+
+/// The field sets of one read, cached.
+struct PgSets<'a> {
+    client: &'a mut Client,
+    s: &'a str,
+    cache: std::collections::HashMap<String, Option<String>>,
+}
+
+impl FieldSetSource for PgSets<'_> {
+    fn field_set(&mut self, id: &str) -> Result<Option<String>, AuditError> {
+        if let Some(hit) = self.cache.get(id) {
+            return Ok(hit.clone());
+        }
+        let found = read_field_set(self.client, self.s, id)?;
+        self.cache.insert(id.to_owned(), found.clone());
+        Ok(found)
+    }
 }
 
 fn raw_row(r: &postgres::Row) -> RawRow {
@@ -513,6 +574,10 @@ struct Snapshot<'a, 'b> {
 impl RowSource for Snapshot<'_, '_> {
     fn rows_after(&mut self, after: u64, limit: usize) -> Result<Vec<RawRow>, AuditError> {
         rows_after(self.tx, &self.s, &self.chain, after, limit)
+    }
+
+    fn field_set(&mut self, id: &str) -> Result<Option<String>, AuditError> {
+        read_field_set(self.tx, &self.s, id)
     }
 
     fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError> {
@@ -639,7 +704,9 @@ impl AuditStore for PgStore {
         // Canonical encoding does not depend on the head: do it before taking the lock, so the
         // lock is held for hashing, inserting and committing only.
         let encoded = encode(batch)?;
+        let mut sets = field_sets_of(&encoded);
         self.write(|tx, p, n| {
+            insert_field_sets(tx, &n.s, &mut sets)?;
             let last = head(tx, p, &n.chain)?;
             let rows = link(
                 last.as_ref().map(|(s, h)| (*s, h.as_str())),
@@ -784,7 +851,7 @@ impl AuditStore for PgStore {
         q.int("time_ms <", filter.to_ms)?;
         q.int("seq >", filter.after_seq)?;
         let rows = self.page(&q, limit, "query")?;
-        rows.iter().map(read_entry).collect()
+        self.decode_all(&rows)
     }
 
     /// Purges every chain in turn, each in its own transaction under its own lock, each
@@ -836,7 +903,7 @@ impl AuditStore for PgStore {
         let mut q = Where::default();
         q.int("seq >=", Some(from_seq))?;
         let rows = self.page(&q, limit, "export")?;
-        rows.iter().map(read_entry).collect()
+        self.decode_all(&rows)
     }
 
     fn ready(&mut self) -> bool {
@@ -856,6 +923,18 @@ impl AuditStore for PgStore {
 }
 
 impl PgStore {
+    /// Decodes rows read back, resolving their field sets.
+    fn decode_all(&mut self, rows: &[postgres::Row]) -> Result<Vec<StoredEntry>, AuditError> {
+        let s = self.s.clone();
+        let (client, _) = self.client()?;
+        let mut sets = PgSets {
+            client,
+            s: &s,
+            cache: std::collections::HashMap::new(),
+        };
+        rows.iter().map(|r| read_entry(r, &mut sets)).collect()
+    }
+
     /// Rows matching `q` in `(seq, chain)` order: the first `limit`, and every other chain's row
     /// at the last seq among them, so that a page always ends at a whole seq.
     fn page(

@@ -96,6 +96,7 @@ scenario!(
     prefix_deleted_by_hand_is_caught,
     scenario_prefix_deleted_by_hand
 );
+scenario!(field_sets_are_stored_once_and_checked, scenario_field_sets);
 
 #[test]
 fn migrations_are_idempotent_under_concurrent_start() {

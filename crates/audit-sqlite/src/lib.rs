@@ -17,7 +17,9 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sluis_audit::{
     AuditError, AuditStore, ChainConfig, Checkpoint, Entry, EntryKind, PublicKey, PurgePlanner,
-    PurgeRecord, QueryFilter, RawRow, RowSource, StoredEntry, VerifyReport, chain::seal,
+    PurgeRecord, QueryFilter, RawRow, RowSource, StoredEntry, VerifyReport,
+    chain::{seal, seal_with_sets},
+    fieldset::FieldSetSource,
     verify_log,
 };
 
@@ -48,6 +50,11 @@ const MIGRATIONS: &[&str] = &[
     // records, most of the log, no longer add an index entry each.
     "DROP INDEX entries_subject_time;
      CREATE INDEX entries_subject_time ON entries (subject, time_ms) WHERE subject IS NOT NULL;",
+    // 3: field sets, the interned field lists of processing records (sluis_audit::fieldset).
+    "CREATE TABLE field_sets (
+        id    TEXT PRIMARY KEY,
+        paths TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this crate migrates a database to.
@@ -207,7 +214,16 @@ fn insert_sealed(
     now_ms: u64,
 ) -> Result<(u64, u64), AuditError> {
     let last = head(tx)?;
-    let rows = seal(last.as_ref().map(|(s, h)| (*s, h.as_str())), batch, now_ms)?;
+    let (rows, sets) = seal_with_sets(last.as_ref().map(|(s, h)| (*s, h.as_str())), batch, now_ms)?;
+    if !sets.is_empty() {
+        let mut stmt = tx
+            .prepare_cached("INSERT OR IGNORE INTO field_sets (id, paths) VALUES (?1, ?2)")
+            .map_err(db("append"))?;
+        for set in &sets {
+            stmt.execute(params![set.id, set.paths])
+                .map_err(db("append"))?;
+        }
+    }
     let (Some(first), Some(end)) = (rows.first(), rows.last()) else {
         return Err(AuditError::Invalid("empty batch".into()));
     };
@@ -292,6 +308,45 @@ fn read_row_lenient(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
     })
 }
 
+/// The field set stored under `id`.
+fn read_field_set(conn: &Connection, id: &str) -> Result<Option<String>, AuditError> {
+    conn.prepare_cached("SELECT paths FROM field_sets WHERE id = ?1")
+        .and_then(|mut s| s.query_row(params![id], |r| r.get(0)).optional())
+        .map_err(db("field set"))
+}
+
+/// The field sets of one read, cached: a page of entries names few distinct sets.
+struct Sets<'a> {
+    conn: &'a Connection,
+    cache: std::collections::HashMap<String, Option<String>>,
+}
+
+impl<'a> Sets<'a> {
+    fn new(conn: &'a Connection) -> Self {
+        Sets {
+            conn,
+            cache: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl FieldSetSource for Sets<'_> {
+    fn field_set(&mut self, id: &str) -> Result<Option<String>, AuditError> {
+        if let Some(hit) = self.cache.get(id) {
+            return Ok(hit.clone());
+        }
+        let found = read_field_set(self.conn, id)?;
+        self.cache.insert(id.to_owned(), found.clone());
+        Ok(found)
+    }
+}
+
+/// Decodes rows read back, resolving their field sets.
+fn decode_all(conn: &Connection, rows: &[RawRow]) -> Result<Vec<StoredEntry>, AuditError> {
+    let mut sets = Sets::new(conn);
+    rows.iter().map(|r| r.decode_with(&mut sets)).collect()
+}
+
 /// The rows of one read transaction, for [`verify_log`].
 struct Snapshot<'a> {
     tx: &'a Transaction<'a>,
@@ -304,6 +359,10 @@ impl RowSource for Snapshot<'_> {
 
     fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError> {
         read_checkpoints(self.tx)
+    }
+
+    fn field_set(&mut self, id: &str) -> Result<Option<String>, AuditError> {
+        read_field_set(self.tx, id)
     }
 }
 
@@ -398,7 +457,8 @@ impl AuditStore for SqliteStore {
             .query_map(rusqlite::params_from_iter(args), read_row)
             .and_then(|rows| rows.collect())
             .map_err(db("query"))?;
-        rows.iter().map(RawRow::decode).collect()
+        drop(stmt);
+        decode_all(&self.conn, &rows)
     }
 
     fn purge(
@@ -484,7 +544,8 @@ impl AuditStore for SqliteStore {
             .query_map(params![from_seq, limit], read_row)
             .and_then(|rows| rows.collect())
             .map_err(db("export"))?;
-        rows.iter().map(RawRow::decode).collect()
+        drop(stmt);
+        decode_all(&self.conn, &rows)
     }
 
     fn ready(&mut self) -> bool {

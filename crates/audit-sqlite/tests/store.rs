@@ -214,3 +214,8 @@ async fn failed_commit_answers_every_waiter_and_readiness_recovers() {
         "nothing of the failed batch was stored"
     );
 }
+
+#[test]
+fn field_sets_are_stored_once_and_checked() {
+    testing::scenario_field_sets(fixture());
+}

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::fieldset::{FieldSet, FieldSetSource, NoFieldSets};
 use crate::{AuditError, Entry};
 
 /// Domain separation prefix of an entry hash.
@@ -121,10 +122,21 @@ pub fn canonical_entry(entry: &Entry) -> Result<String, AuditError> {
     Ok(canonical_json(&value))
 }
 
-/// Decodes a stored body.
+/// Decodes a stored body without field set references.
 pub fn decode_entry(body: &str) -> Result<Entry, AuditError> {
-    serde_json::from_str(body)
-        .map_err(|e| AuditError::Invalid(format!("entry cannot be decoded: {e}")))
+    decode_entry_with(body, &mut NoFieldSets)
+}
+
+/// Decodes a stored body, resolving its field set references through `sets`.
+pub fn decode_entry_with(body: &str, sets: &mut dyn FieldSetSource) -> Result<Entry, AuditError> {
+    let bad = |e: serde_json::Error| AuditError::Invalid(format!("entry cannot be decoded: {e}"));
+    if !crate::fieldset::has_references(body) {
+        return serde_json::from_str(body).map_err(bad);
+    }
+    let mut value: Value = serde_json::from_str(body).map_err(bad)?;
+    crate::fieldset::resolve(&mut value, sets)?
+        .map_err(|u| AuditError::Invalid(format!("entry cannot be decoded: {u}")))?;
+    serde_json::from_value(value).map_err(bad)
 }
 
 /// The chain hash of an entry, in hex. `prev_hash` must be 64 hex digits.
@@ -275,9 +287,15 @@ pub struct RawRow {
 }
 
 impl RawRow {
-    /// Decodes the row into a [`StoredEntry`].
+    /// Decodes the row into a [`StoredEntry`] (a body with field set references fails: use
+    /// [`decode_with`](Self::decode_with)).
     pub fn decode(&self) -> Result<StoredEntry, AuditError> {
-        let entry = decode_entry(&self.body).map_err(|e| {
+        self.decode_with(&mut NoFieldSets)
+    }
+
+    /// Decodes the row, resolving its field set references through `sets`.
+    pub fn decode_with(&self, sets: &mut dyn FieldSetSource) -> Result<StoredEntry, AuditError> {
+        let entry = decode_entry_with(&self.body, sets).map_err(|e| {
             AuditError::Invalid(format!("entry at seq {} cannot be decoded: {e}", self.seq))
         })?;
         Ok(StoredEntry {
@@ -310,21 +328,41 @@ pub struct StoredEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encoded {
     pub index: EntryIndex,
-    /// Canonical JSON of the entry.
+    /// Canonical JSON of the entry, its long field lists replaced by references.
     pub body: String,
+    /// The field sets the body references (stored with it, once per id).
+    pub field_sets: Vec<FieldSet>,
 }
 
-/// Encodes a batch (canonical JSON and indexed columns).
+/// Encodes a batch (canonical JSON with field sets interned, and indexed columns).
 pub fn encode(batch: &[Entry]) -> Result<Vec<Encoded>, AuditError> {
     batch
         .iter()
         .map(|entry| {
+            let mut value = serde_json::to_value(entry)
+                .map_err(|e| AuditError::Invalid(format!("entry cannot be encoded: {e}")))?;
+            let mut field_sets = Vec::new();
+            crate::fieldset::intern(&mut value, &mut field_sets);
             Ok(Encoded {
                 index: EntryIndex::of(entry),
-                body: canonical_entry(entry)?,
+                body: canonical_json(&value),
+                field_sets,
             })
         })
         .collect()
+}
+
+/// The distinct field sets of encoded entries.
+pub fn field_sets_of(encoded: &[Encoded]) -> Vec<FieldSet> {
+    let mut out: Vec<FieldSet> = Vec::new();
+    for e in encoded {
+        for s in &e.field_sets {
+            if !out.iter().any(|o| o.id == s.id) {
+                out.push(s.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Links encoded entries after `last` (`None` for an empty log): consecutive seqs, each hash
@@ -359,13 +397,32 @@ pub fn link(
     Ok(rows)
 }
 
-/// Seals a batch: [`encode`] then [`link`]. Pure: the store writes the rows in one transaction.
+/// Seals a batch: [`encode`] then [`link`], and the field sets the rows reference. Pure: the
+/// store writes the rows and the field sets in one transaction.
+pub fn seal_with_sets(
+    last: Option<(u64, &str)>,
+    batch: &[Entry],
+    now_ms: u64,
+) -> Result<(Vec<RawRow>, Vec<FieldSet>), AuditError> {
+    let encoded = encode(batch)?;
+    let sets = field_sets_of(&encoded);
+    Ok((link(last, encoded, now_ms)?, sets))
+}
+
+/// [`seal_with_sets`] for a batch whose rows reference no field set (a purge record, fixtures
+/// with short lists); a batch that does is refused rather than stored without its sets.
 pub fn seal(
     last: Option<(u64, &str)>,
     batch: &[Entry],
     now_ms: u64,
 ) -> Result<Vec<RawRow>, AuditError> {
-    link(last, encode(batch)?, now_ms)
+    let (rows, sets) = seal_with_sets(last, batch, now_ms)?;
+    if !sets.is_empty() {
+        return Err(AuditError::Invalid(
+            "the batch references field sets: seal it with seal_with_sets".into(),
+        ));
+    }
+    Ok(rows)
 }
 
 /// A signed statement "the entry at `seq` has chain hash `hash`", made at `time_ms`.

@@ -6,6 +6,7 @@
 //! take the record makes the proxy answer 503 without data ("no record, no data").
 
 pub mod chain;
+pub mod fieldset;
 mod group;
 mod jsonl;
 mod memory;

@@ -4,7 +4,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::chain::{ChainConfig, Checkpoint, PublicKey, RawRow, StoredEntry, seal};
+use crate::chain::{ChainConfig, Checkpoint, PublicKey, RawRow, StoredEntry, seal, seal_with_sets};
+use crate::fieldset::FieldSetMap;
 use crate::purge::PurgePlanner;
 use crate::store::{AuditStore, QueryFilter};
 use crate::verify::{RowSource, VerifyReport, verify_log};
@@ -21,6 +22,7 @@ struct Log {
     chain: ChainConfig,
     rows: Vec<RawRow>,
     checkpoints: Vec<Checkpoint>,
+    field_sets: FieldSetMap,
 }
 
 impl MemoryStore {
@@ -31,6 +33,7 @@ impl MemoryStore {
                 chain,
                 rows: Vec::new(),
                 checkpoints: Vec::new(),
+                field_sets: FieldSetMap::default(),
             })),
         }
     }
@@ -39,6 +42,14 @@ impl MemoryStore {
         self.inner
             .lock()
             .map_err(|_| AuditError::Unavailable("memory store poisoned".into()))
+    }
+
+    /// Runs `f` on the stored field sets, for tests that tamper with them.
+    pub fn tamper_field_sets<R>(
+        &self,
+        f: impl FnOnce(&mut std::collections::HashMap<String, String>) -> R,
+    ) -> Result<R, AuditError> {
+        Ok(f(&mut self.log()?.field_sets.0))
     }
 
     /// Runs `f` on the raw rows and checkpoints, for tests that tamper with the log.
@@ -84,18 +95,25 @@ impl RowSource for Log {
     fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError> {
         Ok(self.checkpoints.clone())
     }
+
+    fn field_set(&mut self, id: &str) -> Result<Option<String>, AuditError> {
+        Ok(self.field_sets.0.get(id).cloned())
+    }
 }
 
 impl AuditStore for MemoryStore {
     fn append(&mut self, batch: &[Entry], now_ms: u64) -> Result<(u64, u64), AuditError> {
         let mut log = self.log()?;
         let last = log.rows.last().map(|r| (r.seq, r.hash.as_str()));
-        let rows = seal(last, batch, now_ms)?;
+        let (rows, sets) = seal_with_sets(last, batch, now_ms)?;
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
             return Err(AuditError::Invalid("empty batch".into()));
         };
         let range = (first.seq, last.seq);
         let cps = log.chain.checkpoints_for(&rows, now_ms)?;
+        for set in sets {
+            log.field_sets.0.entry(set.id).or_insert(set.paths);
+        }
         log.rows.extend(rows);
         log.checkpoints.extend(cps);
         Ok(range)
@@ -155,12 +173,13 @@ impl AuditStore for MemoryStore {
         filter: &QueryFilter,
         limit: usize,
     ) -> Result<Vec<StoredEntry>, AuditError> {
-        self.log()?
-            .rows
+        let log = self.log()?;
+        let mut sets = log.field_sets.clone();
+        log.rows
             .iter()
             .filter(|r| Self::matches(r, filter))
             .take(limit)
-            .map(RawRow::decode)
+            .map(|r| r.decode_with(&mut sets))
             .collect()
     }
 
@@ -199,12 +218,13 @@ impl AuditStore for MemoryStore {
     }
 
     fn export(&mut self, from_seq: u64, limit: usize) -> Result<Vec<StoredEntry>, AuditError> {
-        self.log()?
-            .rows
+        let log = self.log()?;
+        let mut sets = log.field_sets.clone();
+        log.rows
             .iter()
             .filter(|r| r.seq >= from_seq)
             .take(limit)
-            .map(RawRow::decode)
+            .map(|r| r.decode_with(&mut sets))
             .collect()
     }
 

@@ -488,6 +488,85 @@ pub fn scenario_prefix_deleted_by_hand(mut f: Fixture) {
     assert_eq!((kind, seq), (ProblemKind::Removed, 1), "{detail}");
 }
 
+/// A BRP-like request: an access record and `subjects` processing records that each deliver the
+/// same long field list (interned as one field set).
+pub fn brp_request(i: u64, subjects: u64) -> Vec<Entry> {
+    let delivered: Vec<String> = [
+        "burgerservicenummer",
+        "naam.voornamen",
+        "naam.geslachtsnaam",
+        "naam.voorletters",
+        "geboorte.datum.datum",
+        "geboorte.plaats.omschrijving",
+        "verblijfplaats.verblijfadres.officieleStraatnaam",
+        "verblijfplaats.verblijfadres.huisnummer",
+        "verblijfplaats.verblijfadres.postcode",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let mut v = vec![Entry::Access(access(i))];
+    v.extend((0..subjects).map(|j| {
+        let mut p = processing(i, j);
+        p.fields_requested = vec!["naam".into(), "geboorte".into(), "verblijfplaats".into()];
+        p.fields_delivered = delivered.clone();
+        Entry::Processing(p)
+    }));
+    v
+}
+
+/// Long field lists are stored once (as a field set) and read back whole; a field set altered or
+/// deleted behind the store's back is caught at every entry that references it.
+pub fn scenario_field_sets(mut f: Fixture) {
+    let s = f.store.as_mut();
+    for i in 0..3u64 {
+        s.append(&brp_request(i, 2), T0 + i).unwrap();
+    }
+    let report = verify(s);
+    assert!(report.is_ok(), "{report:?}");
+    let all = s.export(1, 100).unwrap();
+    assert_eq!(all.len(), 9);
+    let Entry::Processing(p) = &all[1].entry else {
+        panic!("seq 2 is a processing record: {:?}", all[1]);
+    };
+    assert_eq!(p.fields_delivered.len(), 9);
+    assert_eq!(p.fields_delivered[0], "burgerservicenummer");
+    assert_eq!(
+        p.fields_requested,
+        vec!["naam", "geboorte", "verblijfplaats"]
+    );
+    let by_subject = s
+        .processing_by_subject(&subject(1), 0, T0 + 1_000_000)
+        .unwrap();
+    assert_eq!(by_subject.len(), 3);
+    assert!(
+        by_subject
+            .iter()
+            .all(|(_, _, p)| p.fields_delivered.len() == 9)
+    );
+    // One list, one row, however many entries use it.
+    (f.sql)(
+        "UPDATE field_sets SET paths = replace(paths, '\"naam.voornamen\",', '') WHERE paths LIKE '%voornamen%'",
+    );
+    let report = verify(f.store.as_mut());
+    assert_eq!(report.problems_total, 6, "{report:#?}");
+    let p = report.first_problem().unwrap();
+    assert_eq!((p.kind, p.seq), (ProblemKind::Altered, 2), "{p:?}");
+    assert!(
+        p.detail.contains("does not match its content"),
+        "{}",
+        p.detail
+    );
+    (f.sql)("DELETE FROM field_sets");
+    let p = first_problem(f.store.as_mut());
+    assert_eq!((p.0, p.1), (ProblemKind::Altered, 2));
+    assert!(p.2.contains("missing"), "{}", p.2);
+    assert!(
+        f.store.export(1, 100).is_err(),
+        "an unresolvable entry must not read as empty"
+    );
+}
+
 /// Runs every scenario, each on a fresh fixture.
 pub fn run_all(fresh: &mut dyn FnMut(&str) -> Fixture) {
     scenario_append_verify_query(fresh("append"));
@@ -501,4 +580,5 @@ pub fn run_all(fresh: &mut dyn FnMut(&str) -> Fixture) {
     scenario_checkpoint_hash_changed(fresh("cp_hash"));
     scenario_purge(fresh("purge"));
     scenario_prefix_deleted_by_hand(fresh("prefix"));
+    scenario_field_sets(fresh("field_sets"));
 }

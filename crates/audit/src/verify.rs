@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::chain::{Checkpoint, EntryIndex, GENESIS_HASH, PublicKey, RawRow, chain_hash};
+use crate::fieldset::FieldSetSource;
 use crate::{AuditError, Entry};
 
 /// Problems listed in a report (the count goes on).
@@ -30,6 +31,34 @@ pub trait RowSource {
     fn rows_after(&mut self, after: u64, limit: usize) -> Result<Vec<RawRow>, AuditError>;
     /// All checkpoints, in any order.
     fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError>;
+    /// The field set stored under `id` (see [`crate::fieldset`]); a store without the table has
+    /// none.
+    fn field_set(&mut self, _id: &str) -> Result<Option<String>, AuditError> {
+        Ok(None)
+    }
+}
+
+/// A [`RowSource`]'s field sets, as a [`FieldSetSource`].
+struct SourceSets<'a>(&'a mut dyn RowSource);
+
+impl FieldSetSource for SourceSets<'_> {
+    fn field_set(&mut self, id: &str) -> Result<Option<String>, AuditError> {
+        self.0.field_set(id)
+    }
+}
+
+/// Decodes a verified body, resolving its field sets; `Err` says what is wrong with it.
+fn decode_row(body: &str, source: &mut dyn RowSource) -> Result<Result<Entry, String>, AuditError> {
+    if !crate::fieldset::has_references(body) {
+        return Ok(crate::chain::decode_entry(body).map_err(|_| "body is not a valid entry".into()));
+    }
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return Ok(Err("body is not a valid entry".into()));
+    };
+    if let Err(u) = crate::fieldset::resolve(&mut value, &mut SourceSets(source))? {
+        return Ok(Err(u.to_string()));
+    }
+    Ok(serde_json::from_value(value).map_err(|_| "body is not a valid entry".into()))
 }
 
 /// What is wrong with a record.
@@ -250,7 +279,7 @@ pub fn verify_log(
                 };
                 found.push(ProblemKind::Altered, row.seq, detail);
             } else {
-                match crate::chain::decode_entry(&row.body) {
+                match decode_row(&row.body, source)? {
                     Ok(entry) => {
                         let index = EntryIndex::of(&entry);
                         let columns_ok = index.kind.as_str() == row.kind
@@ -271,10 +300,10 @@ pub fn verify_log(
                             purges.push((p.up_to_seq, p.anchor_hash));
                         }
                     }
-                    Err(_) => found.push(
+                    Err(why) => found.push(
                         ProblemKind::Altered,
                         row.seq,
-                        format!("entry at seq {}: body is not a valid entry", row.seq),
+                        format!("entry at seq {}: {why}", row.seq),
                     ),
                 }
             }
