@@ -51,7 +51,7 @@ fn write_canonical(value: &Value, out: &mut String) {
             use std::fmt::Write as _;
             let _ = write!(out, "{n}");
         }
-        Value::String(s) => write_string(s, out),
+        Value::String(s) => write_json_string(s, out),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -71,7 +71,7 @@ fn write_canonical(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_string(key, out);
+                write_json_string(key, out);
                 out.push(':');
                 write_canonical(v, out);
             }
@@ -82,7 +82,7 @@ fn write_canonical(value: &Value, out: &mut String) {
 
 /// Writes `s` as a JSON string. Runs of bytes that need no escape are copied whole: every byte
 /// of a multi-byte UTF-8 character is 0x80 or above, so a run boundary never splits one.
-fn write_string(s: &str, out: &mut String) {
+pub(crate) fn write_json_string(s: &str, out: &mut String) {
     out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
@@ -339,13 +339,11 @@ pub fn encode(batch: &[Entry]) -> Result<Vec<Encoded>, AuditError> {
     batch
         .iter()
         .map(|entry| {
-            let mut value = serde_json::to_value(entry)
-                .map_err(|e| AuditError::Invalid(format!("entry cannot be encoded: {e}")))?;
             let mut field_sets = Vec::new();
-            crate::fieldset::intern(&mut value, &mut field_sets);
+            let body = crate::canonical::to_canonical(entry, &mut field_sets)?;
             Ok(Encoded {
                 index: EntryIndex::of(entry),
-                body: canonical_json(&value),
+                body,
                 field_sets,
             })
         })

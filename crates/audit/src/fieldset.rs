@@ -19,7 +19,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::AuditError;
-use crate::chain::{canonical_json, to_hex};
+use crate::chain::to_hex;
 
 /// The prefix of a field set reference.
 pub const FIELD_SET_PREFIX: &str = "fs1:";
@@ -28,7 +28,7 @@ pub const FIELD_SET_PREFIX: &str = "fs1:";
 pub const INTERNED_MEMBERS: [&str; 2] = ["fields_requested", "fields_delivered"];
 
 /// Lists shorter than this (in canonical JSON) stay inline: a reference would not be shorter.
-const MIN_INTERNED_LEN: usize = 48;
+pub(crate) const MIN_INTERNED_LEN: usize = 48;
 
 /// A list of field paths as stored: its id and its canonical JSON array.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -48,6 +48,7 @@ pub fn field_set_id(canonical_array: &str) -> String {
 
 /// Replaces the interned members of an encoded processing record (`value`, the serde form of
 /// the entry) by references, pushing each new field set to `sets`.
+#[cfg(test)]
 pub(crate) fn intern(value: &mut Value, sets: &mut Vec<FieldSet>) {
     let Value::Object(map) = value else { return };
     if map.get("kind").and_then(Value::as_str) != Some("processing") {
@@ -57,7 +58,7 @@ pub(crate) fn intern(value: &mut Value, sets: &mut Vec<FieldSet>) {
         let Some(v @ Value::Array(_)) = map.get_mut(member) else {
             continue;
         };
-        let paths = canonical_json(v);
+        let paths = crate::chain::canonical_json(v);
         if paths.len() < MIN_INTERNED_LEN {
             continue;
         }
@@ -169,7 +170,7 @@ mod tests {
         let id = v["fields_delivered"].as_str().unwrap().to_owned();
         assert!(id.starts_with(FIELD_SET_PREFIX) && id.len() == 36, "{id}");
         assert_eq!(sets.len(), 1);
-        assert!(has_references(&canonical_json(&v)));
+        assert!(has_references(&crate::chain::canonical_json(&v)));
         let mut map = FieldSetMap(
             sets.iter()
                 .map(|s| (s.id.clone(), s.paths.clone()))

@@ -5,6 +5,7 @@
 //! [`AuditSink::commit`]; only when that succeeds does it release the response. A sink that cannot
 //! take the record makes the proxy answer 503 without data ("no record, no data").
 
+mod canonical;
 pub mod chain;
 pub mod fieldset;
 mod group;

@@ -1,0 +1,510 @@
+//! The canonical JSON of an entry written straight from its `Serialize` impl, without building a
+//! `serde_json::Value` first: the same text as [`canonical_json`](crate::chain::canonical_json)
+//! of the entry's value (keys sorted by their bytes at every level, no whitespace, strings escaped
+//! as `serde_json` escapes them, numbers as `serde_json` prints them), with the field lists of a
+//! processing record interned as [`crate::fieldset`] describes. It is the encoder on the write
+//! path; a property test holds it to the `Value` route.
+
+use serde::ser::{self, Serialize};
+
+use crate::AuditError;
+use crate::fieldset::{FieldSet, INTERNED_MEMBERS, MIN_INTERNED_LEN, field_set_id};
+
+/// The canonical JSON of `value`, with the field sets its processing records intern.
+pub fn to_canonical(
+    value: &impl Serialize,
+    sets: &mut Vec<FieldSet>,
+) -> Result<String, AuditError> {
+    let mut out = String::with_capacity(1024);
+    value
+        .serialize(Canonical {
+            out: &mut out,
+            sets,
+        })
+        .map_err(|e| AuditError::Invalid(format!("entry cannot be encoded: {}", e.0)))?;
+    Ok(out)
+}
+
+/// Why a value cannot be written.
+#[derive(Debug)]
+pub struct Error(String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        Error(msg.to_string())
+    }
+}
+
+/// Writes one value into `out`.
+struct Canonical<'a> {
+    out: &'a mut String,
+    sets: &'a mut Vec<FieldSet>,
+}
+
+fn push_display(out: &mut String, v: impl std::fmt::Display) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{v}");
+}
+
+fn push_float(out: &mut String, v: f64) -> Result<(), Error> {
+    // As serde_json writes it (a non-finite number is `null` there).
+    let text = serde_json::to_string(&v).map_err(|e| Error(e.to_string()))?;
+    out.push_str(&text);
+    Ok(())
+}
+
+impl<'a> ser::Serializer for Canonical<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Seq<'a>;
+    type SerializeTuple = Seq<'a>;
+    type SerializeTupleStruct = Seq<'a>;
+    type SerializeTupleVariant = Variant<Seq<'a>>;
+    type SerializeMap = Object<'a>;
+    type SerializeStruct = Object<'a>;
+    type SerializeStructVariant = Variant<Object<'a>>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.out.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        push_display(self.out, v);
+        Ok(())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        push_display(self.out, v);
+        Ok(())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        push_display(self.out, v);
+        Ok(())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        push_display(self.out, v);
+        Ok(())
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        push_display(self.out, v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        push_display(self.out, v);
+        Ok(())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        push_display(self.out, v);
+        Ok(())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        push_display(self.out, v);
+        Ok(())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        push_display(self.out, v);
+        Ok(())
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        push_display(self.out, v);
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        push_float(self.out, f64::from(v))
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        push_float(self.out, v)
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        let mut buf = [0u8; 4];
+        crate::chain::write_json_string(v.encode_utf8(&mut buf), self.out);
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        crate::chain::write_json_string(v, self.out);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        let mut s = self.serialize_seq(Some(v.len()))?;
+        for b in v {
+            ser::SerializeSeq::serialize_element(&mut s, b)?;
+        }
+        ser::SerializeSeq::end(s)
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.out.push_str("null");
+        Ok(())
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.out.push_str("null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.out.push('{');
+        crate::chain::write_json_string(variant, self.out);
+        self.out.push(':');
+        value.serialize(Canonical {
+            out: self.out,
+            sets: self.sets,
+        })?;
+        self.out.push('}');
+        Ok(())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'a>, Error> {
+        self.out.push('[');
+        Ok(Seq {
+            out: self.out,
+            sets: self.sets,
+            first: true,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Seq<'a>, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Seq<'a>, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Variant<Seq<'a>>, Error> {
+        self.out.push('{');
+        crate::chain::write_json_string(variant, self.out);
+        self.out.push(':');
+        Ok(Variant(self.serialize_seq(Some(len))?))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Object<'a>, Error> {
+        Ok(Object {
+            out: self.out,
+            sets: self.sets,
+            members: Vec::new(),
+            key: None,
+        })
+    }
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Object<'a>, Error> {
+        Ok(Object {
+            out: self.out,
+            sets: self.sets,
+            members: Vec::with_capacity(len),
+            key: None,
+        })
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Variant<Object<'a>>, Error> {
+        self.out.push('{');
+        crate::chain::write_json_string(variant, self.out);
+        self.out.push(':');
+        Ok(Variant(self.serialize_struct(variant, len)?))
+    }
+}
+
+/// An array being written.
+pub struct Seq<'a> {
+    out: &'a mut String,
+    sets: &'a mut Vec<FieldSet>,
+    first: bool,
+}
+
+impl<'a> Seq<'a> {
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        value.serialize(Canonical {
+            out: self.out,
+            sets: self.sets,
+        })
+    }
+
+    fn close(self) -> &'a mut String {
+        self.out.push(']');
+        self.out
+    }
+}
+
+impl ser::SerializeSeq for Seq<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        let _ = self.close();
+        Ok(())
+    }
+}
+
+impl ser::SerializeTuple for Seq<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        let _ = self.close();
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleStruct for Seq<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        let _ = self.close();
+        Ok(())
+    }
+}
+
+/// An object being written: members are collected as (key, written value), sorted at the end.
+pub struct Object<'a> {
+    out: &'a mut String,
+    sets: &'a mut Vec<FieldSet>,
+    members: Vec<(String, String)>,
+    /// A map's key, between `serialize_key` and `serialize_value`.
+    key: Option<String>,
+}
+
+impl<'a> Object<'a> {
+    fn member<T: ?Sized + Serialize>(&mut self, key: String, value: &T) -> Result<(), Error> {
+        let mut text = String::new();
+        value.serialize(Canonical {
+            out: &mut text,
+            sets: self.sets,
+        })?;
+        self.members.push((key, text));
+        Ok(())
+    }
+
+    fn close(mut self) -> &'a mut String {
+        // A processing record's long field lists become references to field sets.
+        if self
+            .members
+            .iter()
+            .any(|(k, v)| k == "kind" && v == "\"processing\"")
+        {
+            for (k, v) in &mut self.members {
+                if INTERNED_MEMBERS.contains(&k.as_str())
+                    && v.starts_with('[')
+                    && v.len() >= MIN_INTERNED_LEN
+                {
+                    let id = field_set_id(v);
+                    let paths = std::mem::take(v);
+                    crate::chain::write_json_string(&id, v);
+                    if !self.sets.iter().any(|s| s.id == id) {
+                        self.sets.push(FieldSet { id, paths });
+                    }
+                }
+            }
+        }
+        self.members
+            .sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        self.out.push('{');
+        for (i, (k, v)) in self.members.iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            crate::chain::write_json_string(k, self.out);
+            self.out.push(':');
+            self.out.push_str(v);
+        }
+        self.out.push('}');
+        self.out
+    }
+}
+
+/// A map key as serde_json writes it: strings as they are, numbers and booleans as their text.
+fn key_text<T: ?Sized + Serialize>(key: &T) -> Result<String, Error> {
+    match serde_json::to_value(key).map_err(|e| Error(e.to_string()))? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        serde_json::Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(Error("a map key must be a string".into())),
+    }
+}
+
+impl ser::SerializeMap for Object<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), Error> {
+        self.key = Some(key_text(key)?);
+        Ok(())
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| Error("a map value without a key".into()))?;
+        self.member(key, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        let _ = self.close();
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Object<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.member(key.to_owned(), value)
+    }
+    fn end(self) -> Result<(), Error> {
+        let _ = self.close();
+        Ok(())
+    }
+}
+
+/// A `{"variant": ...}` wrapper around an array or object.
+pub struct Variant<T>(T);
+
+impl<'a> ser::SerializeTupleVariant for Variant<Seq<'a>> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        self.0.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.0.close().push('}');
+        Ok(())
+    }
+}
+
+impl<'a> ser::SerializeStructVariant for Variant<Object<'a>> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.0.member(key.to_owned(), value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.0.close().push('}');
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::canonical_json;
+    use crate::{Entry, PurgeRecord, testing};
+    use proptest::prelude::*;
+
+    /// The reference: the entry's `serde_json::Value`, its lists interned, written canonically.
+    fn by_value(entry: &Entry) -> (String, Vec<FieldSet>) {
+        let mut value = serde_json::to_value(entry).unwrap();
+        let mut sets = Vec::new();
+        crate::fieldset::intern(&mut value, &mut sets);
+        (canonical_json(&value), sets)
+    }
+
+    fn direct(entry: &Entry) -> (String, Vec<FieldSet>) {
+        let mut sets = Vec::new();
+        (to_canonical(entry, &mut sets).unwrap(), sets)
+    }
+
+    #[test]
+    fn the_fixtures_encode_as_through_a_value() {
+        let mut entries = testing::request(1, 3);
+        entries.extend(testing::brp_request(2, 2));
+        entries.push(Entry::Purge(PurgeRecord {
+            time_ms: 5,
+            removed: vec![("VA-12".into(), 3), ("sluis:purge".into(), 1)],
+            removed_access: 2,
+            up_to_seq: 9,
+            anchor_hash: "ab".repeat(32),
+        }));
+        for e in &entries {
+            assert_eq!(direct(e), by_value(e), "{e:?}");
+        }
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "(?s).{0,24}"
+    }
+
+    proptest! {
+        /// Whatever the records hold (any Unicode, quotes, control characters; lists short and
+        /// long, so inline and interned; optional members set or not), the direct encoder writes
+        /// exactly what the `Value` route writes, and interns the same field sets.
+        #[test]
+        fn records_encode_as_through_a_value(
+            i in 0u64..1000,
+            user in proptest::option::of(text()),
+            reasons in proptest::collection::vec(text(), 0..4),
+            requested in proptest::collection::vec(text(), 0..12),
+            delivered in proptest::collection::vec(text(), 0..12),
+            status in 100u16..600,
+            records in any::<u64>(),
+            flags in proptest::collection::vec(text(), 0..3),
+        ) {
+            let mut a = testing::access(i);
+            a.user = user.clone();
+            a.reasons = reasons.clone();
+            a.status = status;
+            a.records = records;
+            a.application = user.clone();
+            a.scopes_dropped = flags.clone();
+            let mut p = testing::processing(i, 1);
+            p.fields_requested = requested;
+            p.fields_delivered = delivered;
+            p.case_ref = user;
+            p.flags = flags;
+            for e in [Entry::Access(a), Entry::Processing(p)] {
+                prop_assert_eq!(direct(&e), by_value(&e));
+            }
+        }
+    }
+}
