@@ -69,6 +69,10 @@ pub struct SqliteConfig {
     pub chain: ChainConfig,
     /// How long a writer waits for another writer's lock before failing.
     pub busy_timeout: Duration,
+    /// Move the WAL into the database on a thread of its own (every `interval`), instead of in
+    /// the commit that happens to fill it: the writer never waits for a WAL checkpoint. For the
+    /// store requests commit to; `None` leaves SQLite's automatic checkpoints on.
+    pub background_checkpoint: Option<Duration>,
 }
 
 impl SqliteConfig {
@@ -78,6 +82,49 @@ impl SqliteConfig {
             path: path.into(),
             chain,
             busy_timeout: Duration::from_secs(5),
+            background_checkpoint: None,
+        }
+    }
+}
+
+/// The thread that checkpoints the WAL for a writer; stopped and joined when the store drops.
+#[derive(Debug)]
+struct Checkpointer {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path, every: Duration, busy: Duration) -> Result<Self, AuditError> {
+        let conn = Connection::open(path).map_err(db("checkpointer"))?;
+        conn.busy_timeout(busy).map_err(db("checkpointer"))?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sluis-audit-wal".into())
+            .spawn(move || {
+                // PASSIVE: copy what no reader still needs, never block the writer. When it
+                // completes, the writer's next transaction starts the WAL over, so the WAL stays
+                // as small as one interval of commits.
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(every)
+                {
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            })
+            .map_err(|e| AuditError::Unavailable(format!("sqlite checkpointer: {e}")))?;
+        Ok(Checkpointer {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
@@ -88,6 +135,7 @@ pub struct SqliteStore {
     conn: Connection,
     chain: ChainConfig,
     path: PathBuf,
+    _checkpointer: Option<Checkpointer>,
 }
 
 fn db(op: &str) -> impl Fn(rusqlite::Error) -> AuditError + '_ {
@@ -123,8 +171,20 @@ impl SqliteStore {
             conn,
             chain: config.chain,
             path: config.path,
+            _checkpointer: None,
         };
         store.migrate()?;
+        if let Some(every) = config.background_checkpoint {
+            store
+                .conn
+                .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+                .map_err(db("wal_autocheckpoint"))?;
+            store._checkpointer = Some(Checkpointer::start(
+                &store.path,
+                every,
+                config.busy_timeout,
+            )?);
+        }
         Ok(store)
     }
 
@@ -646,6 +706,49 @@ mod tests {
             .query_row("PRAGMA synchronous", [], |r| r.get(0))
             .unwrap();
         assert_eq!(sync, 2, "FULL");
+    }
+
+    #[test]
+    fn the_background_checkpointer_keeps_the_wal_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.db");
+        let wal = dir.path().join("audit.db-wal");
+        let mut config = SqliteConfig::new(&path, ChainConfig::default());
+        config.background_checkpoint = Some(Duration::from_millis(20));
+        let mut store = SqliteStore::open_with(config).unwrap();
+        let auto: i64 = store
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(auto, 0, "the writer leaves checkpoints to the thread");
+        // About 6 MB of entries in 2,000 commits, paced so the checkpointer gets its turns.
+        let mut largest = 0;
+        for i in 0..2_000u64 {
+            store
+                .append(&sluis_audit::testing::request(i, 2), 1_000 + i)
+                .unwrap();
+            if i % 100 == 99 {
+                std::thread::sleep(Duration::from_millis(30));
+                largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+            }
+        }
+        let db_size = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            db_size > 2_000_000,
+            "entries reached the database file: {db_size}"
+        );
+        // The WAL file keeps its largest size (SQLite reuses it from the start after a complete
+        // checkpoint); without checkpoints it would hold every page written, more than the
+        // database itself.
+        assert!(
+            largest < db_size,
+            "WAL {largest} bytes against a {db_size}-byte database"
+        );
+        drop(store);
+        let mut again = SqliteStore::open(&path, ChainConfig::default()).unwrap();
+        let report = again.verify(&[]).unwrap();
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!(report.entries, 6_000);
     }
 
     #[test]

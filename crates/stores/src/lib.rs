@@ -15,10 +15,23 @@ use sluis_proxy::{AuditWiring, ServerHandle, StartError};
 
 /// Opens the store for direct use (verification, overviews, purge, export).
 pub fn open_store(cfg: &Audit) -> Result<Box<dyn AuditStore>, AuditError> {
+    open(cfg, false)
+}
+
+/// Opens the store requests commit to: an SQLite log checkpoints its WAL on a thread of its own.
+fn open_writer(cfg: &Audit) -> Result<Box<dyn AuditStore>, AuditError> {
+    open(cfg, true)
+}
+
+fn open(cfg: &Audit, writer: bool) -> Result<Box<dyn AuditStore>, AuditError> {
     match cfg.kind {
         AuditKind::Sqlite => {
             let path = cfg.path.as_ref().ok_or_else(|| AuditError::Invalid("audit.path is not set".into()))?;
-            Ok(Box::new(sluis_audit_sqlite::SqliteStore::open(path, chain(cfg)?)?))
+            let mut config = sluis_audit_sqlite::SqliteConfig::new(path, chain(cfg)?);
+            if writer {
+                config.background_checkpoint = Some(std::time::Duration::from_millis(500));
+            }
+            Ok(Box::new(sluis_audit_sqlite::SqliteStore::open_with(config)?))
         }
         AuditKind::Postgres => {
             let url = cfg.url.as_ref().ok_or_else(|| AuditError::Invalid("audit.url is not set".into()))?;
@@ -64,7 +77,7 @@ pub fn open_sink(cfg: &Audit) -> Result<Arc<dyn EntrySink>, AuditError> {
             // The store is opened on the writer thread (the synchronous PostgreSQL client must not
             // run inside the async runtime).
             Ok(Arc::new(GroupCommitSink::open_witnessed(
-                move || open_store(&cfg),
+                move || open_writer(&cfg),
                 group,
                 witness,
             )?))
