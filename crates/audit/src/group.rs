@@ -94,7 +94,13 @@ pub struct GroupCommitStats {
     pub witnessed_at_ms: u64,
     /// Checkpoints the witness refused.
     pub witness_failures: u64,
+    /// Transactions by size: `batch_sizes[i]` counts the transactions of at most
+    /// [`BATCH_BUCKETS`]`[i]` entries (and more than the bucket before); the last counts the rest.
+    pub batch_sizes: [u64; BATCH_BUCKETS.len() + 1],
 }
+
+/// Upper bounds of the transaction-size histogram ([`GroupCommitStats::batch_sizes`]).
+pub const BATCH_BUCKETS: [u64; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024];
 
 impl GroupCommitStats {
     /// Entries committed that no witnessed checkpoint covers yet: what could be cut off the tail
@@ -122,6 +128,7 @@ struct Counters {
     witnessed_seq: AtomicU64,
     witnessed_at_ms: AtomicU64,
     witness_failures: AtomicU64,
+    batch_sizes: [AtomicU64; BATCH_BUCKETS.len() + 1],
 }
 
 type Ack = oneshot::Sender<Result<(), String>>;
@@ -312,6 +319,11 @@ impl EntrySink for GroupCommitSink {
             witnessed_seq: c.witnessed_seq.load(Ordering::Relaxed),
             witnessed_at_ms: c.witnessed_at_ms.load(Ordering::Relaxed),
             witness_failures: c.witness_failures.load(Ordering::Relaxed),
+            batch_sizes: std::array::from_fn(|i| {
+                c.batch_sizes
+                    .get(i)
+                    .map_or(0, |b| b.load(Ordering::Relaxed))
+            }),
         }
     }
 
@@ -518,6 +530,13 @@ fn writer<S: AuditStore>(
                 counters.max_batch.fetch_max(n64, Ordering::Relaxed);
                 counters.committed.fetch_add(n64, Ordering::Relaxed);
                 counters.batches.fetch_add(1, Ordering::Relaxed);
+                let bucket = BATCH_BUCKETS
+                    .iter()
+                    .position(|b| n64 <= *b)
+                    .unwrap_or(BATCH_BUCKETS.len());
+                if let Some(b) = counters.batch_sizes.get(bucket) {
+                    b.fetch_add(1, Ordering::Relaxed);
+                }
                 counters.healthy.store(true, Ordering::Relaxed);
                 Ok(())
             }
@@ -734,6 +753,12 @@ mod tests {
         assert_eq!(stats.queue_depth, 0);
         assert!(stats.max_batch_size > 3, "{stats:?}");
         assert!(stats.total_batches < 100, "{stats:?}");
+        // Every transaction is in the size histogram, and some held more than one request.
+        assert_eq!(stats.batch_sizes.iter().sum::<u64>(), stats.total_batches);
+        assert!(
+            stats.batch_sizes.iter().skip(2).sum::<u64>() > 0,
+            "{stats:?}"
+        );
         let mut m = store.inner.clone();
         assert!(m.verify(&[]).unwrap().is_ok());
         // Each request's entries are contiguous: access then its processing records.

@@ -34,7 +34,7 @@ pub use chain::{
     ChainConfig, Checkpoint, CheckpointSigner, EntryIndex, EntryKind, GENESIS_HASH, PublicKey,
     RawRow, StoredEntry,
 };
-pub use group::{EntrySink, GroupCommitConfig, GroupCommitSink, GroupCommitStats};
+pub use group::{BATCH_BUCKETS, EntrySink, GroupCommitConfig, GroupCommitSink, GroupCommitStats};
 pub use memory::MemoryStore;
 pub use otlp::{OTLP_SCOPE, otlp_request, otlp_request_from_entries, otlp_span};
 pub use overview::{

@@ -218,6 +218,16 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
             metrics::gauge!("sluis_audit_failed_batches").set(st.failed_batches as f64);
             metrics::gauge!("sluis_audit_rejected_commits").set(st.rejected as f64);
             metrics::gauge!("sluis_audit_head_seq").set(st.head_seq as f64);
+            // The transaction-size histogram, cumulative as Prometheus buckets are.
+            let mut cumulative = 0u64;
+            for (i, n) in st.batch_sizes.iter().enumerate() {
+                cumulative += n;
+                let le = sluis_audit::BATCH_BUCKETS
+                    .get(i)
+                    .map_or_else(|| "+Inf".to_owned(), u64::to_string);
+                metrics::gauge!("sluis_audit_batch_entries_bucket", "le" => le)
+                    .set(cumulative as f64);
+            }
             metrics::gauge!("sluis_audit_checkpoint_seq").set(st.checkpoint_seq as f64);
             if st.witness {
                 metrics::gauge!("sluis_audit_witnessed_seq").set(st.witnessed_seq as f64);
