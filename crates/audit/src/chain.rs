@@ -210,15 +210,32 @@ pub enum EntryKind {
     Access,
     Processing,
     Purge,
+    Alert,
+    Handling,
 }
 
 impl EntryKind {
-    /// The column value (`access`, `processing`, `purge`), equal to the entry's `kind` tag.
+    /// The column value (`access`, `processing`, `purge`, `alert`, `handling`), equal to the
+    /// entry's `kind` tag.
     pub fn as_str(self) -> &'static str {
         match self {
             EntryKind::Access => "access",
             EntryKind::Processing => "processing",
             EntryKind::Purge => "purge",
+            EntryKind::Alert => "alert",
+            EntryKind::Handling => "handling",
+        }
+    }
+
+    /// The kind named by a column value or `kind` tag.
+    pub fn parse(s: &str) -> Option<EntryKind> {
+        match s {
+            "access" => Some(EntryKind::Access),
+            "processing" => Some(EntryKind::Processing),
+            "purge" => Some(EntryKind::Purge),
+            "alert" => Some(EntryKind::Alert),
+            "handling" => Some(EntryKind::Handling),
+            _ => None,
         }
     }
 
@@ -228,6 +245,8 @@ impl EntryKind {
             Entry::Access(_) => EntryKind::Access,
             Entry::Processing(_) => EntryKind::Processing,
             Entry::Purge(_) => EntryKind::Purge,
+            Entry::Alert(_) => EntryKind::Alert,
+            Entry::Handling(_) => EntryKind::Handling,
         }
     }
 }
@@ -263,6 +282,20 @@ impl EntryIndex {
             },
             Entry::Purge(_) => EntryIndex {
                 kind: EntryKind::Purge,
+                trace_id: None,
+                activity: None,
+                subject: None,
+            },
+            // Alerts are found by kind; their subjects are not indexed, so a citizen's overview
+            // (which reads processing records by subject) never shows a detection finding.
+            Entry::Alert(_) => EntryIndex {
+                kind: EntryKind::Alert,
+                trace_id: None,
+                activity: None,
+                subject: None,
+            },
+            Entry::Handling(_) => EntryIndex {
+                kind: EntryKind::Handling,
                 trace_id: None,
                 activity: None,
                 subject: None,

@@ -34,6 +34,8 @@ pub struct GroupCommitConfig {
     /// start and shutdown (`None`: only every `checkpoint_every` entries and on demand). Each
     /// is also published to the witness, when there is one.
     pub checkpoint_interval: Option<Duration>,
+    /// Handed every committed batch, after its waiters are released (misuse detection).
+    pub observer: Option<Arc<dyn CommitObserver>>,
 }
 
 impl Default for GroupCommitConfig {
@@ -43,8 +45,16 @@ impl Default for GroupCommitConfig {
             max_batch: 4_096,
             recheck: Duration::from_secs(1),
             checkpoint_interval: None,
+            observer: None,
         }
     }
+}
+
+/// Told about every batch once it is durable, on the writer thread: it must not block (hand the
+/// entries to a thread or task of its own and return).
+pub trait CommitObserver: Send + Sync + std::fmt::Debug {
+    /// `entries` were committed as seqs `first_seq ..` (in order) at `time_ms`.
+    fn committed(&self, first_seq: u64, time_ms: u64, entries: Vec<Entry>);
 }
 
 /// A sink that also takes processing records: everything one request produced, committed
@@ -517,11 +527,13 @@ fn writer<S: AuditStore>(
         }
         let n = entries.len();
         let started = Instant::now();
-        let result = store.append(&entries, now_ms());
+        let time_ms = now_ms();
+        let result = store.append(&entries, time_ms);
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         counters.last_micros.store(micros, Ordering::Relaxed);
         counters.busy_micros.fetch_add(micros, Ordering::Relaxed);
         counters.depth.fetch_sub(n, Ordering::AcqRel);
+        let first_seq = result.as_ref().ok().map(|(first, _)| *first);
         let outcome = match result {
             Ok((_, last)) => {
                 let n64 = n as u64;
@@ -548,6 +560,9 @@ fn writer<S: AuditStore>(
         };
         for (ack, _) in acks {
             let _ = ack.send(outcome.clone());
+        }
+        if let (Some(observer), Some(first)) = (&cfg.observer, first_seq) {
+            observer.committed(first, time_ms, entries);
         }
     }
 }

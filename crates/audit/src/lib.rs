@@ -5,6 +5,7 @@
 //! [`AuditSink::commit`]; only when that succeeds does it release the response. A sink that cannot
 //! take the record makes the proxy answer 503 without data ("no record, no data").
 
+pub mod alert;
 mod canonical;
 pub mod chain;
 pub mod fieldset;
@@ -27,6 +28,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
+pub use alert::{AlertRecord, HandlingAction, HandlingRecord, MAX_EVIDENCE, Severity};
 pub use jsonl::{JsonLinesSink, MAX_QUEUE};
 pub use record::{Entry, ProcessingRecord, PurgeRecord, SpanStatus, SubjectRole};
 
@@ -34,7 +36,9 @@ pub use chain::{
     ChainConfig, Checkpoint, CheckpointSigner, EntryIndex, EntryKind, GENESIS_HASH, PublicKey,
     RawRow, StoredEntry,
 };
-pub use group::{BATCH_BUCKETS, EntrySink, GroupCommitConfig, GroupCommitSink, GroupCommitStats};
+pub use group::{
+    BATCH_BUCKETS, CommitObserver, EntrySink, GroupCommitConfig, GroupCommitSink, GroupCommitStats,
+};
 pub use memory::MemoryStore;
 pub use otlp::{OTLP_SCOPE, otlp_request, otlp_request_from_entries, otlp_span};
 pub use overview::{

@@ -73,18 +73,14 @@ impl<'a> PurgePlanner<'a> {
         if self.stopped {
             return false;
         }
-        let kind = match row.kind.as_str() {
-            "access" => Some(EntryKind::Access),
-            "processing" => Some(EntryKind::Processing),
-            "purge" => Some(EntryKind::Purge),
-            _ => None,
-        };
+        let kind = EntryKind::parse(&row.kind);
         let remove = match kind {
             Some(EntryKind::Processing) => {
                 let days = row.activity.as_deref().and_then(|a| (self.retention)(a));
                 self.expired(row.time_ms, days)
             }
-            Some(EntryKind::Access | EntryKind::Purge) => {
+            // Alerts and their handling are kept as long as the access records they are about.
+            Some(EntryKind::Access | EntryKind::Purge | EntryKind::Alert | EntryKind::Handling) => {
                 self.expired(row.time_ms, self.longest_days)
             }
             None => false,

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::AccessRecord;
+use crate::alert::{AlertRecord, HandlingRecord};
 
 /// LDV span status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,4 +95,8 @@ pub enum Entry {
     Access(AccessRecord),
     Processing(ProcessingRecord),
     Purge(PurgeRecord),
+    /// A misuse-detection finding.
+    Alert(AlertRecord),
+    /// A reviewer's action on an alert (or a look at its identifying details).
+    Handling(HandlingRecord),
 }

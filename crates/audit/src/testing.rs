@@ -391,7 +391,7 @@ pub fn scenario_purge(mut f: Fixture) {
                 match e {
                     Entry::Processing(p) => p.processing_activity_id = "VA-99".into(),
                     Entry::Access(a) => a.processing_activity = Some("VA-99".into()),
-                    Entry::Purge(_) => {}
+                    Entry::Purge(_) | Entry::Alert(_) | Entry::Handling(_) => {}
                 }
             }
         }

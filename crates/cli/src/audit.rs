@@ -87,6 +87,28 @@ enum AuditCommand {
         #[arg(long, value_name = "N", default_value_t = 1)]
         from_seq: u64,
     },
+    /// Evaluate the misuse-detection rules (D1-D13) over the log, or over a file `export`
+    /// wrote, and print the alerts as JSON lines (a summary goes to stderr). Nothing is stored.
+    Detect {
+        /// The rules file (default: `[detection] rules`, else every rule with its defaults).
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+        /// First day (YYYY-MM-DD, Dutch local time, inclusive).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day (YYYY-MM-DD, inclusive).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Read the entries from this file (`sluis audit export` JSON lines) instead of the store.
+        #[arg(long, value_name = "EXPORT.jsonl")]
+        input: Option<PathBuf>,
+    },
+    /// Print the pseudonyms of BSNs (one per line in FILE, `-` for stdin) under every subject
+    /// key, for watch lists and the user directory: those hold pseudonyms, never a BSN.
+    Pseudonymize {
+        #[arg(long, value_name = "FILE")]
+        bsn_file: PathBuf,
+    },
     /// Sign a checkpoint of the log's current head now (needs `audit.checkpoint_key`).
     Checkpoint {
         /// Output format.
@@ -127,10 +149,23 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         AuditCommand::Purge { dry_run, format } => purge(&cfg, *dry_run, *format),
         AuditCommand::Export { format, from_seq } => export(&cfg, *format, *from_seq),
         AuditCommand::Checkpoint { format } => checkpoint(&cfg, *format),
+        AuditCommand::Detect {
+            rules,
+            from,
+            to,
+            input,
+        } => crate::detect::detect(
+            &cfg,
+            rules.as_deref(),
+            from.as_deref(),
+            to.as_deref(),
+            input.as_deref(),
+        ),
+        AuditCommand::Pseudonymize { bsn_file } => crate::detect::pseudonymize(&cfg, bsn_file),
     }
 }
 
-fn load(path: &Path) -> Result<Config, CliError> {
+pub(crate) fn load(path: &Path) -> Result<Config, CliError> {
     Config::load(path).map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
         CliError::Usage(format!(
@@ -140,11 +175,11 @@ fn load(path: &Path) -> Result<Config, CliError> {
     })
 }
 
-fn store_error(what: &str) -> impl Fn(AuditError) -> CliError + '_ {
+pub(crate) fn store_error(what: &str) -> impl Fn(AuditError) -> CliError + '_ {
     move |e| CliError::Usage(format!("{what}: {e}"))
 }
 
-fn open(cfg: &Config) -> Result<Box<dyn AuditStore>, CliError> {
+pub(crate) fn open(cfg: &Config) -> Result<Box<dyn AuditStore>, CliError> {
     open_store(&cfg.audit).map_err(store_error("cannot open the audit store"))
 }
 
@@ -334,22 +369,7 @@ fn subject(
             "--bsn is not a valid BSN (it fails the elfproef): check it for a typing error".into(),
         ));
     }
-    let date = |flag: &str, v: &str, f: fn(&str) -> Result<u64, AuditError>| {
-        f(v).map_err(|_| {
-            CliError::Usage(format!(
-                "{flag} must be a date of the form YYYY-MM-DD (got {v:?})"
-            ))
-        })
-    };
-    let from_ms = from
-        .map(|v| date("--from", v, local_day_start_ms))
-        .transpose()?;
-    let to_ms = to.map(|v| date("--to", v, local_day_end_ms)).transpose()?;
-    if let (Some(f), Some(t)) = (from_ms, to_ms)
-        && f >= t
-    {
-        return Err(CliError::Usage("--from must not be after --to".into()));
-    }
+    let (from_ms, to_ms) = period_args(from, to)?;
     let keys = subject_keys(&cfg.audit)
         .map_err(store_error("audit.subject_key"))?
         .ok_or_else(|| {
@@ -430,6 +450,30 @@ fn subject(
         OverviewFormat::Json => json_text(&overview),
         OverviewFormat::Html => Ok(overview.to_html()),
     }
+}
+
+/// `--from` and `--to` (local days, both inclusive) as `[from_ms, to_ms)`.
+pub(crate) fn period_args(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(Option<u64>, Option<u64>), CliError> {
+    let date = |flag: &str, v: &str, f: fn(&str) -> Result<u64, AuditError>| {
+        f(v).map_err(|_| {
+            CliError::Usage(format!(
+                "{flag} must be a date of the form YYYY-MM-DD (got {v:?})"
+            ))
+        })
+    };
+    let from_ms = from
+        .map(|v| date("--from", v, local_day_start_ms))
+        .transpose()?;
+    let to_ms = to.map(|v| date("--to", v, local_day_end_ms)).transpose()?;
+    if let (Some(f), Some(t)) = (from_ms, to_ms)
+        && f >= t
+    {
+        return Err(CliError::Usage("--from must not be after --to".into()));
+    }
+    Ok((from_ms, to_ms))
 }
 
 /// A hex id for the look-up's record, unique enough without randomness: time plus process.
@@ -637,7 +681,7 @@ fn export(cfg: &Config, format: ExportFormat, from_seq: u64) -> Result<String, C
 }
 
 /// Writes and flushes; `false` when the reader went away (`| head`), which is not an error.
-fn write_out(out: &mut impl Write, bytes: &[u8]) -> Result<bool, CliError> {
+pub(crate) fn write_out(out: &mut impl Write, bytes: &[u8]) -> Result<bool, CliError> {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),

@@ -3,6 +3,7 @@
 mod audit;
 mod check;
 mod demo;
+mod detect;
 mod explain;
 mod policy;
 mod rights;

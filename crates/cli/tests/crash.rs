@@ -517,7 +517,7 @@ fn check_store(
                     p.data_subject_id_type.clone().unwrap_or_default(),
                 ));
             }
-            Entry::Purge(_) => current = None,
+            Entry::Purge(_) | Entry::Alert(_) | Entry::Handling(_) => current = None,
         }
     }
 

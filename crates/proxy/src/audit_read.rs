@@ -84,12 +84,12 @@ async fn answer(
                 filter.subject = Some(keys.pseudonym("BSN", v));
             }
             "kind" => {
-                filter.kind = Some(match v.as_str() {
-                    "access" => EntryKind::Access,
-                    "processing" => EntryKind::Processing,
-                    "purge" => EntryKind::Purge,
-                    _ => return Err(bad("kind", "expected access, processing or purge")),
-                })
+                filter.kind = Some(EntryKind::parse(v).ok_or_else(|| {
+                    bad(
+                        "kind",
+                        "expected access, processing, purge, alert or handling",
+                    )
+                })?)
             }
             "from_ms" => filter.from_ms = Some(number("from_ms", v)?),
             "to_ms" => filter.to_ms = Some(number("to_ms", v)?),

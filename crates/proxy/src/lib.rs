@@ -21,6 +21,7 @@ pub mod record;
 pub mod rights;
 pub mod server;
 pub mod state;
+pub mod supervision;
 pub mod trace;
 mod upstream;
 

@@ -95,7 +95,27 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
     let subjects = crate::auditing::subject_keys(&runtime.config.audit)
         .map_err(|e| StartError::Other(format!("audit.subject_key: {e}")))?;
     let audit_settings = runtime.config.audit.clone();
+    let supervisor = match (&runtime.config.detection, audit.feed) {
+        (Some(detection), Some(feed)) => {
+            let known = known_alerts(audit.reader.as_ref()).await;
+            Some(crate::supervision::spawn(
+                detection,
+                feed,
+                Arc::clone(&audit.sink),
+                known,
+                stop_rx.clone(),
+            )?)
+        }
+        (Some(_), None) => {
+            tracing::warn!(
+                "[detection] is configured but this audit store hands no committed records to a detector (jsonl): detection runs only through `sluis audit detect`"
+            );
+            None
+        }
+        _ => None,
+    };
     let shared = Arc::new(Shared {
+        supervisor,
         runtime: ArcSwap::from_pointee(runtime),
         audit: audit.sink,
         audit_reader: audit.reader,
@@ -414,6 +434,9 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
             // The new key stores need their own schedule; the old ones stop with their runtime.
             runtime.spawn_refreshers();
             let version = runtime.policy.version().to_owned();
+            if let (Some(s), Some(d)) = (&shared.supervisor, &runtime.config.detection) {
+                s.set_rules(Arc::clone(&d.rules));
+            }
             let old = shared.runtime.swap(Arc::new(runtime));
             metrics::gauge!("sluis_policy_info", "version" => old.policy.version().to_owned())
                 .set(0.0);
@@ -430,12 +453,57 @@ pub async fn reload(shared: &Shared, path: &Path) -> Result<(), StartError> {
     }
 }
 
+/// The ids of the alerts of the last 40 days (so a restart does not raise them again).
+async fn known_alerts(reader: Option<&crate::state::StoreOpener>) -> Vec<(String, u64)> {
+    let Some(open) = reader.cloned() else {
+        return Vec::new();
+    };
+    let read = tokio::task::spawn_blocking(move || {
+        let mut store = open()?;
+        let mut filter = sluis_audit::QueryFilter {
+            kind: Some(sluis_audit::EntryKind::Alert),
+            from_ms: Some(sluis_audit::now_ms().saturating_sub(40 * sluis_audit::DAY_MS)),
+            ..sluis_audit::QueryFilter::default()
+        };
+        let mut out = Vec::new();
+        loop {
+            let page = store.query(&filter, 1_000)?;
+            for e in &page {
+                if let sluis_audit::Entry::Alert(a) = &e.entry {
+                    out.push((a.id.clone(), a.time_ms));
+                }
+            }
+            match filter.next_page(&page) {
+                Some(next) if page.len() >= 1_000 => filter = next,
+                _ => return Ok::<_, sluis_audit::AuditError>(out),
+            }
+        }
+    })
+    .await;
+    match read {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "detection: the existing alerts could not be read; findings already alerted may be raised again");
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
 /// The modification times of the configuration file and every policy source the running
 /// adapters name (folders walked).
 fn fingerprint(shared: &Shared, path: &Path) -> Vec<(PathBuf, Option<SystemTime>)> {
     let rt = shared.runtime.load_full();
     let mut files = vec![path.to_owned()];
     let mut stack: Vec<PathBuf> = rt.policy_sources();
+    if let Some(rules) = rt
+        .config
+        .detection
+        .as_ref()
+        .and_then(|d| d.rules_file.clone())
+    {
+        stack.push(rules);
+    }
     while let Some(p) = stack.pop() {
         if p.is_dir() {
             if let Ok(rd) = std::fs::read_dir(&p) {

@@ -253,10 +253,12 @@ pub type StoreOpener = Arc<dyn Fn() -> Result<Box<dyn AuditStore>, AuditError> +
 
 /// The audit store as the binary built it: the sink requests commit to and, for stores that
 /// can be queried, how to open it for reads. The proxy knows only the traits.
-#[derive(Clone)]
 pub struct AuditWiring {
     pub sink: Arc<dyn EntrySink>,
     pub reader: Option<StoreOpener>,
+    /// The committed batches for misuse detection (the sink was opened with the feed's
+    /// observer); `None`: no detection in the server.
+    pub feed: Option<crate::supervision::FeedReceiver>,
 }
 
 impl std::fmt::Debug for AuditWiring {
@@ -270,6 +272,8 @@ impl std::fmt::Debug for AuditWiring {
 
 /// State shared by every request and the admin listener.
 pub struct Shared {
+    /// Misuse detection, when `[detection]` is configured.
+    pub supervisor: Option<crate::supervision::Supervisor>,
     pub runtime: ArcSwap<Runtime>,
     pub audit: Arc<dyn EntrySink>,
     pub(crate) audit_reader: Option<StoreOpener>,

@@ -165,11 +165,7 @@ async fn processing_records_are_pseudonymised_verifiable_and_readable() {
     let all = store.export(0, 1000).unwrap();
     let kinds: Vec<&str> = all
         .iter()
-        .map(|e| match &e.entry {
-            sluis_audit::Entry::Access(_) => "access",
-            sluis_audit::Entry::Processing(_) => "processing",
-            sluis_audit::Entry::Purge(_) => "purge",
-        })
+        .map(|e| sluis_audit::EntryKind::of(&e.entry).as_str())
         .collect();
     assert_eq!(
         kinds.iter().filter(|k| **k == "access").count(),

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use sluis_audit::{
-    AuditError, AuditStore, EntrySink, FileWitness, GroupCommitConfig, GroupCommitSink,
-    JsonLinesSink, Witness,
+    AuditError, AuditStore, CommitObserver, EntrySink, FileWitness, GroupCommitConfig,
+    GroupCommitSink, JsonLinesSink, Witness,
 };
 use sluis_proxy::auditing::chain;
 use sluis_proxy::config::{Audit, AuditKind, Config};
@@ -52,7 +52,16 @@ fn open(cfg: &Audit, writer: bool) -> Result<Box<dyn AuditStore>, AuditError> {
 
 /// Opens the sink requests commit to (group commit on a writer thread).
 pub fn open_sink(cfg: &Audit) -> Result<Arc<dyn EntrySink>, AuditError> {
+    open_sink_observed(cfg, None)
+}
+
+/// Opens the sink, handing every committed batch to `observer` (misuse detection).
+pub fn open_sink_observed(
+    cfg: &Audit,
+    observer: Option<Arc<dyn CommitObserver>>,
+) -> Result<Arc<dyn EntrySink>, AuditError> {
     let group = GroupCommitConfig {
+        observer,
         capacity: cfg.queue_capacity,
         checkpoint_interval: (cfg.checkpoint_interval_ms > 0)
             .then(|| std::time::Duration::from_millis(cfg.checkpoint_interval_ms)),
@@ -119,22 +128,41 @@ mod bench {
     }
 }
 
-/// The sink and the reader for `cfg`, as [`sluis_proxy::start`] takes them.
-pub fn wiring(cfg: &Audit) -> Result<AuditWiring, AuditError> {
-    let sink = open_sink(cfg)?;
-    let reader: Option<sluis_proxy::StoreOpener> = match cfg.kind {
+/// The store `cfg` names, opened for reading (SQLite and PostgreSQL).
+fn reader(cfg: &Audit) -> Option<sluis_proxy::StoreOpener> {
+    match cfg.kind {
         AuditKind::Sqlite | AuditKind::Postgres => {
             let cfg = cfg.clone();
             Some(Arc::new(move || open_store(&cfg)))
         }
         _ => None,
+    }
+}
+
+/// The sink, the reader and (with `[detection]`) the detector's feed for `config`, as
+/// [`sluis_proxy::start`] takes them.
+pub fn wiring(config: &Config) -> Result<AuditWiring, AuditError> {
+    let cfg = &config.audit;
+    let detected =
+        config.detection.is_some() && matches!(cfg.kind, AuditKind::Sqlite | AuditKind::Postgres);
+    let (observer, feed) = match &config.detection {
+        Some(d) if detected => {
+            let (observer, feed) = sluis_proxy::supervision::feed(d.queue_entries);
+            (Some(observer as Arc<dyn CommitObserver>), Some(feed))
+        }
+        _ => (None, None),
     };
-    Ok(AuditWiring { sink, reader })
+    let sink = open_sink_observed(cfg, observer)?;
+    Ok(AuditWiring {
+        sink,
+        reader: reader(cfg),
+        feed,
+    })
 }
 
 /// Starts sluis with the audit store its configuration names.
 pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
-    let audit = wiring(&config.audit).map_err(|e| StartError::Other(format!("audit: {e}")))?;
+    let audit = wiring(&config).map_err(|e| StartError::Other(format!("audit: {e}")))?;
     sluis_proxy::start(config, audit).await
 }
 
@@ -144,12 +172,14 @@ pub async fn start_with_sink(
     config: Config,
     sink: Arc<dyn EntrySink>,
 ) -> Result<ServerHandle, StartError> {
-    let reader: Option<sluis_proxy::StoreOpener> = match config.audit.kind {
-        AuditKind::Sqlite | AuditKind::Postgres => {
-            let cfg = config.audit.clone();
-            Some(Arc::new(move || open_store(&cfg)))
-        }
-        _ => None,
-    };
-    sluis_proxy::start(config, AuditWiring { sink, reader }).await
+    let reader = reader(&config.audit);
+    sluis_proxy::start(
+        config,
+        AuditWiring {
+            sink,
+            reader,
+            feed: None,
+        },
+    )
+    .await
 }

@@ -4,6 +4,7 @@
 mod activity;
 mod api;
 mod audit;
+mod detection;
 mod issuer;
 mod ratelimit;
 mod secret;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 pub use activity::Activity;
 pub use api::{Api, ApiKind, BrpApi, DatasetApi, Oauth2, SubjectField, Tls, Upstream, ZgwJwt};
 pub use audit::{Audit, AuditKind};
+pub use detection::{Detection, Webhook};
 pub use issuer::{Issuer, IssuerKind, KeysFrom, ScopeClaimKind, UserHeaderTrust};
 pub use ratelimit::{RateLimit, RatePer};
 pub use secret::{RawSecret, Secret};
@@ -58,6 +60,8 @@ struct RawConfig {
     #[serde(default)]
     rate_limits: Vec<RawRateLimit>,
     zgw: Option<zgw::RawZgw>,
+    /// `[detection]`: misuse detection as records commit.
+    detection: Option<detection::RawDetection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,6 +167,8 @@ pub struct Config {
     pub rate_limits: Vec<RateLimit>,
     /// `[server] instances`: instances that share the rate limits (each enforces 1/n).
     pub instances: u32,
+    /// `[detection]`: `None` when the section is absent (no detection in the server).
+    pub detection: Option<Detection>,
 }
 
 impl Config {
@@ -427,6 +433,7 @@ impl Validator<'_> {
         self.limits(&raw.limits);
         let names: Vec<&str> = apis.iter().map(|a| a.name.as_str()).collect();
         let rate_limits = self.rate_limits(&raw.rate_limits, &names);
+        let detection = raw.detection.as_ref().and_then(|d| self.detection(d));
         if raw.server.instances == 0 || raw.server.instances > 1_000 {
             self.problem("server.instances", "must be 1 to 1000");
         }
@@ -474,6 +481,7 @@ impl Validator<'_> {
             limits: raw.limits,
             zgw,
             rate_limits,
+            detection,
             instances: raw.server.instances.max(1),
         })
     }
