@@ -12,12 +12,14 @@
 
 mod clock;
 mod engine;
+mod report;
 mod rules;
 #[cfg(any(test, feature = "testing"))]
 pub mod synthetic;
 
 pub use clock::{Clock, Local, parse_hhmm};
 pub use engine::{DetectStats, Detector, evaluate};
+pub use report::{MIN_UNIT_SIZE, MonthReport, ReportBuilder, month_text, parse_month};
 pub use rules::{DirectoryUser, Limits, OpClass, PeriodKind, Rules, Watched, parse_rules};
 
 /// The rule numbers and names, in order.

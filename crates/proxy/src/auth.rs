@@ -304,6 +304,20 @@ impl Authenticator {
         }
     }
 
+    /// The current keys of the issuer named `name` (the reviewers' sign-in verifies ID tokens
+    /// with them).
+    pub(crate) fn issuer_keys(&self, name: &str) -> Option<Arc<KeySet>> {
+        self.stores.get(name).and_then(|s| s.current())
+    }
+
+    /// Refreshes one issuer's keys (rate limited like a refresh on an unknown `kid`).
+    pub(crate) async fn refresh_issuer(&self, name: &str) -> bool {
+        match self.stores.get(name) {
+            Some(s) => s.refresh(false).await,
+            None => false,
+        }
+    }
+
     /// True when every JWT issuer has keys loaded.
     pub fn ready(&self) -> bool {
         self.stores.values().all(|s| s.current().is_some())

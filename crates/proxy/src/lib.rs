@@ -1,7 +1,7 @@
 //! The sluis data plane — the only networking crate: the HTTP server with its request phases
 //! (authenticate, identify, route, authorize, forward, filter, record), the adapter seam and the
 //! adapters (dataset, BRP), the upstream client, JWKS refresh, metrics, the admin listener and
-//! hot reload. The audit store is given to it as a trait object: the binary chooses it.
+//! hot reload, and the privacy officer's pages (`/ui/`). The audit store is given to it as a trait object: the binary chooses it.
 
 pub mod adapter;
 pub mod admin_read;
@@ -23,6 +23,7 @@ pub mod server;
 pub mod state;
 pub mod supervision;
 pub mod trace;
+pub mod ui;
 mod upstream;
 
 pub use config::Config;

@@ -23,6 +23,20 @@ pub enum Reply {
     Options(&'static str),
     /// A JSON document sluis itself answers with (e.g. the audit read endpoint).
     Json(serde_json::Value),
+    /// A page of sluis's own (the reviewers' pages under `/ui/`), refusals included: they are
+    /// answered in HTML but recorded with their decision and code like any refusal.
+    Page(Page),
+}
+
+/// An HTML page or redirect, and how the log classifies it.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+    pub headers: Vec<(hyper::header::HeaderName, HeaderValue)>,
+    pub decision: Outcome,
+    pub code: Option<&'static str>,
 }
 
 fn reply_response(reply: Reply) -> Response<Body> {
@@ -49,6 +63,17 @@ fn reply_response(reply: Reply) -> Response<Body> {
             r
         }
         Reply::Json(v) => problem::json_response(200, &v, "application/json"),
+        Reply::Page(p) => {
+            let mut r = Response::new(problem::full(p.body));
+            *r.status_mut() =
+                hyper::StatusCode::from_u16(p.status).unwrap_or(hyper::StatusCode::OK);
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(p.content_type));
+            for (k, v) in p.headers {
+                r.headers_mut().append(k, v);
+            }
+            r
+        }
     }
 }
 
@@ -162,6 +187,7 @@ pub async fn finish(
     };
     let (status, code, outcome) = match &result {
         Ok(Reply::Delivered(d)) => (d.status, None, Outcome::Permit),
+        Ok(Reply::Page(p)) => (p.status, p.code.map(str::to_owned), p.decision),
         Ok(_) => (200u16, None, Outcome::Permit),
         Err(e) => {
             let p = Problem::from_error(e);
@@ -227,7 +253,7 @@ pub async fn finish(
     };
     let final_status = resp.status().as_u16();
     let decision = match (final_status, outcome) {
-        (200..=299, _) => "permit",
+        (200..=399, _) => "permit",
         (_, Outcome::Deny) => "deny",
         _ => "error",
     };

@@ -114,7 +114,9 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
         }
         _ => None,
     };
+    let ui = crate::ui::UiState::new(&runtime.config)?;
     let shared = Arc::new(Shared {
+        ui,
         supervisor,
         runtime: ArcSwap::from_pointee(runtime),
         audit: audit.sink,
@@ -199,6 +201,9 @@ async fn api_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respons
 async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Response<Body> {
     if req.uri().path() == ZGW_NOTIFICATIONS_PATH {
         return zgw_notification(&shared, req).await;
+    }
+    if req.uri().path() == "/ui" || req.uri().path().starts_with("/ui/") {
+        return crate::ui::handle(shared, req).await;
     }
     if req.method() != Method::GET {
         return problem::respond(&ProxyError::MethodNotAllowed("GET"), req.uri().path());

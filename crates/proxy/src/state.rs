@@ -285,6 +285,8 @@ pub struct Shared {
     pub api_addr: SocketAddr,
     /// The `[limits]` the listeners were started with (fixed until restart).
     pub limits: crate::listener::Limits,
+    /// The privacy officer's pages, with `[ui]` or the demo's sign-in (fixed until restart).
+    pub ui: Option<crate::ui::UiState>,
 }
 
 impl std::fmt::Debug for Shared {

@@ -20,7 +20,7 @@ use crate::config::{Oauth2, Tls, Upstream};
 use crate::context::RequestContext;
 use crate::error::{ProxyError, RequestFault, StartError, UpstreamFault, UpstreamProblem};
 
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub(crate) type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// A response from the upstream, body fully read (within the size cap), or for a streamed
 /// request a successful body as it arrives.

@@ -8,6 +8,7 @@ mod detection;
 mod issuer;
 mod ratelimit;
 mod secret;
+mod ui;
 mod zgw;
 
 #[cfg(test)]
@@ -28,6 +29,7 @@ pub use detection::{Detection, Webhook};
 pub use issuer::{Issuer, IssuerKind, KeysFrom, ScopeClaimKind, UserHeaderTrust};
 pub use ratelimit::{RateLimit, RatePer};
 pub use secret::{RawSecret, Secret};
+pub use ui::Ui;
 pub use zgw::{AutorisatiesSource, ZgwApi, ZgwSettings};
 
 use crate::error::ConfigProblem;
@@ -62,6 +64,8 @@ struct RawConfig {
     zgw: Option<zgw::RawZgw>,
     /// `[detection]`: misuse detection as records commit.
     detection: Option<detection::RawDetection>,
+    /// `[ui]`: the privacy officer's pages.
+    ui: Option<ui::RawUi>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +173,10 @@ pub struct Config {
     pub instances: u32,
     /// `[detection]`: `None` when the section is absent (no detection in the server).
     pub detection: Option<Detection>,
+    /// `[ui]`: the privacy officer's pages; `None` when absent (no `/ui/`).
+    pub ui: Option<Ui>,
+    /// The demo's sign-in without an IdP. Never read from a file: only `sluis demo` sets it.
+    pub demo_sign_in: bool,
 }
 
 impl Config {
@@ -434,6 +442,7 @@ impl Validator<'_> {
         let names: Vec<&str> = apis.iter().map(|a| a.name.as_str()).collect();
         let rate_limits = self.rate_limits(&raw.rate_limits, &names);
         let detection = raw.detection.as_ref().and_then(|d| self.detection(d));
+        let ui = raw.ui.as_ref().and_then(|u| self.ui(u, &issuers));
         if raw.server.instances == 0 || raw.server.instances > 1_000 {
             self.problem("server.instances", "must be 1 to 1000");
         }
@@ -482,6 +491,8 @@ impl Validator<'_> {
             zgw,
             rate_limits,
             detection,
+            ui,
+            demo_sign_in: false,
             instances: raw.server.instances.max(1),
         })
     }
