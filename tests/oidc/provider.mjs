@@ -1,7 +1,7 @@
 // A real OpenID provider (the npm package `oidc-provider`) for sluis's integration tests.
 // Test-only: fixed client secret, in-memory storage, plain HTTP on loopback.
 //
-//   node provider.mjs [--port N] [--admin-port N] [--exit-with-stdin]
+//   node provider.mjs [--port N] [--admin-port N] [--ui-redirect URL] [--exit-with-stdin]
 //
 // Ports also come from OIDC_PORT / OIDC_ADMIN_PORT; 0 (the default) lets the system pick. Once
 // both listeners are up, one JSON line goes to stdout:
@@ -16,6 +16,14 @@
 // audience "sluis"; urn:other gives audience "other-api"). Its keys are published through
 // discovery (/.well-known/openid-configuration → jwks_uri).
 //
+// With --ui-redirect URL it also serves sluis's reviewer pages: the client `sluis-ui`
+// (UI_CLIENT_SECRET, client_secret_post) signs users in with the authorization code flow and
+// PKCE, redirecting to URL. The login form is oidc-provider's development interaction (any
+// password); the account names the roles in the ID token's `roles` claim:
+//   fg-<name>        ["privacy-officer"]   (the FG: may use the pages and see identities)
+//   security-<name>  ["security-officer"]  (may use the pages, no identities)
+//   anything else    ["medewerker"]        (signed in, but no access to the pages)
+
 // Admin listener (separate port):
 //   POST /_test/rotate[?keep_old=1]  a new RSA key becomes the signing key, first in the JWKS;
 //                                    keep_old=1 keeps the previous keys published (verification
@@ -42,6 +50,8 @@ const RESOURCE = 'urn:sluis';
 const OTHER_RESOURCE = 'urn:other';
 const OTHER_AUDIENCE = 'other-api';
 const ACCESS_TOKEN_TTL = 600;
+const UI_CLIENT_ID = 'sluis-ui';
+const UI_CLIENT_SECRET = 'test-secret-sluis-ui-client-0123456789abcdef';
 // Scopes the test client may be granted (Amsterdam-style authorisation scopes).
 const SCOPES = [
   'BAG/R',
@@ -56,6 +66,7 @@ const { values: args } = parseArgs({
     port: { type: 'string' },
     'admin-port': { type: 'string' },
     'exit-with-stdin': { type: 'boolean', default: false },
+    'ui-redirect': { type: 'string' },
   },
   strict: true,
 });
@@ -83,10 +94,45 @@ function newSigningKey() {
   return { ...jwk, kid, alg: 'RS256', use: 'sig' };
 }
 
+function rolesOf(login) {
+  if (login.startsWith('fg-')) return ['privacy-officer'];
+  if (login.startsWith('security-')) return ['security-officer'];
+  return ['medewerker'];
+}
+
+function uiClients() {
+  const redirect = args['ui-redirect'];
+  if (!redirect) return [];
+  return [
+    {
+      client_id: UI_CLIENT_ID,
+      client_secret: UI_CLIENT_SECRET,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: [redirect],
+      token_endpoint_auth_method: 'client_secret_post',
+      id_token_signed_response_alg: 'RS256',
+    },
+  ];
+}
+
 function buildProvider(issuer, keys) {
   const signingKid = keys[0].kid;
   const provider = new Provider(issuer, {
+    findAccount: (_ctx, id) => ({
+      accountId: id,
+      claims: () => ({
+        sub: id,
+        preferred_username: id,
+        name: id,
+        roles: rolesOf(id),
+      }),
+    }),
+    claims: { openid: ['sub'], profile: ['name', 'preferred_username'], roles: ['roles'] },
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
     clients: [
+      ...uiClients(),
       {
         client_id: CLIENT_ID,
         client_secret: CLIENT_SECRET,
@@ -100,10 +146,10 @@ function buildProvider(issuer, keys) {
     clientAuthMethods: ['client_secret_post', 'client_secret_basic'],
     jwks: { keys },
     cookies: { keys: ['sluis-test-cookie-key-not-secret'] },
-    scopes: ['openid', ...SCOPES],
+    scopes: ['openid', 'profile', 'roles', ...SCOPES],
     ttl: { ClientCredentials: ACCESS_TOKEN_TTL },
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: Boolean(args['ui-redirect']) },
       clientCredentials: { enabled: true },
       introspection: { enabled: false },
       revocation: { enabled: false },
@@ -197,6 +243,8 @@ try {
     other_resource: OTHER_RESOURCE,
     kid: keys[0].kid,
     scopes: SCOPES,
+    ui_client_id: UI_CLIENT_ID,
+    ui_client_secret: UI_CLIENT_SECRET,
   })}\n`);
 } catch (err) {
   console.error(`provider.mjs: cannot start: ${err.message}`);

@@ -87,7 +87,27 @@ pub struct Args {
     /// (default: a `sluis-demo` folder in the system's temporary directory).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Sign reviewers in to the pages (`/ui/`) at this OpenID provider instead of the demo's
+    /// sign-in (its issuer URL; discovery is read from it).
+    #[arg(long, value_name = "ISSUER_URL", requires_all = ["oidc_client_id", "oidc_client_secret_file"])]
+    oidc_issuer: Option<String>,
+    /// The pages' client at that provider (authorization code flow with PKCE).
+    #[arg(long, value_name = "CLIENT_ID")]
+    oidc_client_id: Option<String>,
+    /// A file holding that client's secret.
+    #[arg(long, value_name = "FILE")]
+    oidc_client_secret_file: Option<PathBuf>,
 }
+
+/// The pages' sign-in at a real OpenID provider (`--oidc-issuer`).
+pub struct DemoOidc<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub secret_file: &'a Path,
+}
+
+/// The user the demo's planted watch-list lookup names.
+pub const CURIOUS_USER: &str = "mdw-nieuwsgierig";
 
 #[derive(Debug, Subcommand)]
 enum DemoCommand {
@@ -219,6 +239,7 @@ pub fn write_config(
     upstream: &str,
     brp_upstream: &str,
     zgw_upstream: &str,
+    oidc: Option<&DemoOidc<'_>>,
 ) -> Result<PathBuf, CliError> {
     for (rel, text) in POLICY_FILES {
         write(&dir.join("policy").join(rel), text)?;
@@ -427,12 +448,106 @@ checkpoint_key = {{ file = "checkpoint.key" }}
 checkpoint_every = 100
 controller = "Gemeente Demostad"
 reader_scope = "SLUIS/AUDIT"
+
+# Misuse detection as records commit (docs/supervision.md); the rules file holds the watch list.
+[detection]
+rules = "detection.toml"
 "#,
         zgw_client = DEMO_SLUIS_ZGW.0,
     );
+    let config = match oidc {
+        None => config,
+        Some(o) => format!(
+            r#"{config}
+# The privacy officer's pages, signed in at the municipality's OpenID provider.
+[[issuers]]
+name = "idp"
+issuer = "{issuer}"
+discovery_url = "{issuer}"
+audiences = ["sluis"]
+algorithms = ["RS256"]
+
+[ui]
+issuer = "idp"
+client_id = "{client}"
+client_secret = {{ file = "{secret}" }}
+redirect_url = "http://{admin}/ui/callback"
+scopes = ["openid", "profile", "roles"]
+roles_claim = "roles"
+reviewer_roles = ["privacy-officer", "security-officer"]
+identity_roles = ["privacy-officer"]
+"#,
+            issuer = o.issuer,
+            client = o.client_id,
+            secret = o.secret_file.display(),
+        ),
+    };
     let path = dir.join("sluis.toml");
     write(&path, &config)?;
     Ok(path)
+}
+
+/// The demo's detection rules: office hours, a small user directory and, once the subject key
+/// exists, a watch list with one public figure's pseudonym.
+fn detection_rules(watched: Option<&str>) -> String {
+    let watch = match watched {
+        Some(p) => format!(
+            "[[watch_lists]]\nname = \"publieke-personen\"\nseverity = \"high\"\n# Pseudonyms (`sluis audit pseudonymize`), never BSNs.\nsubjects = [\"{p}\"]\n"
+        ),
+        None => String::new(),
+    };
+    format!(
+        r#"# Written by `sluis demo`: the misuse-detection rules (docs/supervision.md).
+timezone = "Europe/Amsterdam"
+
+[office_hours]
+start = "08:00"
+end = "18:00"
+
+{watch}
+[[users]]
+id = "medewerker1"
+unit = "Werk en Inkomen"
+applications = ["sociaal-domein"]
+
+[[users]]
+id = "{CURIOUS_USER}"
+unit = "Werk en Inkomen"
+applications = ["sociaal-domein"]
+"#
+    )
+}
+
+/// One BRP lookup by BSN through the demo's own API, as [`CURIOUS_USER`]; returns the status.
+async fn plant_watch_list_lookup(api: SocketAddr, bsn: &str) -> Result<u16, CliError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = token(
+        "BRP/zoek-bsn BRP/basis",
+        "medewerker@demo.sluis.invalid",
+        600,
+    )?;
+    let body =
+        format!(r#"{{"type":"RaadpleegMetBurgerservicenummer","burgerservicenummer":["{bsn}"]}}"#);
+    let req = format!(
+        "POST /haalcentraal/api/brp/personen HTTP/1.1\r\nHost: {api}\r\nAuthorization: Bearer {t}\r\nX-User: {CURIOUS_USER}\r\nX-Correlation-ID: nieuwsgierig-1\r\nX-Task-Description: bijstand-aanvraag\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let io = |e: std::io::Error| CliError::Usage(format!("the demo's own API: {e}"));
+    let mut s = tokio::net::TcpStream::connect(api).await.map_err(io)?;
+    s.write_all(req.as_bytes()).await.map_err(io)?;
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        s.read_to_end(&mut answer),
+    )
+    .await
+    .map_err(|_| CliError::Usage("the demo's own API did not answer in 10 s".into()))?
+    .map_err(io)?;
+    let text = String::from_utf8_lossy(&answer);
+    text.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| CliError::Usage("the demo's own API gave no HTTP answer".into()))
 }
 
 /// The example rules (`examples/zgw/rules.toml`); its HR zaaktype becomes one of the demo's.
@@ -590,6 +705,19 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
     let known = brp.data().known().clone();
     // A resident of the demo municipality (0363), so the own-municipality rule lets them through.
     let resident = known.family.parents.first().cloned().unwrap_or_default();
+    let oidc = match (
+        &args.oidc_issuer,
+        &args.oidc_client_id,
+        &args.oidc_client_secret_file,
+    ) {
+        (Some(issuer), Some(client_id), Some(secret_file)) => Some(DemoOidc {
+            issuer: issuer.trim_end_matches('/'),
+            client_id,
+            secret_file,
+        }),
+        _ => None,
+    };
+    write(&dir.join("detection.toml"), &detection_rules(None))?;
     let path = write_config(
         &dir,
         args.listen,
@@ -597,10 +725,31 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
         &fixture.base_url(),
         &brp.api_url(),
         &zgw.base_url(),
+        oidc.as_ref(),
     )?;
     let zgw_ex = zgw_demo(&dir, &zgw)?;
-    let config = sluis_proxy::Config::load(&path)
-        .map_err(|p| CliError::Config(p.iter().map(ToString::to_string).collect()))?;
+    let load = || {
+        sluis_proxy::Config::load(&path)
+            .map_err(|p| CliError::Config(p.iter().map(ToString::to_string).collect()))
+    };
+    // The watch list holds the pseudonym of a public figure under this data directory's subject
+    // key, never the BSN itself.
+    let vip = known
+        .family
+        .parents
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| resident.clone());
+    let keys = sluis_proxy::auditing::subject_keys(&load()?.audit)
+        .map_err(|e| CliError::Usage(format!("audit.subject_key: {e}")))?
+        .ok_or_else(|| CliError::Usage("the demo configuration has no subject key".into()))?;
+    write(
+        &dir.join("detection.toml"),
+        &detection_rules(Some(&keys.pseudonym("BSN", &vip))),
+    )?;
+    let mut config = load()?;
+    // The demo's own sign-in for the pages, unless a real OpenID provider was named.
+    config.demo_sign_in = oidc.is_none();
     let server = sluis_stores::start(config)
         .await
         .map_err(|e| CliError::Usage(e.to_string()))?;
@@ -614,6 +763,24 @@ pub async fn run(args: &Args) -> Result<String, CliError> {
         "configuration, policy copy and audit log in {}\n",
         dir.display()
     );
+    // A planted misuse: an employee looks up the public figure on the watch list. Detection
+    // raises a D5 alert within seconds; the inbox shows it.
+    let planted = plant_watch_list_lookup(server.api_addr(), &vip).await;
+    println!(
+        "the privacy officer's pages: http://{}/ui/ ({})",
+        server.admin_addr(),
+        if oidc.is_some() {
+            "sign in at the OpenID provider"
+        } else {
+            "demo sign-in; it exists only in the demo"
+        }
+    );
+    match planted {
+        Ok(status) => println!(
+            "  planted: {CURIOUS_USER} looked up a person on the watch list (BSN {vip}, answered {status}); the alert is in the inbox at /ui/meldingen\n"
+        ),
+        Err(e) => println!("  the planted watch-list lookup failed: {e}\n"),
+    }
     let vak_path = format!("/v1/parkeervakken/parkeervakken/{vak}");
     let brp_path = format!(
         "/v1/brp/ingeschrevenpersonen?verblijfplaats.postcode={}&geslachtsnaam={}",

@@ -280,6 +280,9 @@ impl Detector {
         self.stats.entries += 1;
         self.advance(time_ms);
         match entry {
+            // The reviewers' own pages are recorded and searchable, but they are the
+            // supervision, not the processing it supervises.
+            Entry::Access(a) if a.api == "ui" => {}
             Entry::Access(a) => self.access(seq, time_ms, a),
             Entry::Processing(p) => self.processing(seq, time_ms, p),
             Entry::Alert(a) => self.seen(&a.id, a.time_ms),

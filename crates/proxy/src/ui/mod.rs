@@ -278,6 +278,16 @@ async fn route(shared: &Arc<Shared>, ctx: &mut RequestContext) -> Result<Page, P
             ctx.trail.operation = "ui.signin.demo".into();
             return Ok(pages::demo_sign_in(&safe_next(param(&query, "next"))));
         }
+        (&Method::GET, "/ui/afgemeld") => {
+            ctx.trail.operation = "ui.signout".into();
+            return Ok(pages::message(
+                "Afgemeld",
+                None,
+                "info",
+                "U bent afgemeld.",
+                Some(("/ui/aanmelden", "Opnieuw aanmelden")),
+            ));
+        }
         (&Method::POST, "/ui/demo") if ui.demo => {
             ctx.trail.operation = "ui.signin.demo".into();
             return Ok(demo_session(ui, &form, ctx));
@@ -388,16 +398,6 @@ async fn route(shared: &Arc<Shared>, ctx: &mut RequestContext) -> Result<Page, P
         (&Method::POST, "/ui/integriteit") => {
             ctx.trail.operation = "ui.integrity.verify".into();
             pages::verify(shared).await
-        }
-        (&Method::GET, "/ui/afgemeld") => {
-            ctx.trail.operation = "ui.signout".into();
-            Ok(pages::message(
-                "Afgemeld",
-                None,
-                "info",
-                "U bent afgemeld.",
-                Some(("/ui/aanmelden", "Opnieuw aanmelden")),
-            ))
         }
         (_, p) if p.starts_with("/ui/") => {
             ctx.trail.operation = "ui.unknown".into();

