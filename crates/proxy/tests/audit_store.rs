@@ -60,6 +60,11 @@ async fn get(addr: SocketAddr, path: &str, token: &str, headers: &[(&str, &str)]
 }
 
 fn write_config(dir: &Path, upstream: &str) -> PathBuf {
+    write_config_with(dir, upstream, "")
+}
+
+/// The configuration with `extra` lines at the end.
+fn write_config_with(dir: &Path, upstream: &str, extra: &str) -> PathBuf {
     std::fs::write(
         dir.join("subject.key"),
         "subject-key-0123456789abcdef0123456789",
@@ -104,6 +109,7 @@ subject_key = {{ file = "subject.key" }}
 checkpoint_key = {{ file = "checkpoint.key" }}
 checkpoint_every = 5
 reader_scope = "SLUIS/AUDIT"
+{extra}
 "#,
         schemas = root().join("examples/policy/datasets").display(),
         profiles = root().join("examples/policy/profiles").display(),
@@ -261,4 +267,183 @@ async fn processing_records_are_pseudonymised_verifiable_and_readable() {
     assert!(reads >= 4, "{reads} reads recorded");
     server.shutdown().await;
     fixture.shutdown().await.unwrap();
+}
+
+/// One webhook delivery as the receiver saw it.
+#[derive(Clone)]
+struct Delivered {
+    signature: String,
+    alert_id: String,
+    body: Bytes,
+    at: std::time::Instant,
+}
+
+/// A webhook receiver on loopback: answers 503 to the first delivery of each alert (sluis must
+/// retry), 200 after, and hands every delivery to the test.
+async fn webhook_receiver() -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<Delivered>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (tx, seen) = (tx.clone(), std::sync::Arc::clone(&seen));
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let (tx, seen) = (tx.clone(), std::sync::Arc::clone(&seen));
+                    async move {
+                        let header = |n: &str| {
+                            req.headers()
+                                .get(n)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("")
+                                .to_owned()
+                        };
+                        let (signature, alert_id) =
+                            (header("x-sluis-signature"), header("x-sluis-alert-id"));
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        let first = seen.lock().unwrap().insert(alert_id.clone());
+                        let _ = tx.send(Delivered {
+                            signature,
+                            alert_id,
+                            body,
+                            at: std::time::Instant::now(),
+                        });
+                        let status = if first { 503 } else { 200 };
+                        Ok::<_, std::convert::Infallible>(
+                            hyper::Response::builder()
+                                .status(status)
+                                .body(Full::new(Bytes::new()))
+                                .unwrap(),
+                        )
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_list_lookup_raises_a_recorded_alert_delivered_signed_to_the_webhook() {
+    use hmac::Mac;
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = DatasetFixture::start(FixtureConfig::default())
+        .await
+        .unwrap();
+    let persons = fixture.data().table("brp", "ingeschrevenpersonen").unwrap();
+    let vip = persons.records()[0].clone();
+    let bsn = vip["bsn"].as_str().unwrap().to_owned();
+    let key =
+        sluis_audit::SubjectKey::new("k1", b"subject-key-0123456789abcdef0123456789").unwrap();
+    std::fs::write(
+        dir.path().join("detection.toml"),
+        format!(
+            "[[watch_lists]]\nname = \"publieke-personen\"\nsubjects = [\"{}\"]\n",
+            key.pseudonym("BSN", &bsn)
+        ),
+    )
+    .unwrap();
+    let secret = "webhook-secret-0123456789";
+    std::fs::write(dir.path().join("hook.secret"), secret).unwrap();
+    let (hook, mut deliveries) = webhook_receiver().await;
+    let cfg_path = write_config_with(
+        dir.path(),
+        &fixture.base_url(),
+        &format!(
+            "[detection]\nrules = \"detection.toml\"\n[detection.webhook]\nurl = \"http://{hook}/hook\"\nsecret = {{ file = \"hook.secret\" }}\n"
+        ),
+    );
+    let config = sluis_proxy::Config::load(&cfg_path).unwrap_or_else(|p| panic!("{p:?}"));
+    let audit_cfg = config.audit.clone();
+    let server = sluis_stores::start(config).await.unwrap();
+    let why = [
+        ("X-Task-Description", "wmo-aanvraag"),
+        ("X-Correlation-ID", "zaak-9"),
+    ];
+    let sent = std::time::Instant::now();
+    let (s, body) = get(
+        server.api_addr(),
+        &format!("/v1/brp/ingeschrevenpersonen/{}", vip["id"]),
+        &token("BRP/R"),
+        &why,
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+
+    // The first delivery of the D5 alert is refused (503), the retry accepted; every delivery
+    // carries a valid signature. (The full record also raises D13, sensitive fields.)
+    let mut got = Vec::new();
+    let mut all = Vec::new();
+    while got.len() < 2 {
+        let d = tokio::time::timeout(std::time::Duration::from_secs(15), deliveries.recv())
+            .await
+            .expect("the D5 alert was delivered twice within 15 s")
+            .unwrap();
+        let v: Value = serde_json::from_slice(&d.body).unwrap();
+        if v["rule"] == "D5" {
+            got.push(d);
+        } else {
+            all.push(d);
+        }
+    }
+    all.extend(got.iter().cloned());
+    let latency = got[0].at.duration_since(sent);
+    eprintln!(
+        "alert latency, request sent to first webhook delivery: {} ms (retry after {} ms)",
+        latency.as_millis(),
+        got[1].at.duration_since(got[0].at).as_millis()
+    );
+    for d in &all {
+        let (t, v1) = d.signature.split_once(",v1=").unwrap();
+        let t = t.strip_prefix("t=").unwrap();
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{t}.").as_bytes());
+        mac.update(&d.body);
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(v1, expected, "the signature covers t and the body");
+        let v: Value = serde_json::from_slice(&d.body).unwrap();
+        assert_eq!(v["id"], d.alert_id.as_str());
+        // Without include_identities the payload names nobody.
+        assert!(
+            v.get("user").is_none() && v.get("subjects").is_none(),
+            "{v}"
+        );
+        assert!(!String::from_utf8_lossy(&d.body).contains(&bsn));
+    }
+    assert_eq!(
+        got[0].alert_id, got[1].alert_id,
+        "a retry repeats the alert id"
+    );
+    let d5: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(d5["severity"], "high");
+
+    // The alert is in the log, chained, with its evidence.
+    server.shutdown().await;
+    let mut store = sluis_stores::open_store(&audit_cfg).unwrap();
+    let alerts: Vec<_> = store
+        .export(0, 1000)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.entry {
+            sluis_audit::Entry::Alert(a) if a.rule == "D5" => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(alerts.len(), 1, "one D5 alert, recorded once: {alerts:?}");
+    assert_eq!(alerts[0].id, got[0].alert_id);
+    assert_eq!(alerts[0].subjects, vec![key.pseudonym("BSN", &bsn)]);
+    assert!(!alerts[0].evidence_seqs.is_empty());
+    assert!(store.verify(&[]).unwrap().is_ok());
 }
