@@ -36,7 +36,7 @@ use sluis_audit::{
     PurgePlanner, PurgeRecord, QueryFilter, RawRow, RowSource, StoredEntry, VerifyReport,
     chain::{encode, field_sets_of, link, seal},
     fieldset::{FieldSet, FieldSetSource},
-    verify_log,
+    verify_log_with,
 };
 
 /// First key of the advisory lock that serialises writers: `'slui'` as a big-endian integer.
@@ -799,6 +799,14 @@ impl AuditStore for PgStore {
     /// Walks every chain in one snapshot. A log with only the shared chain gets that chain's
     /// report as it is; a log with named chains gets one report per chain, summed.
     fn verify(&mut self, keys: &[PublicKey]) -> Result<VerifyReport, AuditError> {
+        self.verify_with_progress(keys, &mut |_| {})
+    }
+
+    fn verify_with_progress(
+        &mut self,
+        keys: &[PublicKey],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<VerifyReport, AuditError> {
         let s = self.s.clone();
         let (client, _) = self.client()?;
         // One snapshot for the whole walk, while other instances keep appending.
@@ -810,25 +818,29 @@ impl AuditStore for PgStore {
             .map_err(db("verify"))?;
         let chains = Self::chains(&mut tx, &s)?;
         let report = if chains.iter().all(String::is_empty) {
-            verify_log(
+            verify_log_with(
                 &mut Snapshot {
                     tx: &mut tx,
                     s,
                     chain: String::new(),
                 },
                 keys,
+                progress,
             )?
         } else {
             let mut reports = Vec::with_capacity(chains.len());
+            let mut before = 0u64;
             for chain in chains {
-                let report = verify_log(
+                let report = verify_log_with(
                     &mut Snapshot {
                         tx: &mut tx,
                         s: s.clone(),
                         chain: chain.clone(),
                     },
                     keys,
+                    &mut |n| progress(before + n),
                 )?;
+                before += report.entries;
                 reports.push(ChainReport { chain, report });
             }
             VerifyReport::of_chains(reports)

@@ -20,7 +20,7 @@ use sluis_audit::{
     PurgeRecord, QueryFilter, RawRow, RowSource, StoredEntry, VerifyReport,
     chain::{seal, seal_with_sets},
     fieldset::FieldSetSource,
-    verify_log,
+    verify_log_with,
 };
 
 /// Schema migrations, in order; `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
@@ -505,9 +505,17 @@ impl AuditStore for SqliteStore {
     }
 
     fn verify(&mut self, keys: &[PublicKey]) -> Result<VerifyReport, AuditError> {
+        self.verify_with_progress(keys, &mut |_| {})
+    }
+
+    fn verify_with_progress(
+        &mut self,
+        keys: &[PublicKey],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<VerifyReport, AuditError> {
         // One deferred transaction: every page reads the same WAL snapshot.
         let tx = self.conn.transaction().map_err(db("verify"))?;
-        let report = verify_log(&mut Snapshot { tx: &tx }, keys)?;
+        let report = verify_log_with(&mut Snapshot { tx: &tx }, keys, progress)?;
         tx.finish().map_err(db("verify"))?;
         Ok(report)
     }

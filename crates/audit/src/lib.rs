@@ -51,6 +51,7 @@ pub use purge::{DAY_MS, PURGE_RECORDS_KEY, PurgePlanner};
 pub use store::{AuditStore, QueryFilter, export_each, now_ms};
 pub use verify::{
     ChainReport, MAX_PROBLEMS, Problem, ProblemKind, RowSource, VerifyReport, verify_log,
+    verify_log_with,
 };
 pub use witness::{
     ChainState, FileWitness, Witness, Witnessed, chain_states, check_witness, read_witness,

@@ -62,6 +62,17 @@ pub trait AuditStore: Send {
     /// public keys to accept (several during a key rotation; none to skip signature checks).
     fn verify(&mut self, keys: &[PublicKey]) -> Result<VerifyReport, AuditError>;
 
+    /// [`verify`](Self::verify), telling `progress` how many entries have been read so far
+    /// (after every page, summed over the chains). A store that cannot report just verifies.
+    fn verify_with_progress(
+        &mut self,
+        keys: &[PublicKey],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<VerifyReport, AuditError> {
+        let _ = progress;
+        self.verify(keys)
+    }
+
     /// The processing records of one (pseudonymised) data subject in `[from_ms, to_ms)`, as
     /// `(seq, time_ms, record)` in seq order: the citizen's overview (AVG art. 15).
     fn processing_by_subject(

@@ -197,6 +197,16 @@ pub fn verify_log(
     source: &mut dyn RowSource,
     keys: &[PublicKey],
 ) -> Result<VerifyReport, AuditError> {
+    verify_log_with(source, keys, &mut |_| {})
+}
+
+/// [`verify_log`], telling `progress` how many entries have been read after every page (for a
+/// progress bar on long walks).
+pub fn verify_log_with(
+    source: &mut dyn RowSource,
+    keys: &[PublicKey],
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, AuditError> {
     let mut found = Found {
         problems: Vec::new(),
         total: 0,
@@ -330,6 +340,7 @@ pub fn verify_log(
             }
             prev = Some((row.seq, row.hash));
         }
+        progress(entries);
     }
 
     // A missing prefix must be explained by a purge record naming its end and anchor.

@@ -207,9 +207,15 @@ fn verify(cfg: &Config, format: TextOrJson, witness: Option<&Path>) -> Result<St
         .transpose()
         .map_err(store_error("the witness"))?;
     let mut store = open(cfg)?;
+    let total = store
+        .head()
+        .map_err(store_error("the audit log could not be read"))?
+        .map_or(0, |(seq, _)| seq);
+    let bar = crate::progress::bar("verifying", total);
     let mut report = store
-        .verify(&keys)
+        .verify_with_progress(&keys, &mut |n| bar.set_position(n))
         .map_err(store_error("the audit log could not be read"))?;
+    bar.finish_and_clear();
     if let Some(witnessed) = &witnessed {
         let stored = store
             .chain_checkpoints()
@@ -503,12 +509,18 @@ fn purge(cfg: &Config, dry_run: bool, format: TextOrJson) -> Result<String, CliE
     };
     let mut store = open(cfg)?;
     let now = now_ms();
+    let bar = crate::progress::step(if dry_run {
+        "planning the purge"
+    } else {
+        "purging (one transaction)"
+    });
     let record = if dry_run {
         plan_purge(store.as_mut(), &retention, now)
     } else {
         store.purge(&retention, now)
     }
     .map_err(store_error("the purge failed"))?;
+    bar.finish_and_clear();
 
     let name = |id: &str| register.iter().find(|a| a.id == id).map(|a| a.name.clone());
     let activities: Vec<(&String, u64)> = record
@@ -642,6 +654,11 @@ fn plan_purge(
 
 fn export(cfg: &Config, format: ExportFormat, from_seq: u64) -> Result<String, CliError> {
     let mut store = open(cfg)?;
+    let total = store
+        .head()
+        .map_err(store_error("the audit log could not be read"))?
+        .map_or(0, |(seq, _)| seq.saturating_sub(from_seq.saturating_sub(1)));
+    let bar = crate::progress::bar("exporting", total);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut next = from_seq;
@@ -649,6 +666,7 @@ fn export(cfg: &Config, format: ExportFormat, from_seq: u64) -> Result<String, C
         let page = store
             .export(next, PAGE)
             .map_err(store_error("the audit log could not be read"))?;
+        bar.inc(page.len() as u64);
         let Some(last) = page.last() else { break };
         next = last.seq.saturating_add(1);
         let full = page.len() >= PAGE;
@@ -676,6 +694,7 @@ fn export(cfg: &Config, format: ExportFormat, from_seq: u64) -> Result<String, C
             break;
         }
     }
+    bar.finish_and_clear();
     write_out(&mut out, b"")?;
     Ok(String::new())
 }

@@ -2,12 +2,11 @@
 //! `sluis audit pseudonymize` (BSNs to the pseudonyms watch lists hold).
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal};
+use std::io::{self, BufRead, BufReader, BufWriter};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use sluis_audit::{AlertRecord, StoredEntry, bsn_is_valid, export_each, now_ms};
 use sluis_detect::{Detector, Rules, parse_rules};
 use sluis_proxy::Config;
@@ -32,22 +31,6 @@ fn rules(cfg: &Config, file: Option<&Path>) -> Result<Arc<Rules>, CliError> {
                 .map_err(|e| CliError::Usage(e.to_string())),
         },
     }
-}
-
-/// A spinner with a count on a terminal; nothing when stderr is not one.
-pub(crate) fn progress(what: &str) -> ProgressBar {
-    if !io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner();
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {msg}: {human_pos} entries ({per_sec}, {elapsed})")
-    {
-        bar.set_style(style);
-    }
-    bar.set_message(what.to_owned());
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
 }
 
 struct Run<'a> {
@@ -108,7 +91,7 @@ pub fn detect(
         reader_gone: false,
     };
     let started = Instant::now();
-    let bar = progress("evaluating");
+    let bar = crate::progress::counter("evaluating");
     match input {
         Some(path) => {
             let file = std::fs::File::open(path)

@@ -6,6 +6,7 @@ mod demo;
 mod detect;
 mod explain;
 mod policy;
+mod progress;
 mod rights;
 
 use std::path::PathBuf;
