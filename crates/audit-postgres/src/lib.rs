@@ -85,6 +85,10 @@ const MIGRATIONS: &[&str] = &[
         id    TEXT PRIMARY KEY,
         paths TEXT NOT NULL
      );",
+    // 4: the supervision pages read alerts and their handling by period: two partial indexes,
+    // as small as the alerts are few, none for the access and processing records.
+    "CREATE INDEX entries_alerts ON {s}.entries (seq, chain) WHERE kind = 'alert';
+     CREATE INDEX entries_handling ON {s}.entries (seq, chain) WHERE kind = 'handling';",
 ];
 
 /// The schema version this crate migrates a log to.
@@ -858,7 +862,12 @@ impl AuditStore for PgStore {
         q.text("trace_id =", filter.trace_id.as_deref());
         q.text("activity =", filter.activity.as_deref());
         q.text("subject =", filter.subject.as_deref());
-        q.text("kind =", filter.kind.map(EntryKind::as_str));
+        match filter.kind {
+            // Written out, so the partial indexes of migration 4 apply to every plan.
+            Some(EntryKind::Alert) => q.sql.push_str(" AND kind = 'alert'"),
+            Some(EntryKind::Handling) => q.sql.push_str(" AND kind = 'handling'"),
+            kind => q.text("kind =", kind.map(EntryKind::as_str)),
+        }
         q.int("time_ms >=", filter.from_ms)?;
         q.int("time_ms <", filter.to_ms)?;
         q.int("seq >", filter.after_seq)?;

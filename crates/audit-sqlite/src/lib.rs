@@ -55,6 +55,10 @@ const MIGRATIONS: &[&str] = &[
         id    TEXT PRIMARY KEY,
         paths TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 4: the supervision pages read alerts and their handling by period: two partial indexes,
+    // as small as the alerts are few, none for the access and processing records.
+    "CREATE INDEX entries_alerts ON entries (seq) WHERE kind = 'alert';
+     CREATE INDEX entries_handling ON entries (seq) WHERE kind = 'handling';",
 ];
 
 /// The schema version this crate migrates a database to.
@@ -284,6 +288,17 @@ fn insert_sealed(
     now_ms: u64,
 ) -> Result<(u64, u64), AuditError> {
     let last = head(tx)?;
+    // Time never goes back along the log (a clock stepped back stamps the head's time), so a
+    // period is a range of seqs (`seq_at`).
+    let head_time: Option<u64> = tx
+        .query_row(
+            "SELECT time_ms FROM entries ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db("append"))?;
+    let now_ms = now_ms.max(head_time.unwrap_or(0));
     let (rows, sets) = seal_with_sets(last.as_ref().map(|(s, h)| (*s, h.as_str())), batch, now_ms)?;
     if !sets.is_empty() {
         let mut stmt = tx
@@ -529,9 +544,24 @@ impl AuditStore for SqliteStore {
         q.text("trace_id =", filter.trace_id.as_deref());
         q.text("activity =", filter.activity.as_deref());
         q.text("subject =", filter.subject.as_deref());
-        q.text("kind =", filter.kind.map(EntryKind::as_str));
+        match filter.kind {
+            // Written out, so the partial indexes of migration 4 apply.
+            Some(EntryKind::Alert) => q.sql.push_str(" AND kind = 'alert'"),
+            Some(EntryKind::Handling) => q.sql.push_str(" AND kind = 'handling'"),
+            kind => q.text("kind =", kind.map(EntryKind::as_str)),
+        }
         q.int("time_ms >=", filter.from_ms);
         q.int("time_ms <", filter.to_ms);
+        // A period is also a range of seqs (time never goes back along the log): the scan
+        // starts and stops there instead of walking the log from its start.
+        if filter.subject.is_none() && filter.trace_id.is_none() {
+            if let Some(from) = filter.from_ms {
+                q.int("seq >=", seq_at(&self.conn, from)?);
+            }
+            if let Some(to) = filter.to_ms {
+                q.int("seq <", seq_at(&self.conn, to)?);
+            }
+        }
         q.int("seq >", filter.after_seq);
         q.args
             .push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
@@ -672,6 +702,47 @@ impl Where {
     }
 }
 
+/// The first seq stamped at or after `time_ms` (`None`: none is), by bisection over the log's
+/// seqs: time does not go back along the log (`insert_sealed` stamps no earlier than the head).
+fn seq_at(conn: &Connection, time_ms: u64) -> Result<Option<u64>, AuditError> {
+    let t = i64::try_from(time_ms).unwrap_or(i64::MAX);
+    // Two one-row lookups on the primary key (one query with both MIN and MAX would scan).
+    let end = |order: &str| -> Result<Option<u64>, AuditError> {
+        conn.prepare_cached(&format!(
+            "SELECT seq FROM entries ORDER BY seq {order} LIMIT 1"
+        ))
+        .and_then(|mut st| st.query_row([], |r| r.get(0)).optional())
+        .map_err(db("query"))
+    };
+    let (Some(mut lo), Some(mut hi)) = (end("ASC")?, end("DESC")?) else {
+        return Ok(None);
+    };
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, time_ms FROM entries WHERE seq >= ?1 ORDER BY seq LIMIT 1")
+        .map_err(db("query"))?;
+    let mut at = |seq: u64| -> Result<Option<(u64, i64)>, AuditError> {
+        stmt.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db("query"))
+    };
+    match at(hi)? {
+        Some((_, last)) if last < t => return Ok(None),
+        _ => {}
+    }
+    // Invariant: every entry at or after `hi` is stamped at or after `time_ms`, every entry
+    // before `lo` before it. (`lo` may end on a seq a purge removed: as a lower bound it is the
+    // same as the next seq that exists.)
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match at(mid)? {
+            Some((_, time)) if time >= t => hi = mid,
+            Some((seq, _)) => lo = seq + 1,
+            None => hi = mid,
+        }
+    }
+    Ok(Some(lo))
+}
+
 /// The head after a purge deleted `seq <= up_to`: the remaining head, or (when everything went)
 /// the last deleted entry, whose hash the purge record carries as anchor.
 fn head_or(
@@ -688,6 +759,62 @@ fn head_or(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_is_found_as_a_range_of_seqs_even_when_the_clock_steps_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s =
+            SqliteStore::open(&dir.path().join("audit.db"), ChainConfig::default()).unwrap();
+        // Commits at 100, 200, ... 1000 ms, then one whose clock stepped back to 150.
+        for i in 1..=10u64 {
+            s.append(&sluis_audit::testing::request(i, 1), i * 100)
+                .unwrap();
+        }
+        s.append(&sluis_audit::testing::request(11, 1), 150)
+            .unwrap();
+        let all = s.export(0, 100).unwrap();
+        let times: Vec<u64> = all.iter().map(|e| e.time_ms).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        assert_eq!(*times.last().unwrap(), 1000, "stamped with the head's time");
+        for (from, to) in [
+            (0, 2000),
+            (250, 650),
+            (300, 301),
+            (1000, 1001),
+            (1001, 5000),
+            (0, 100),
+        ] {
+            let got: Vec<u64> = s
+                .query(
+                    &QueryFilter {
+                        from_ms: Some(from),
+                        to_ms: Some(to),
+                        ..QueryFilter::default()
+                    },
+                    1000,
+                )
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect();
+            let want: Vec<u64> = all
+                .iter()
+                .filter(|e| (from..to).contains(&e.time_ms))
+                .map(|e| e.seq)
+                .collect();
+            assert_eq!(got, want, "[{from}, {to})");
+        }
+        // The supervision queries use their partial indexes.
+        let plan: String = s
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT seq FROM entries WHERE 1 = 1 AND kind = 'alert' AND seq >= 1 ORDER BY seq LIMIT 10",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("entries_alerts"), "{plan}");
+    }
 
     #[test]
     fn migrations_are_idempotent_and_versioned() {

@@ -27,12 +27,23 @@ pub const INBOX_DAYS: u64 = 90;
 const DAY_MS: u64 = 86_400_000;
 /// Closed months' reports kept in memory (they no longer change).
 const MAX_CACHED_REPORTS: usize = 36;
+/// How long the report of the month in progress is reused before it is computed again.
+const CURRENT_MONTH_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+/// How long a request waits for a report being computed before it answers "come back soon".
+const REPORT_WAIT: std::time::Duration = std::time::Duration::from_millis(700);
 
 /// What the pages keep: the last integrity check and the reports of closed months.
 #[derive(Debug, Default)]
 pub struct PageState {
     verified: Mutex<Option<Verified>>,
-    reports: Mutex<HashMap<String, MonthReport>>,
+    reports: Mutex<HashMap<String, Computed>>,
+}
+
+/// A month's report: computed (when), or being computed (since when).
+#[derive(Debug, Clone)]
+enum Computed {
+    Ready(Arc<MonthReport>, std::time::Instant),
+    Running(std::time::Instant),
 }
 
 #[derive(Debug, Clone)]
@@ -1233,9 +1244,73 @@ fn rules(shared: &Shared) -> Result<Arc<Rules>, ProxyError> {
     }
 }
 
+/// Computes a month's report on a blocking thread unless it is being computed already; the
+/// result lands in the pages' state.
+fn start_report(shared: &Arc<Shared>, rules: &Arc<Rules>, month_index: i64, key: &str) {
+    let Ok(state) = ui_state(shared) else { return };
+    {
+        let mut reports = state
+            .pages
+            .reports
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(Computed::Running(since)) = reports.get(key)
+            && since.elapsed() < std::time::Duration::from_secs(600)
+        {
+            return;
+        }
+        if reports.len() >= MAX_CACHED_REPORTS {
+            reports.retain(|_, c| matches!(c, Computed::Running(_)));
+        }
+        reports.insert(key.to_owned(), Computed::Running(std::time::Instant::now()));
+    }
+    let (shared, rules, key) = (Arc::clone(shared), Arc::clone(rules), key.to_owned());
+    tokio::spawn(async move {
+        let result = with_store(&shared, move |store| {
+            let mut b = ReportBuilder::new(&rules, month_index);
+            let (from, to) = b.bounds();
+            for kind in [EntryKind::Access, EntryKind::Alert] {
+                let mut filter = QueryFilter {
+                    kind: Some(kind),
+                    from_ms: Some(from),
+                    to_ms: Some(to),
+                    ..QueryFilter::default()
+                };
+                loop {
+                    let page = store.query(&filter, 5000)?;
+                    for e in &page {
+                        b.add(e.time_ms, &e.entry);
+                    }
+                    match filter.next_page(&page) {
+                        Some(next) => filter = next,
+                        None => break,
+                    }
+                }
+            }
+            Ok(b.finish())
+        })
+        .await;
+        let Ok(state) = ui_state(&shared) else { return };
+        let mut reports = state
+            .pages
+            .reports
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(r) => {
+                reports.insert(key, Computed::Ready(Arc::new(r), std::time::Instant::now()));
+            }
+            Err(e) => {
+                tracing::warn!(month = %key, error = %e, "the monthly report could not be computed");
+                reports.remove(&key);
+            }
+        }
+    });
+}
+
 /// `GET /ui/rapport?maand=YYYY-MM` (default: last month).
 pub async fn report(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     session: &Session,
     month: Option<&str>,
 ) -> Result<Page, ProxyError> {
@@ -1266,56 +1341,48 @@ pub async fn report(
         },
     };
     let key = sluis_detect::month_text(month_index);
+    let closed = month_index < this_month;
     let state = ui_state(shared)?;
-    let cached = state
-        .pages
-        .reports
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        .cloned();
-    let r = match cached {
-        Some(r) => r,
-        None => {
-            let rules2 = Arc::clone(&rules);
-            let r = with_store(shared, move |store| {
-                let mut b = ReportBuilder::new(&rules2, month_index);
-                let (from, to) = b.bounds();
-                for kind in [EntryKind::Access, EntryKind::Alert] {
-                    let mut filter = QueryFilter {
-                        kind: Some(kind),
-                        from_ms: Some(from),
-                        to_ms: Some(to),
-                        ..QueryFilter::default()
-                    };
-                    loop {
-                        let page = store.query(&filter, 5000)?;
-                        for e in &page {
-                            b.add(e.time_ms, &e.entry);
-                        }
-                        match filter.next_page(&page) {
-                            Some(next) => filter = next,
-                            None => break,
-                        }
-                    }
-                }
-                Ok(b.finish())
-            })
-            .await?;
-            if month_index < this_month {
-                let mut cache = state
-                    .pages
-                    .reports
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
-                if cache.len() >= MAX_CACHED_REPORTS {
-                    cache.clear();
-                }
-                cache.insert(key.clone(), r.clone());
+    let ready = |state: &super::UiState| -> Option<Arc<MonthReport>> {
+        match state
+            .pages
+            .reports
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            Some(Computed::Ready(r, at)) if closed || at.elapsed() < CURRENT_MONTH_TTL => {
+                Some(Arc::clone(r))
             }
-            r
+            _ => None,
         }
     };
+    let mut r = ready(state);
+    if r.is_none() {
+        start_report(shared, &rules, month_index, &key);
+        // A small log's report is there at once; a large one's comes back in a while.
+        let waited = std::time::Instant::now();
+        while r.is_none() && waited.elapsed() < REPORT_WAIT {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            r = ready(state);
+        }
+    }
+    let Some(r) = r else {
+        let mut page = message(
+            &format!("Maandrapport {key}"),
+            Some(session),
+            "info",
+            "Het rapport wordt berekend: sluis leest de verzoeken van die maand. Deze pagina ververst zichzelf over enkele seconden.",
+            Some((&format!("/ui/rapport?maand={key}"), "Nu verversen")),
+        );
+        page.body = page.body.replacen(
+            "<meta charset=\"utf-8\">",
+            &format!("<meta charset=\"utf-8\">\n<meta http-equiv=\"refresh\" content=\"3;url=/ui/rapport?maand={key}\">"),
+            1,
+        );
+        return Ok(page);
+    };
+    let r = (*r).clone();
     let mix = vec![
         ("opvragen met BSN".to_owned(), r.bsn_lookups),
         ("zoeken op andere gegevens".to_owned(), r.searches),
