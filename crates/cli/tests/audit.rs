@@ -948,3 +948,135 @@ fn the_witness_catches_what_the_store_alone_cannot() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
 }
+
+#[test]
+fn detect_raises_the_same_alerts_over_the_store_and_over_an_export() {
+    let log = seeded();
+    let keys = subject_keys(&log.cfg.audit).unwrap().unwrap();
+    let dir = log.config.parent().unwrap().to_owned();
+    let rules = dir.join("rules.toml");
+    write(
+        &dir,
+        "rules.toml",
+        &format!(
+            "[[watch_lists]]\nname = \"vip\"\nseverity = \"high\"\nsubjects = [\"{}\"]\n",
+            keys.pseudonym("BSN", BSN_A)
+        ),
+    );
+    let rules = rules.to_str().unwrap();
+    let o = sluis(&log, &["detect", "--rules", rules]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let alerts: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let d5: Vec<&Value> = alerts.iter().filter(|a| a["rule"] == "D5").collect();
+    assert!(!d5.is_empty(), "{alerts:?}");
+    assert!(
+        d5.iter()
+            .all(|a| a["severity"] == "high" && a["user"] == USER)
+    );
+    assert!(!stdout(&o).contains(BSN_A), "alerts name pseudonyms only");
+    assert!(
+        stderr(&o).contains("14 entries evaluated"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("D5"), "{}", stderr(&o));
+
+    // The same rules over what `sluis audit export` wrote: the same alerts, the same ids.
+    let export = sluis(&log, &["export"]);
+    assert_eq!(code(&export), 0);
+    let file = dir.join("export.jsonl");
+    std::fs::write(&file, &export.stdout).unwrap();
+    let o2 = sluis(
+        &log,
+        &[
+            "detect",
+            "--rules",
+            rules,
+            "--input",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o2), 0, "{}", stderr(&o2));
+    assert_eq!(stdout(&o2), stdout(&o));
+
+    // A period before the log holds nothing to raise.
+    let o3 = sluis(
+        &log,
+        &[
+            "detect",
+            "--rules",
+            rules,
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2020-01-31",
+        ],
+    );
+    assert_eq!(code(&o3), 0, "{}", stderr(&o3));
+    assert!(!stdout(&o3).contains("\"D5\""), "{}", stdout(&o3));
+
+    // A BSN in a watch list is refused, and not repeated.
+    write(
+        &dir,
+        "bad-rules.toml",
+        &format!("[[watch_lists]]\nname = \"vip\"\nsubjects = [\"{BSN_A}\"]\n"),
+    );
+    let bad = dir.join("bad-rules.toml");
+    let o4 = sluis(&log, &["detect", "--rules", bad.to_str().unwrap()]);
+    assert_ne!(code(&o4), 0);
+    assert!(stderr(&o4).contains("looks like a BSN"), "{}", stderr(&o4));
+    assert!(!stderr(&o4).contains(BSN_A), "{}", stderr(&o4));
+}
+
+#[test]
+fn pseudonymize_gives_the_pseudonyms_the_log_holds_and_refuses_a_bad_bsn_unrepeated() {
+    let log = seeded();
+    let keys = subject_keys(&log.cfg.audit).unwrap().unwrap();
+    let dir = log.config.parent().unwrap().to_owned();
+    write(
+        &dir,
+        "bsns.txt",
+        &format!("# watch list\n{BSN_A}\n\n{BSN_B}\n"),
+    );
+    let o = sluis(
+        &log,
+        &[
+            "pseudonymize",
+            "--bsn-file",
+            dir.join("bsns.txt").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut want = keys.pseudonyms("BSN", BSN_A);
+    want.extend(keys.pseudonyms("BSN", BSN_B));
+    let got: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    assert_eq!(got, want, "current and retired keys, in order");
+    // The retired key's pseudonym is the one the oldest record was made under.
+    assert!(
+        got.contains(
+            &SubjectKey::new("k2024", OLD_KEY)
+                .unwrap()
+                .pseudonym("BSN", BSN_A)
+        )
+    );
+
+    write(&dir, "typo.txt", &format!("{BSN_A}\n999993654\n"));
+    let o = sluis(
+        &log,
+        &[
+            "pseudonymize",
+            "--bsn-file",
+            dir.join("typo.txt").to_str().unwrap(),
+        ],
+    );
+    assert_ne!(code(&o), 0);
+    assert!(
+        stderr(&o).contains("line 2 is not a valid BSN"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("999993654") && stdout(&o).is_empty());
+}
