@@ -1000,9 +1000,12 @@ impl Where {
         }
     }
 
+    /// A bound on a BIGINT column: nothing stored lies beyond `i64::MAX`, so a larger bound
+    /// (`u64::MAX` for "no end") is the same as `i64::MAX`.
     fn int(&mut self, cond: &str, v: Option<u64>) -> Result<(), AuditError> {
         if let Some(v) = v {
-            self.args.push(Box::new(to_i64(v)?));
+            self.args
+                .push(Box::new(i64::try_from(v).unwrap_or(i64::MAX)));
             self.sql
                 .push_str(&format!(" AND {cond} ${}", self.args.len()));
         }

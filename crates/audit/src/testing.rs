@@ -250,7 +250,9 @@ pub fn scenario_append_verify_query(mut f: Fixture) {
         .is_empty()
     );
 
-    // The citizen's overview.
+    // The citizen's overview; "no end" is `u64::MAX`, beyond any stored integer.
+    let whole = s.processing_by_subject(&subject(0), 0, u64::MAX).unwrap();
+    assert!(whole.len() >= 3, "{whole:?}");
     let overview = s
         .processing_by_subject(&subject(0), T0 + 1000, T0 + 3001)
         .unwrap();

@@ -7,7 +7,8 @@
 //!   STORE=postgres SLUIS_TEST_PG=... cargo bench -p sluis-proxy --bench ui_scale
 //!
 //! `KEEP_DIR=DIR` keeps (and on a later run reuses) the SQLite file in DIR; a PostgreSQL run
-//! logs to a schema of its own that is dropped afterwards unless `KEEP_SCHEMA=1`.
+//! logs to a schema of its own (`PG_SCHEMA`, default `bench_ui_<pid>`) that is dropped afterwards
+//! unless `KEEP_SCHEMA=1`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -197,7 +198,9 @@ fn main() {
         "bench-subject-key-0123456789abcdef0123",
     )
     .unwrap();
-    let schema = format!("bench_ui_{}", std::process::id());
+    // PG_SCHEMA names the schema (and, with KEEP_SCHEMA=1, lets a later run reuse it).
+    let schema =
+        std::env::var("PG_SCHEMA").unwrap_or_else(|_| format!("bench_ui_{}", std::process::id()));
     let store_toml = match kind.as_str() {
         "sqlite" => format!("kind = \"sqlite\"\npath = \"{}/audit.db\"", dir.display()),
         "postgres" => {
