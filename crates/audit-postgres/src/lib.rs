@@ -281,7 +281,7 @@ impl PgStore {
                 .map_err(db("prepare"))?,
             head: client
                 .prepare(&format!(
-                    "SELECT seq, hash FROM {s}.entries WHERE chain = $1 \
+                    "SELECT seq, hash, time_ms FROM {s}.entries WHERE chain = $1 \
                      ORDER BY chain DESC, seq DESC LIMIT 1"
                 ))
                 .map_err(db("prepare"))?,
@@ -712,6 +712,13 @@ impl AuditStore for PgStore {
         self.write(|tx, p, n| {
             insert_field_sets(tx, &n.s, &mut sets)?;
             let last = head(tx, p, &n.chain)?;
+            // Time never goes back along a chain (a clock stepped back stamps the head's time),
+            // so a period is a range of seqs in every chain (`chain_seq_at`).
+            let head_time = tx
+                .query_opt(&p.head, &[&n.chain])
+                .map_err(db("head"))?
+                .map_or(0, |r| to_u64(r.get(2)));
+            let now_ms = now_ms.max(head_time);
             let rows = link(
                 last.as_ref().map(|(s, h)| (*s, h.as_str())),
                 encoded,
@@ -870,6 +877,23 @@ impl AuditStore for PgStore {
         }
         q.int("time_ms >=", filter.from_ms)?;
         q.int("time_ms <", filter.to_ms)?;
+        // A period is a range of seqs in every chain: the scan starts at the earliest chain's
+        // first seq in the period and ends after the latest chain's last one.
+        if filter.subject.is_none() && filter.trace_id.is_none() {
+            if let Some(from) = filter.from_ms {
+                let starts = self.chain_seqs_at(from)?;
+                if let Some(lo) = starts.iter().map(|(_, s)| *s).min() {
+                    q.int("seq >=", Some(lo))?;
+                }
+            }
+            if let Some(to) = filter.to_ms {
+                // A chain with nothing at or after `to` ends one past its head.
+                let ends = self.chain_seqs_at(to)?;
+                if let Some(hi) = ends.iter().map(|(_, s)| *s).max() {
+                    q.int("seq <", Some(hi))?;
+                }
+            }
+        }
         q.int("seq >", filter.after_seq)?;
         let rows = self.page(&q, limit, "query")?;
         self.decode_all(&rows)
@@ -958,6 +982,78 @@ impl PgStore {
 
     /// Rows matching `q` in `(seq, chain)` order: the first `limit`, and every other chain's row
     /// at the last seq among them, so that a page always ends at a whole seq.
+    /// Per chain: whether an entry stamped at or after `time_ms` exists, and the first seq that
+    /// is (or one past the chain's head when none is): every entry of the chain before that seq
+    /// is stamped before `time_ms`. Chains are found by a skip scan over the
+    /// `(chain, seq)` key, seqs by bisection (time does not go back along a chain).
+    fn chain_seqs_at(&mut self, time_ms: u64) -> Result<Vec<(bool, u64)>, AuditError> {
+        let s = self.s.clone();
+        let t = i64::try_from(time_ms).unwrap_or(i64::MAX);
+        let (client, _) = self.client()?;
+        let chains: Vec<String> = client
+            .query(
+                &format!(
+                    "WITH RECURSIVE c(chain) AS ( \
+                       (SELECT chain FROM {s}.entries ORDER BY chain LIMIT 1) \
+                       UNION ALL \
+                       SELECT (SELECT e.chain FROM {s}.entries e WHERE e.chain > c.chain \
+                               ORDER BY e.chain LIMIT 1) FROM c WHERE c.chain IS NOT NULL) \
+                     SELECT chain FROM c WHERE chain IS NOT NULL"
+                ),
+                &[],
+            )
+            .map_err(db("query"))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let first = client
+            .prepare(&format!(
+                "SELECT seq FROM {s}.entries WHERE chain = $1 ORDER BY chain, seq LIMIT 1"
+            ))
+            .map_err(db("query"))?;
+        let last = client
+            .prepare(&format!(
+                "SELECT seq, time_ms FROM {s}.entries WHERE chain = $1 \
+                 ORDER BY chain DESC, seq DESC LIMIT 1"
+            ))
+            .map_err(db("query"))?;
+        let at = client
+            .prepare(&format!(
+                "SELECT time_ms FROM {s}.entries WHERE chain = $1 AND seq >= $2 \
+                 ORDER BY chain, seq LIMIT 1"
+            ))
+            .map_err(db("query"))?;
+        let mut out = Vec::with_capacity(chains.len());
+        for chain in chains {
+            let lo_row = client.query_opt(&first, &[&chain]).map_err(db("query"))?;
+            let hi_row = client.query_opt(&last, &[&chain]).map_err(db("query"))?;
+            let (Some(lo_row), Some(hi_row)) = (lo_row, hi_row) else {
+                continue;
+            };
+            let mut lo: i64 = lo_row.get(0);
+            let head: i64 = hi_row.get(0);
+            let head_time: i64 = hi_row.get(1);
+            if head_time < t {
+                out.push((false, to_u64(head + 1)));
+                continue;
+            }
+            let mut hi = head;
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match client
+                    .query_opt(&at, &[&chain, &mid])
+                    .map_err(db("query"))?
+                {
+                    Some(r) if r.get::<_, i64>(0) >= t => hi = mid,
+                    Some(_) => lo = mid + 1,
+                    None => hi = mid,
+                }
+            }
+            out.push((true, to_u64(lo)));
+        }
+        Ok(out)
+    }
+
     fn page(
         &mut self,
         q: &Where,

@@ -444,3 +444,56 @@ fn purge_runs_per_chain_and_each_chain_stays_verifiable() {
         assert_eq!(c.report.entries, 5, "{}", c.chain);
     }
 }
+
+#[test]
+fn a_period_is_found_in_every_chain_even_when_a_clock_steps_back() {
+    let Some(conn) = conninfo() else { return };
+    let schema = fresh_schema(&conn, "period");
+    // Chain "a" far ahead in seq, chain "b" behind; "b"'s clock steps back once.
+    let mut a = PgStore::open(config(&conn, &schema).with_chain("a")).unwrap();
+    let mut b = PgStore::open(config(&conn, &schema).with_chain("b")).unwrap();
+    for i in 0..30u64 {
+        a.append(&testing::request(i, 1), 1_000 + i * 100).unwrap();
+    }
+    for i in 0..5u64 {
+        b.append(&testing::request(100 + i, 1), 1_000 + i * 700)
+            .unwrap();
+    }
+    b.append(&testing::request(200, 1), 1_050).unwrap();
+    let all = b.export(0, 10_000).unwrap();
+    let stamped_b: Vec<u64> = all
+        .iter()
+        .filter(|e| e.chain == "b")
+        .map(|e| e.time_ms)
+        .collect();
+    assert!(stamped_b.windows(2).all(|w| w[0] <= w[1]), "{stamped_b:?}");
+    for (from, to) in [
+        (0, 10_000),
+        (1_500, 2_500),
+        (3_700, 3_900),
+        (3_801, 9_000),
+        (0, 1_001),
+    ] {
+        let mut got: Vec<(String, u64)> = b
+            .query(
+                &QueryFilter {
+                    from_ms: Some(from),
+                    to_ms: Some(to),
+                    ..QueryFilter::default()
+                },
+                10_000,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.chain, e.seq))
+            .collect();
+        let mut want: Vec<(String, u64)> = all
+            .iter()
+            .filter(|e| (from..to).contains(&e.time_ms))
+            .map(|e| (e.chain.clone(), e.seq))
+            .collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "[{from}, {to})");
+    }
+}
