@@ -443,7 +443,7 @@ impl Detector {
                         unit: None,
                         period: (first, time_ms.saturating_add(1)),
                         summary: format!(
-                            "{n} refused requests (403) within {} minutes",
+                            "{n} geweigerde verzoeken (403) binnen {} minuten",
                             r.window_minutes
                         ),
                         count: n,
@@ -476,7 +476,7 @@ impl Detector {
                         unit: None,
                         period: (first, time_ms.saturating_add(1)),
                         summary: format!(
-                            "rate-limited (429) {n} times within {} minutes",
+                            "{n} keer begrensd (429) binnen {} minuten",
                             r.window_minutes
                         ),
                         count: n,
@@ -532,7 +532,9 @@ impl Detector {
                     app,
                     unit: None,
                     period: rules.clock.bounds(PeriodKind::Month, local.month),
-                    summary: "a user who is not in the user directory made requests".into(),
+                    summary:
+                        "een gebruiker die niet in het gebruikersoverzicht staat deed verzoeken"
+                            .into(),
                     count: 1,
                 },
                 &evidence,
@@ -554,7 +556,7 @@ impl Detector {
                     unit: d.unit.as_deref(),
                     period: rules.clock.bounds(PeriodKind::Month, local.month),
                     summary: format!(
-                        "used application {app:?}, which the user's role does not include"
+                        "gebruikte toepassing {app:?}, die niet bij de rol van de gebruiker hoort"
                     ),
                     count: 1,
                 },
@@ -605,7 +607,9 @@ impl Detector {
                     app,
                     unit: directory.and_then(|d| d.unit.as_deref()),
                     period: (since, time_ms.saturating_add(1)),
-                    summary: format!("an account dormant for {days} days became active"),
+                    summary: format!(
+                        "een account dat {days} dagen niet gebruikt was, werd weer actief"
+                    ),
                     count: 1,
                 },
                 &evidence,
@@ -625,7 +629,7 @@ impl Detector {
                     unit: directory.and_then(|d| d.unit.as_deref()),
                     period: (first, time_ms.saturating_add(1)),
                     summary: format!(
-                        "the granted scopes changed {n} times within {} days",
+                        "de toegekende scopes veranderden {n} keer binnen {} dagen",
                         r.window_days
                     ),
                     count: n,
@@ -762,7 +766,7 @@ impl Detector {
                 d3.push((
                     "ceiling",
                     n,
-                    format!("{n} requests in one {}", period_word(r.period)),
+                    format!("{n} verzoeken op één {}", period_word(r.period)),
                     st.d3.evidence.clone(),
                 ));
             }
@@ -774,10 +778,10 @@ impl Detector {
                         "jump",
                         n,
                         format!(
-                            "{n} requests in one {}, against a mean of {mean:.0} in the user's last {} active {}s",
+                            "{n} verzoeken op één {}, tegen een gemiddelde van {mean:.0} over de laatste {} actieve {} van de gebruiker",
                             period_word(r.period),
                             st.d3_history.len(),
-                            period_word(r.period)
+                            period_plural(r.period)
                         ),
                         st.d3.evidence.clone(),
                     ));
@@ -812,7 +816,7 @@ impl Detector {
                     unit: None,
                     period: rules.clock.bounds(PeriodKind::Day, local.day),
                     summary: format!(
-                        "lookup outside office hours ({:02}:{:02} local time)",
+                        "opvraging buiten kantoortijd ({:02}:{:02} uur)",
                         local.minute / 60,
                         local.minute % 60
                     ),
@@ -856,7 +860,7 @@ impl Detector {
                     unit: None,
                     period: (first, req.time_ms.saturating_add(1)),
                     summary: format!(
-                        "{n} searches by address within {} minutes",
+                        "{n} zoekvragen op adres binnen {} minuten",
                         rules.bulk_search.window_minutes
                     ),
                     count: n,
@@ -895,7 +899,7 @@ impl Detector {
                     unit: None,
                     period: (first, time_ms.saturating_add(1)),
                     summary: format!(
-                        "{n} searches answered tooManyResults within {} minutes",
+                        "{n} zoekvragen met tooManyResults binnen {} minuten",
                         r.window_minutes
                     ),
                     count: n,
@@ -944,7 +948,10 @@ impl Detector {
                     app,
                     unit,
                     period: day_bounds,
-                    summary: format!("a person on watch list {:?} was processed", w.list),
+                    summary: format!(
+                        "gegevens van een persoon op bewaaklijst {:?} zijn verwerkt",
+                        w.list
+                    ),
                     count: 1,
                 },
                 &one(subject),
@@ -955,11 +962,11 @@ impl Detector {
             && let Some(d) = directory
         {
             let relation = if d.own.contains(&subject_lc) {
-                Some("themselves")
+                Some("zichzelf")
             } else if d.relatives.contains(&subject_lc) {
-                Some("a relative")
+                Some("een familielid")
             } else if d.neighbours.contains(&subject_lc) {
-                Some("a neighbour")
+                Some("een buur")
             } else {
                 None
             };
@@ -975,7 +982,7 @@ impl Detector {
                         app,
                         unit,
                         period: day_bounds,
-                        summary: format!("the user processed the data of {relation}"),
+                        summary: format!("de gebruiker verwerkte de gegevens van {relation}"),
                         count: 1,
                     },
                     &one(subject),
@@ -1001,7 +1008,7 @@ impl Detector {
                         unit,
                         period: day_bounds,
                         summary: format!(
-                            "a person flagged {flag} was delivered to a user without an explicit right to such persons"
+                            "een persoon met kenmerk {flag} is geleverd aan een gebruiker zonder uitdrukkelijk recht op zulke personen"
                         ),
                         count: 1,
                     },
@@ -1040,7 +1047,7 @@ impl Detector {
                             unit,
                             period: day_bounds,
                             summary: format!(
-                                "sensitive fields delivered to a user whose role does not need them: {}",
+                                "gevoelige gegevens geleverd aan een gebruiker wiens rol ze niet nodig heeft: {}",
                                 sensitive.join(", ")
                             ),
                             count: 1,
@@ -1061,7 +1068,9 @@ impl Detector {
                         app,
                         unit,
                         period: day_bounds,
-                        summary: format!("a person flagged {flag} was processed"),
+                        summary: format!(
+                            "gegevens van een persoon met kenmerk {flag} zijn verwerkt"
+                        ),
                         count: 1,
                     },
                     &one(subject),
@@ -1097,7 +1106,7 @@ impl Detector {
                     app,
                     unit,
                     period: (req.time_ms, time_ms.saturating_add(1)),
-                    summary: format!("one request looked up {} persons", req.consulted),
+                    summary: format!("één verzoek vroeg {} personen op", req.consulted),
                     count: req.consulted,
                 },
                 &evidence,
@@ -1122,7 +1131,7 @@ impl Detector {
                         app,
                         unit,
                         period: day_bounds,
-                        summary: format!("{n} lookups without a case or dossier reference"),
+                        summary: format!("{n} opvragingen zonder zaak- of dossierverwijzing"),
                         count: n,
                     },
                     &evidence,
@@ -1213,7 +1222,7 @@ impl Detector {
                     unit,
                     period,
                     summary: format!(
-                        "one person looked up {lookups} times by the same user within {} days",
+                        "één persoon {lookups} keer opgevraagd door dezelfde gebruiker binnen {} dagen",
                         r.window_days
                     ),
                     count: lookups,
@@ -1234,7 +1243,7 @@ impl Detector {
                     unit,
                     period,
                     summary: format!(
-                        "one person looked up by the same user on {days} different days within {} days",
+                        "één persoon door dezelfde gebruiker opgevraagd op {days} verschillende dagen binnen {} dagen",
                         r.window_days
                     ),
                     count: lookups,
@@ -1255,7 +1264,7 @@ impl Detector {
                     unit: None,
                     period: window_period,
                     summary: format!(
-                        "one person looked up by {distinct} different users within {} days",
+                        "één persoon opgevraagd door {distinct} verschillende gebruikers binnen {} dagen",
                         r.window_days
                     ),
                     count: distinct,
@@ -1354,7 +1363,7 @@ impl Detector {
                     unit: rules.users.get(&*user).and_then(|d| d.unit.as_deref()),
                     period: bounds,
                     summary: format!(
-                        "{searches} of {total} requests ({:.0}%) searched on other keys than the BSN; the median of the {peers} user(s) in peer group {group:?} is {:.0}%",
+                        "{searches} van {total} verzoeken ({:.0}%) zochten op andere gegevens dan het BSN; de mediaan van de {peers} gebruiker(s) in vergelijkingsgroep {group:?} is {:.0}%",
                         share * 100.0,
                         median * 100.0
                     ),
@@ -1408,7 +1417,7 @@ impl Detector {
                     unit: Some(&unit),
                     period: bounds,
                     summary: format!(
-                        "{total} requests this month, {:+.0}% against the mean of {mean:.0} over the previous {} months",
+                        "{total} verzoeken deze maand, {:+.0}% tegen het gemiddelde van {mean:.0} over de {} maanden ervoor",
                         dev * 100.0,
                         r.baseline_months
                     ),
@@ -1439,11 +1448,19 @@ fn push_bounded(v: &mut VecDeque<u64>, x: u64, cap: usize) {
     }
 }
 
+fn period_plural(kind: PeriodKind) -> &'static str {
+    match kind {
+        PeriodKind::Day => "dagen",
+        PeriodKind::Week => "weken",
+        PeriodKind::Month => "maanden",
+    }
+}
+
 fn period_word(kind: PeriodKind) -> &'static str {
     match kind {
-        PeriodKind::Day => "day",
+        PeriodKind::Day => "dag",
         PeriodKind::Week => "week",
-        PeriodKind::Month => "month",
+        PeriodKind::Month => "maand",
     }
 }
 
