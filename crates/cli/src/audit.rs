@@ -346,17 +346,7 @@ fn verify_text(r: &VerifyReport, witnessed: Option<usize>) -> String {
 // subject
 
 fn register(cfg: &Config) -> Vec<RegisterActivity> {
-    cfg.activities
-        .iter()
-        .map(|a| RegisterActivity {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            purpose: a.purpose.clone(),
-            legal_basis: a.legal_basis.clone(),
-            retention_days: a.retention_days,
-            confidential: a.confidential,
-        })
-        .collect()
+    sluis_proxy::auditing::register_activities(&cfg.activities)
 }
 
 fn subject(

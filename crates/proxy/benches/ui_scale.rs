@@ -30,18 +30,13 @@ const RESIDENTS: u64 = 1_000_000;
 /// Processing records of the planted subject (the one the pages look up).
 const PLANTED_RECORDS: u64 = 60;
 
-/// The `n`-th valid BSN (elfproef) from a simple walk over nine-digit numbers.
+/// The `n`-th valid BSN (elfproef): the first valid one at or after a point spaced so that
+/// distinct `n` give distinct BSNs (a valid one comes within every 11 numbers or so).
 fn bsn(n: u64) -> String {
-    let mut x = 100_000_000 + n * 12;
-    loop {
-        let s = format!("{x:09}");
-        let d: Vec<u64> = s.bytes().map(|b| u64::from(b - b'0')).collect();
-        let sum: i64 = (0..8).map(|i| (9 - i as i64) * d[i] as i64).sum::<i64>() - d[8] as i64;
-        if sum != 0 && sum % 11 == 0 && d[0] != 0 {
-            return s;
-        }
-        x += 1;
-    }
+    (100_000_000 + n * 12..)
+        .map(|x| format!("{x:09}"))
+        .find(|s| sluis_audit::bsn_is_valid(s))
+        .unwrap()
 }
 
 fn config_text(dir: &Path, store: &str) -> String {

@@ -54,3 +54,20 @@ pub fn subject_keys(cfg: &Audit) -> Result<Option<SubjectKeys>, AuditError> {
         Some(current) => Ok(Some(SubjectKeys::new(current, keys.collect())?)),
     }
 }
+
+/// The register's processing activities as the citizen's overview names them.
+pub fn register_activities(
+    activities: &[crate::config::Activity],
+) -> Vec<sluis_audit::RegisterActivity> {
+    activities
+        .iter()
+        .map(|a| sluis_audit::RegisterActivity {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            purpose: a.purpose.clone(),
+            legal_basis: a.legal_basis.clone(),
+            retention_days: a.retention_days,
+            confidential: a.confidential,
+        })
+        .collect()
+}

@@ -170,16 +170,19 @@ fn error_page(e: &ProxyError, session: Option<&Session>) -> Page {
     page
 }
 
-fn session_of(shared: &Shared, ctx: &RequestContext) -> Option<Session> {
-    let ui = shared.ui.as_ref()?;
+/// The session cookie's value, if the request carries one.
+fn session_id(ctx: &RequestContext) -> Option<&str> {
     let header = ctx
         .request
         .headers
         .get(hyper::header::COOKIE)?
         .to_str()
         .ok()?;
-    let id = session::cookie(header, session::COOKIE)?;
-    ui.sessions.get(id)
+    session::cookie(header, session::COOKIE)
+}
+
+fn session_of(shared: &Shared, ctx: &RequestContext) -> Option<Session> {
+    shared.ui.as_ref()?.sessions.get(session_id(ctx)?)
 }
 
 fn redirect(location: &str, cookie: Option<String>) -> Page {
@@ -341,13 +344,7 @@ async fn route(shared: &Arc<Shared>, ctx: &mut RequestContext) -> Result<Page, P
     let page = match (&method, path.as_str()) {
         (&Method::POST, "/ui/afmelden") => {
             ctx.trail.operation = "ui.signout".into();
-            if let Some(id) = ctx
-                .request
-                .headers
-                .get(hyper::header::COOKIE)
-                .and_then(|h| h.to_str().ok())
-                .and_then(|h| session::cookie(h, session::COOKIE))
-            {
+            if let Some(id) = session_id(ctx) {
                 ui.sessions.end(id);
             }
             Ok(redirect(
@@ -495,17 +492,22 @@ async fn callback(
     let rt = shared.runtime.load_full();
     let issuer = oidc.ui.issuer.clone();
     let now = sluis_audit::now_ms() / 1000;
-    let keys = || rt.auth.issuer_keys(&issuer);
-    let mut result = oidc
-        .redeem(code, &pending.verifier, &pending.nonce, &keys, now)
-        .await;
-    if result.as_ref().is_err_and(oidc::Oidc::unknown_key) && rt.auth.refresh_issuer(&issuer).await
-    {
-        // A rotated key: the code is spent, so the reviewer starts again (rare).
-        result = Err(SignInError::Token(
-            "the identity provider's keys changed during the sign-in; sign in again".into(),
-        ));
-    }
+    let result = match oidc.redeem(code, &pending.verifier).await {
+        Err(e) => Err(e),
+        Ok(id_token) => {
+            let verify =
+                || oidc.verify(&id_token, &pending.nonce, rt.auth.issuer_keys(&issuer), now);
+            match verify() {
+                Ok(r) => r,
+                // A key the provider rotated to since the keys were fetched: fetch (rate
+                // limited) and verify once more.
+                Err(unknown) => {
+                    rt.auth.refresh_issuer(&issuer).await;
+                    verify().unwrap_or_else(|_| Err(SignInError::Token(unknown.to_string())))
+                }
+            }
+        }
+    };
     let principal = match result {
         Ok(p) => p,
         Err(e) => return Ok(sign_in_failed(&e)),

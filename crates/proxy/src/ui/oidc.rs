@@ -133,15 +133,8 @@ impl Oidc {
         )
     }
 
-    /// Redeems the code at the token endpoint and verifies the ID token it returns.
-    pub async fn redeem(
-        &self,
-        code: &str,
-        verifier: &str,
-        nonce: &str,
-        keys: &(dyn Fn() -> Option<std::sync::Arc<KeySet>> + Sync),
-        now: u64,
-    ) -> Result<Principal, SignInError> {
+    /// Redeems the code at the token endpoint; returns the ID token it answers with.
+    pub async fn redeem(&self, code: &str, verifier: &str) -> Result<String, SignInError> {
         let ep = self.endpoints().await?;
         let mut form = format!(
             "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={}&client_id={}",
@@ -183,24 +176,35 @@ impl Oidc {
                 "token endpoint answered {status} ({code})"
             )));
         }
-        let id_token = v
-            .get("id_token")
+        v.get("id_token")
             .and_then(Value::as_str)
-            .ok_or_else(|| SignInError::Token("the token response has no id_token".into()))?;
-        let source = |_: &str| keys();
-        let principal = self
-            .verifier
-            .verify_for_issuer(&self.ui.issuer, id_token, now, &source)
-            .map_err(|e| SignInError::Token(e.to_string()))?;
-        if principal.claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
-            return Err(SignInError::Nonce);
-        }
-        Ok(principal)
+            .map(str::to_owned)
+            .ok_or_else(|| SignInError::Token("the token response has no id_token".into()))
     }
 
-    /// Whether an ID token failed only because its key is not (yet) known.
-    pub fn unknown_key(e: &SignInError) -> bool {
-        matches!(e, SignInError::Token(t) if t.contains("key"))
+    /// Verifies an ID token with the issuer's current keys and checks this sign-in's nonce.
+    /// `Err(TokenError::UnknownKey)` tells the caller to refresh the keys and verify again.
+    pub fn verify(
+        &self,
+        id_token: &str,
+        nonce: &str,
+        keys: Option<std::sync::Arc<KeySet>>,
+        now: u64,
+    ) -> Result<Result<Principal, SignInError>, TokenError> {
+        let source = |_: &str| keys.clone();
+        let principal =
+            match self
+                .verifier
+                .verify_for_issuer(&self.ui.issuer, id_token, now, &source)
+            {
+                Ok(p) => p,
+                Err(e @ TokenError::UnknownKey { .. }) => return Err(e),
+                Err(e) => return Ok(Err(SignInError::Token(e.to_string()))),
+            };
+        if principal.claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
+            return Ok(Err(SignInError::Nonce));
+        }
+        Ok(Ok(principal))
     }
 
     async fn fetch(&self, url: Uri) -> Result<Bytes, SignInError> {

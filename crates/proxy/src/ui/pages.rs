@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use askama::Template;
 use sluis_audit::{
     AlertRecord, AuditStore, Decision, Entry, EntryKind, HandlingAction, HandlingRecord, Overview,
-    OverviewRequest, QueryFilter, RegisterActivity, StoredEntry, bsn_is_valid, local_day_end_ms,
-    local_day_start_ms, mask_bsn, now_ms, rfc3339_local,
+    OverviewRequest, QueryFilter, StoredEntry, bsn_is_valid, local_day_end_ms, local_day_start_ms,
+    mask_bsn, now_ms, rfc3339_local,
 };
 use sluis_detect::{MIN_UNIT_SIZE, MonthReport, ReportBuilder, Rules};
 
@@ -253,16 +253,20 @@ fn ui_state(shared: &Shared) -> Result<&super::UiState, ProxyError> {
     shared.ui.as_ref().ok_or(ProxyError::NotFound)
 }
 
-pub async fn home(shared: &Shared, session: &Session) -> Result<Page, ProxyError> {
-    let (head, chains) = head_and_checkpoints(shared).await?;
-    let inbox = load_inbox(shared).await?;
-    let open = inbox.iter().filter(|a| a.open).count();
-    let verified = ui_state(shared)?
+fn last_verified(shared: &Shared) -> Result<Option<Verified>, ProxyError> {
+    Ok(ui_state(shared)?
         .pages
         .verified
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .clone();
+        .clone())
+}
+
+pub async fn home(shared: &Shared, session: &Session) -> Result<Page, ProxyError> {
+    let (head, chains) = head_and_checkpoints(shared).await?;
+    let inbox = load_inbox(shared).await?;
+    let open = inbox.iter().filter(|a| a.open).count();
+    let verified = last_verified(shared)?;
     html(&Home {
         chrome: Chrome::new("Overzicht", Some(session), "home"),
         open_alerts: open,
@@ -277,12 +281,7 @@ pub async fn home(shared: &Shared, session: &Session) -> Result<Page, ProxyError
 
 pub async fn integrity(shared: &Shared, session: &Session) -> Result<Page, ProxyError> {
     let (head, chains) = head_and_checkpoints(shared).await?;
-    let verified = ui_state(shared)?
-        .pages
-        .verified
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let verified = last_verified(shared)?;
     html(&Integrity {
         chrome: Chrome::new("Integriteit van het logboek", Some(session), "integriteit"),
         head,
@@ -761,19 +760,7 @@ pub async fn overview(
     })
     .await?;
     let rt = shared.runtime.load();
-    let register: Vec<RegisterActivity> = rt
-        .config
-        .activities
-        .iter()
-        .map(|a| RegisterActivity {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            purpose: a.purpose.clone(),
-            legal_basis: a.legal_basis.clone(),
-            retention_days: a.retention_days,
-            confidential: a.confidential,
-        })
-        .collect();
+    let register = crate::auditing::register_activities(&rt.config.activities);
     let overview = Overview::build(
         &OverviewRequest {
             controller: &rt.config.audit.controller,
