@@ -34,7 +34,7 @@ use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use sluis_audit::{
     AuditError, AuditStore, ChainConfig, ChainReport, Checkpoint, Entry, EntryKind, PublicKey,
     PurgePlanner, PurgeRecord, QueryFilter, RawRow, RowSource, StoredEntry, VerifyReport,
-    chain::{encode, field_sets_of, link, seal},
+    chain::{Encoded, field_sets_of, link, seal},
     fieldset::{FieldSet, FieldSetSource},
     verify_log_with,
 };
@@ -700,14 +700,18 @@ impl PgStore {
 }
 
 impl AuditStore for PgStore {
-    fn append(&mut self, batch: &[Entry], now_ms: u64) -> Result<(u64, u64), AuditError> {
-        if batch.is_empty() {
+    fn append_encoded(
+        &mut self,
+        encoded: Vec<Encoded>,
+        now_ms: u64,
+    ) -> Result<(u64, u64), AuditError> {
+        if encoded.is_empty() {
             return Err(AuditError::Invalid("empty batch".into()));
         }
         let chain = self.config.chain.clone();
-        // Canonical encoding does not depend on the head: do it before taking the lock, so the
-        // lock is held for hashing, inserting and committing only.
-        let encoded = encode(batch)?;
+        // Canonical encoding does not depend on the head: it is done before taking the lock (by
+        // the committers, through group commit), so the lock is held for hashing, inserting and
+        // committing only.
         let mut sets = field_sets_of(&encoded);
         self.write(|tx, p, n| {
             insert_field_sets(tx, &n.s, &mut sets)?;

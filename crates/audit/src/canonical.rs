@@ -8,7 +8,10 @@
 use serde::ser::{self, Serialize};
 
 use crate::AuditError;
-use crate::fieldset::{FieldSet, INTERNED_MEMBERS, MIN_INTERNED_LEN, field_set_id};
+use crate::fieldset::{
+    FieldSet, INTERNED_MEMBERS, MIN_INTERNED_LEN, SHAPE_MEMBER, field_set_id, shape_id,
+    shaped_members,
+};
 
 /// The canonical JSON of `value`, with the field sets its processing records intern.
 pub fn to_canonical(
@@ -322,40 +325,67 @@ impl<'a> Object<'a> {
     }
 
     fn close(mut self) -> &'a mut String {
-        // A processing record's long field lists become references to field sets.
-        if self
+        let kind = self
             .members
             .iter()
-            .any(|(k, v)| k == "kind" && v == "\"processing\"")
-        {
-            for (k, v) in &mut self.members {
-                if INTERNED_MEMBERS.contains(&k.as_str())
-                    && v.starts_with('[')
-                    && v.len() >= MIN_INTERNED_LEN
-                {
-                    let id = field_set_id(v);
-                    let paths = std::mem::take(v);
-                    crate::chain::write_json_string(&id, v);
-                    if !self.sets.iter().any(|s| s.id == id) {
-                        self.sets.push(FieldSet { id, paths });
+            .find(|(k, _)| k == "kind")
+            .map(|(_, v)| v.trim_matches('"'))
+            .unwrap_or_default();
+        let shaped = shaped_members(kind);
+        if !shaped.is_empty() {
+            let processing = kind == "processing";
+            // Absent reads back as `None` or empty: nulls and empty lists are not stored.
+            self.members.retain(|(_, v)| v != "null" && v != "[]");
+            // A processing record's long field lists become references to field sets.
+            if processing {
+                for (k, v) in &mut self.members {
+                    if INTERNED_MEMBERS.contains(&k.as_str())
+                        && v.starts_with('[')
+                        && v.len() >= MIN_INTERNED_LEN
+                    {
+                        let id = field_set_id(v);
+                        let paths = std::mem::take(v);
+                        crate::chain::write_json_string(&id, v);
+                        if !self.sets.iter().any(|s| s.id == id) {
+                            self.sets.push(FieldSet { id, paths });
+                        }
                     }
                 }
             }
-        }
-        self.members
-            .sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        self.out.push('{');
-        for (i, (k, v)) in self.members.iter().enumerate() {
-            if i > 0 {
-                self.out.push(',');
+            // What repeats from request to request becomes a reference to a shape.
+            let (mut shape, mut rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.members)
+                .into_iter()
+                .partition(|(k, _)| shaped.contains(&k.as_str()));
+            let mut text = String::with_capacity(512);
+            write_members(&mut shape, &mut text);
+            let id = shape_id(&text);
+            let mut reference = String::with_capacity(id.len() + 2);
+            crate::chain::write_json_string(&id, &mut reference);
+            if !self.sets.iter().any(|s| s.id == id) {
+                self.sets.push(FieldSet { id, paths: text });
             }
-            crate::chain::write_json_string(k, self.out);
-            self.out.push(':');
-            self.out.push_str(v);
+            rest.push((SHAPE_MEMBER.to_owned(), reference));
+            write_members(&mut rest, self.out);
+            return self.out;
         }
-        self.out.push('}');
+        write_members(&mut self.members, self.out);
         self.out
     }
+}
+
+/// Writes `{"key":value,...}` with the members sorted by their keys' bytes.
+fn write_members(members: &mut [(String, String)], out: &mut String) {
+    members.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out.push('{');
+    for (i, (k, v)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        crate::chain::write_json_string(k, out);
+        out.push(':');
+        out.push_str(v);
+    }
+    out.push('}');
 }
 
 /// A map key as serde_json writes it: strings as they are, numbers and booleans as their text.

@@ -699,7 +699,7 @@ mod tests {
     #[test]
     fn seal_links_consecutive_entries() {
         let batch = testing::request(1, 2);
-        let rows = seal(None, &batch, 1000).unwrap();
+        let (rows, _) = seal_with_sets(None, &batch, 1000).unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0].seq, 1);
         assert_eq!(rows[0].prev_hash, GENESIS_HASH);
@@ -716,7 +716,8 @@ mod tests {
         assert_eq!(rows[0].kind, "access");
         assert_eq!(rows[1].kind, "processing");
         assert!(rows[1].subject.is_some());
-        let more = seal(Some((3, &rows[2].hash)), &testing::request(2, 1), 2000).unwrap();
+        let (more, _) =
+            seal_with_sets(Some((3, &rows[2].hash)), &testing::request(2, 1), 2000).unwrap();
         assert_eq!(more[0].seq, 4);
         assert_eq!(more[0].prev_hash, rows[2].hash);
     }
@@ -797,7 +798,7 @@ mod tests {
             signer: Some(CheckpointSigner::from_seed(&[1u8; 32])),
         };
         let batch: Vec<Entry> = (0..3).flat_map(|i| testing::request(i, 2)).collect();
-        let rows = seal(None, &batch, 5).unwrap();
+        let (rows, _) = seal_with_sets(None, &batch, 5).unwrap();
         let cps = cfg.checkpoints_for(&rows, 5).unwrap();
         assert_eq!(cps.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![4, 8]);
         let none = ChainConfig::default().checkpoints_for(&rows, 5).unwrap();

@@ -1,4 +1,5 @@
-//! Field sets: the field lists of processing records, stored once and referenced by content hash.
+//! Field sets and shapes: what repeats from record to record, stored once and referenced by
+//! content hash.
 //!
 //! A BRP lookup delivers the same 80 field paths to every person of every lookup of the same kind;
 //! spelled out in each processing record they are most of the log. So when an entry is encoded,
@@ -12,6 +13,16 @@
 //! its references, so every reader (overview, query, export) sees the full lists. Field sets
 //! hold field paths only, never personal data; they are kept when the entries that used them are
 //! purged.
+//!
+//! A **shape** does the same for the members of an access or processing record that stay the
+//! same from request to request of one kind — the API, operation, client, scopes, decision and
+//! reasons of an access record; the activity, name, role and field lists of a processing record
+//! ([`SHAPED_ACCESS`], [`SHAPED_PROCESSING`]): they are written, as one canonical JSON object,
+//! under `sh1:<32 hex digits>` in the same table, and the stored body carries `"shape":"sh1:…"`
+//! and only the members that vary (times, trace and span ids, path, user, data subject). A shape
+//! names no person: never a user, a token subject, a data subject, a path or a time. Members that
+//! are `null` or `[]` are left out of the stored body and read back as absent, which the records
+//! decode as `None` and empty.
 
 use std::collections::HashMap;
 
@@ -23,6 +34,64 @@ use crate::chain::to_hex;
 
 /// The prefix of a field set reference.
 pub const FIELD_SET_PREFIX: &str = "fs1:";
+
+/// The prefix of a shape reference.
+pub const SHAPE_PREFIX: &str = "sh1:";
+
+/// The member of a stored body that names its shape.
+pub const SHAPE_MEMBER: &str = "shape";
+
+/// The members of an access record that go into its shape: what one kind of request by one
+/// client repeats. Never a user, subject, path, time or id.
+pub const SHAPED_ACCESS: [&str; 21] = [
+    "api",
+    "application",
+    "client_id",
+    "code",
+    "decision",
+    "denied_params",
+    "field_levels",
+    "flags",
+    "issuer",
+    "method",
+    "operation",
+    "params",
+    "policy_version",
+    "processing_activity",
+    "purpose",
+    "reasons",
+    "scopes",
+    "scopes_dropped",
+    "status",
+    "upstream_status",
+    "user_source",
+];
+
+/// The members of a processing record that go into its shape.
+pub const SHAPED_PROCESSING: [&str; 13] = [
+    "client_app_id",
+    "data_subject_id_type",
+    "fields_delivered",
+    "fields_requested",
+    "foreign_processor",
+    "http_status",
+    "name",
+    "processing_activity_id",
+    "resource",
+    "search_params",
+    "status",
+    "subject_role",
+    "upstream_error_code",
+];
+
+/// The shaped members of a record of `kind` (`"access"`, `"processing"`; none for the others).
+pub fn shaped_members(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "access" => &SHAPED_ACCESS,
+        "processing" => &SHAPED_PROCESSING,
+        _ => &[],
+    }
+}
 
 /// The members of a processing record whose lists are interned.
 pub const INTERNED_MEMBERS: [&str; 2] = ["fields_requested", "fields_delivered"];
@@ -39,11 +108,29 @@ pub struct FieldSet {
 
 /// The id of a canonical JSON array.
 pub fn field_set_id(canonical_array: &str) -> String {
-    let digest = Sha256::digest(canonical_array.as_bytes());
-    let mut id = String::with_capacity(FIELD_SET_PREFIX.len() + 32);
-    id.push_str(FIELD_SET_PREFIX);
+    content_id(FIELD_SET_PREFIX, canonical_array)
+}
+
+/// The id of a shape's canonical JSON object.
+pub fn shape_id(canonical_object: &str) -> String {
+    content_id(SHAPE_PREFIX, canonical_object)
+}
+
+fn content_id(prefix: &str, canonical: &str) -> String {
+    let digest = Sha256::digest(canonical.as_bytes());
+    let mut id = String::with_capacity(prefix.len() + 32);
+    id.push_str(prefix);
     id.push_str(&to_hex(digest.get(..16).unwrap_or_default()));
     id
+}
+
+/// The id `content` is stored under, by the prefix of `id` (a field set or a shape).
+fn id_of_content(id: &str, content: &str) -> String {
+    if id.starts_with(SHAPE_PREFIX) {
+        shape_id(content)
+    } else {
+        field_set_id(content)
+    }
 }
 
 /// Replaces the interned members of an encoded processing record (`value`, the serde form of
@@ -51,10 +138,20 @@ pub fn field_set_id(canonical_array: &str) -> String {
 #[cfg(test)]
 pub(crate) fn intern(value: &mut Value, sets: &mut Vec<FieldSet>) {
     let Value::Object(map) = value else { return };
-    if map.get("kind").and_then(Value::as_str) != Some("processing") {
+    let kind = map
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let shaped = shaped_members(&kind);
+    if shaped.is_empty() {
         return;
     }
-    for member in INTERNED_MEMBERS {
+    map.retain(|_, v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()));
+    for member in INTERNED_MEMBERS
+        .into_iter()
+        .filter(|_| kind == "processing")
+    {
         let Some(v @ Value::Array(_)) = map.get_mut(member) else {
             continue;
         };
@@ -67,6 +164,18 @@ pub(crate) fn intern(value: &mut Value, sets: &mut Vec<FieldSet>) {
         if !sets.iter().any(|s| s.id == id) {
             sets.push(FieldSet { id, paths });
         }
+    }
+    let mut shape = serde_json::Map::new();
+    for member in shaped {
+        if let Some(v) = map.remove(*member) {
+            shape.insert((*member).to_owned(), v);
+        }
+    }
+    let paths = crate::chain::canonical_json(&Value::Object(shape));
+    let id = shape_id(&paths);
+    map.insert(SHAPE_MEMBER.to_owned(), Value::String(id.clone()));
+    if !sets.iter().any(|s| s.id == id) {
+        sets.push(FieldSet { id, paths });
     }
 }
 
@@ -99,24 +208,50 @@ impl FieldSetSource for FieldSetMap {
 /// Why a reference could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unresolved {
-    /// No field set is stored under the id.
+    /// No field set or shape is stored under the id.
     Missing(String),
-    /// The stored list does not hash to its id (it was altered), or is not a list.
+    /// The stored content does not hash to its id (it was altered), or is not a list (a field
+    /// set) or an object (a shape).
     Altered(String),
+    /// A shape names a member the body holds itself.
+    Conflict(String),
 }
 
 impl std::fmt::Display for Unresolved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = |id: &str| {
+            if id.starts_with(SHAPE_PREFIX) {
+                "shape"
+            } else {
+                "field set"
+            }
+        };
         match self {
-            Unresolved::Missing(id) => write!(f, "field set {id} is missing"),
-            Unresolved::Altered(id) => write!(f, "field set {id} does not match its content"),
+            Unresolved::Missing(id) => write!(f, "{} {id} is missing", what(id)),
+            Unresolved::Altered(id) => {
+                write!(f, "{} {id} does not match its content", what(id))
+            }
+            Unresolved::Conflict(id) => {
+                write!(f, "shape {id} names a member the entry holds itself")
+            }
         }
     }
 }
 
 /// Whether a stored body holds references at all (a cheap test before parsing).
 pub fn has_references(body: &str) -> bool {
-    body.contains("\"fs1:")
+    body.contains("\"fs1:") || body.contains("\"sh1:")
+}
+
+/// The content stored under `id`, checked against it and parsed.
+fn fetch(id: &str, sets: &mut dyn FieldSetSource) -> Result<Result<Value, Unresolved>, AuditError> {
+    let Some(content) = sets.field_set(id)? else {
+        return Ok(Err(Unresolved::Missing(id.to_owned())));
+    };
+    if id_of_content(id, &content) != id {
+        return Ok(Err(Unresolved::Altered(id.to_owned())));
+    }
+    Ok(serde_json::from_str::<Value>(&content).map_err(|_| Unresolved::Altered(id.to_owned())))
 }
 
 /// Replaces the references in `value` (a parsed body) by the lists they name, checking each list
@@ -128,6 +263,25 @@ pub fn resolve(
     let Value::Object(map) = value else {
         return Ok(Ok(()));
     };
+    let shape = map
+        .get(SHAPE_MEMBER)
+        .and_then(Value::as_str)
+        .filter(|s| s.starts_with(SHAPE_PREFIX))
+        .map(str::to_owned);
+    if let Some(id) = shape {
+        let members = match fetch(&id, sets)? {
+            Ok(Value::Object(members)) => members,
+            Ok(_) => return Ok(Err(Unresolved::Altered(id))),
+            Err(u) => return Ok(Err(u)),
+        };
+        map.remove(SHAPE_MEMBER);
+        for (k, v) in members {
+            if map.contains_key(&k) {
+                return Ok(Err(Unresolved::Conflict(id)));
+            }
+            map.insert(k, v);
+        }
+    }
     for member in INTERNED_MEMBERS {
         let Some(v) = map.get_mut(member) else {
             continue;
@@ -136,15 +290,10 @@ pub fn resolve(
             continue;
         };
         let id = id.to_owned();
-        let Some(paths) = sets.field_set(&id)? else {
-            return Ok(Err(Unresolved::Missing(id)));
-        };
-        if field_set_id(&paths) != id {
-            return Ok(Err(Unresolved::Altered(id)));
-        }
-        match serde_json::from_str::<Value>(&paths) {
+        match fetch(&id, sets)? {
             Ok(list @ Value::Array(_)) => *v = list,
-            _ => return Ok(Err(Unresolved::Altered(id))),
+            Ok(_) => return Ok(Err(Unresolved::Altered(id))),
+            Err(u) => return Ok(Err(u)),
         }
     }
     Ok(Ok(()))
@@ -155,52 +304,90 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn map_of(sets: &[FieldSet]) -> FieldSetMap {
+        FieldSetMap(
+            sets.iter()
+                .map(|s| (s.id.clone(), s.paths.clone()))
+                .collect(),
+        )
+    }
+
     #[test]
-    fn long_lists_become_references_and_resolve_back() {
+    fn repeated_members_become_references_and_resolve_back() {
         let original = json!({
             "kind": "processing",
+            "trace_id": "t1",
+            "name": "BRP raadplegen",
+            "case_ref": null,
+            "flags": [],
             "fields_requested": ["naam"],
             "fields_delivered": ["naam.voornamen", "naam.geslachtsnaam", "geboorte.datum.datum", "leeftijd"],
         });
         let mut v = original.clone();
         let mut sets = Vec::new();
         intern(&mut v, &mut sets);
-        // The short list stays inline, the long one is a reference.
-        assert_eq!(v["fields_requested"], json!(["naam"]));
-        let id = v["fields_delivered"].as_str().unwrap().to_owned();
-        assert!(id.starts_with(FIELD_SET_PREFIX) && id.len() == 36, "{id}");
-        assert_eq!(sets.len(), 1);
-        assert!(has_references(&crate::chain::canonical_json(&v)));
-        let mut map = FieldSetMap(
-            sets.iter()
-                .map(|s| (s.id.clone(), s.paths.clone()))
-                .collect(),
+        // What varies stays in the body; the rest is one shape, the long list a field set in
+        // it; null and empty members are gone.
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["kind", "trace_id", "shape"]);
+        let shape = v["shape"].as_str().unwrap().to_owned();
+        assert!(
+            shape.starts_with(SHAPE_PREFIX) && shape.len() == 36,
+            "{shape}"
         );
-        resolve(&mut v, &mut map).unwrap().unwrap();
-        assert_eq!(v, original);
-        // The same list interns to the same id; an access record is never touched.
+        assert_eq!(sets.len(), 2);
+        let set = &sets[0];
+        assert!(set.id.starts_with(FIELD_SET_PREFIX), "{set:?}");
+        assert_eq!(sets[1].id, shape);
+        let content: Value = serde_json::from_str(&sets[1].paths).unwrap();
+        assert_eq!(content["fields_requested"], json!(["naam"]));
+        assert_eq!(content["fields_delivered"], json!(set.id));
+        assert!(has_references(&crate::chain::canonical_json(&v)));
+        resolve(&mut v, &mut map_of(&sets)).unwrap().unwrap();
+        let mut expected = original.clone();
+        let map = expected.as_object_mut().unwrap();
+        map.remove("case_ref");
+        map.remove("flags");
+        assert_eq!(
+            crate::chain::canonical_json(&v),
+            crate::chain::canonical_json(&expected)
+        );
+        // The same record interns to the same ids; an access record's own members stay.
         let mut again = original.clone();
         let mut more = Vec::new();
         intern(&mut again, &mut more);
-        assert_eq!(again["fields_delivered"], json!(id));
-        let mut access = json!({"kind": "access", "fields_delivered": ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]});
+        assert_eq!(again["shape"], json!(shape));
+        let mut access = json!({"kind": "access", "user": "u", "fields_delivered": ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]});
         intern(&mut access, &mut more);
         assert!(access["fields_delivered"].is_array());
+        assert_eq!(access["user"], json!("u"));
     }
 
     #[test]
-    fn a_missing_or_altered_list_is_named() {
-        let mut v = json!({"kind": "processing", "fields_delivered": ["naam.voornamen", "naam.geslachtsnaam", "leeftijd", "geslacht"]});
+    fn a_missing_altered_or_conflicting_reference_is_named() {
+        let mut v = json!({"kind": "processing", "trace_id": "t", "fields_delivered": ["naam.voornamen", "naam.geslachtsnaam", "leeftijd", "geslacht"]});
         let mut sets = Vec::new();
         intern(&mut v, &mut sets);
-        let id = sets[0].id.clone();
+        let (list, shape) = (sets[0].id.clone(), sets[1].id.clone());
         let r = resolve(&mut v.clone(), &mut NoFieldSets).unwrap();
-        assert_eq!(r, Err(Unresolved::Missing(id.clone())));
-        let mut altered = FieldSetMap(HashMap::from([(
-            id.clone(),
-            r#"["naam.voornamen","leeftijd"]"#.to_owned(),
-        )]));
-        let r = resolve(&mut v, &mut altered).unwrap();
-        assert_eq!(r, Err(Unresolved::Altered(id)));
+        assert_eq!(r, Err(Unresolved::Missing(shape.clone())));
+        let mut altered = map_of(&sets);
+        altered
+            .0
+            .insert(list.clone(), r#"["naam.voornamen","leeftijd"]"#.to_owned());
+        let r = resolve(&mut v.clone(), &mut altered).unwrap();
+        assert_eq!(r, Err(Unresolved::Altered(list)));
+        let mut altered = map_of(&sets);
+        altered
+            .0
+            .insert(shape.clone(), r#"{"name":"iets anders"}"#.to_owned());
+        let r = resolve(&mut v.clone(), &mut altered).unwrap();
+        assert_eq!(r, Err(Unresolved::Altered(shape.clone())));
+        assert!(r.unwrap_err().to_string().starts_with("shape sh1:"));
+        // A body that carries a shaped member itself does not decode silently.
+        let mut both = v.clone();
+        both["fields_delivered"] = json!(["naam"]);
+        let r = resolve(&mut both, &mut map_of(&sets)).unwrap();
+        assert_eq!(r, Err(Unresolved::Conflict(shape)));
     }
 }

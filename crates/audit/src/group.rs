@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use crate::chain::Checkpoint;
+use crate::chain::{Checkpoint, Encoded, encode};
 use crate::store::{AuditStore, now_ms};
 use crate::witness::Witness;
 use crate::{AccessRecord, AuditError, AuditSink, CommitFuture, Entry};
@@ -144,7 +144,8 @@ struct Counters {
 type Ack = oneshot::Sender<Result<(), String>>;
 
 enum Msg {
-    Commit(Vec<Entry>, Ack),
+    /// Entries to commit, and their encoding (made by the committer, not the writer).
+    Commit(Vec<Entry>, Vec<Encoded>, Ack),
     Checkpoint(oneshot::Sender<Result<Option<Checkpoint>, String>>),
     /// Shutdown: checkpoint (and witness) the head; the writer then waits for the last sender.
     Close(Ack),
@@ -293,12 +294,18 @@ impl EntrySink for GroupCommitSink {
             let _ = ack.send(Ok(()));
             Ok(())
         } else {
-            self.reserve(n).and_then(|()| {
-                self.tx.send(Msg::Commit(entries, ack)).map_err(|_| {
-                    self.counters.depth.fetch_sub(n, Ordering::AcqRel);
-                    AuditError::Stopped
+            // Encoding does not depend on the chain's head: it is done here, on the committer's
+            // thread, so that the one writer only links, inserts and commits.
+            encode(&entries)
+                .and_then(|encoded| self.reserve(n).map(|()| encoded))
+                .and_then(|encoded| {
+                    self.tx
+                        .send(Msg::Commit(entries, encoded, ack))
+                        .map_err(|_| {
+                            self.counters.depth.fetch_sub(n, Ordering::AcqRel);
+                            AuditError::Stopped
+                        })
                 })
-            })
         };
         Box::pin(async move {
             sent?;
@@ -485,7 +492,7 @@ fn writer<S: AuditStore>(
                 Err(RecvTimeoutError::Disconnected) => return,
             },
         };
-        let (mut entries, mut acks) = match first {
+        let (mut entries, mut encoded, mut acks) = match first {
             Msg::Checkpoint(ack) => {
                 let r = cadence
                     .checkpoint(&mut store, &counters)
@@ -505,7 +512,7 @@ fn writer<S: AuditStore>(
                 let _ = ack.send(r);
                 continue;
             }
-            Msg::Commit(entries, ack) => (entries, vec![(ack, 0usize)]),
+            Msg::Commit(entries, encoded, ack) => (entries, encoded, vec![(ack, 0usize)]),
         };
         if let Some((_, n)) = acks.last_mut() {
             *n = entries.len();
@@ -514,9 +521,10 @@ fn writer<S: AuditStore>(
         // next round so that it signs after this batch.
         while entries.len() < max_batch {
             match rx.try_recv() {
-                Ok(Msg::Commit(more, ack)) => {
+                Ok(Msg::Commit(more, more_encoded, ack)) => {
                     acks.push((ack, more.len()));
                     entries.extend(more);
+                    encoded.extend(more_encoded);
                 }
                 Ok(other) => {
                     carry = Some(other);
@@ -528,7 +536,7 @@ fn writer<S: AuditStore>(
         let n = entries.len();
         let started = Instant::now();
         let time_ms = now_ms();
-        let result = store.append(&entries, time_ms);
+        let result = store.append_encoded(encoded, time_ms);
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         counters.last_micros.store(micros, Ordering::Relaxed);
         counters.busy_micros.fetch_add(micros, Ordering::Relaxed);
@@ -583,12 +591,16 @@ mod tests {
     }
 
     impl AuditStore for Shared {
-        fn append(&mut self, batch: &[Entry], now: u64) -> Result<(u64, u64), AuditError> {
+        fn append_encoded(
+            &mut self,
+            batch: Vec<Encoded>,
+            now: u64,
+        ) -> Result<(u64, u64), AuditError> {
             std::thread::sleep(self.delay);
             if self.fail.load(Ordering::Relaxed) {
                 return Err(AuditError::Unavailable("disk full (simulated)".into()));
             }
-            self.inner.append(batch, now)
+            self.inner.append_encoded(batch, now)
         }
         fn checkpoint(&mut self, now: u64) -> Result<Option<Checkpoint>, AuditError> {
             self.inner.checkpoint(now)

@@ -18,6 +18,7 @@ mod pseudonym;
 mod purge;
 mod record;
 mod store;
+pub mod stored;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod verify;
@@ -108,6 +109,7 @@ pub struct AccessRecord {
     /// The acting user (from the configured user header or token claim).
     pub user: Option<String>,
     pub client_id: Option<String>,
+    #[serde(default)]
     pub scopes: Vec<String>,
     /// The purpose as the client stated it.
     pub purpose: Option<String>,
@@ -118,12 +120,16 @@ pub struct AccessRecord {
     pub status: u16,
     /// A machine-readable code for denials and errors (e.g. `invalidToken`, `forbidden`).
     pub code: Option<String>,
+    #[serde(default)]
     pub reasons: Vec<String>,
     /// Filter and sort parameters refused.
+    #[serde(default)]
     pub denied_params: Vec<String>,
     /// Query parameter names (never values) of the request.
+    #[serde(default)]
     pub params: Vec<String>,
     /// Fields delivered at a level other than `read` or withheld, as `path=level`.
+    #[serde(default)]
     pub field_levels: Vec<String>,
     /// Number of records in the delivered response.
     pub records: u64,

@@ -4,7 +4,9 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::chain::{ChainConfig, Checkpoint, PublicKey, RawRow, StoredEntry, seal, seal_with_sets};
+use crate::chain::{
+    ChainConfig, Checkpoint, Encoded, PublicKey, RawRow, StoredEntry, field_sets_of, link, seal,
+};
 use crate::fieldset::FieldSetMap;
 use crate::purge::PurgePlanner;
 use crate::store::{AuditStore, QueryFilter};
@@ -102,10 +104,15 @@ impl RowSource for Log {
 }
 
 impl AuditStore for MemoryStore {
-    fn append(&mut self, batch: &[Entry], now_ms: u64) -> Result<(u64, u64), AuditError> {
+    fn append_encoded(
+        &mut self,
+        batch: Vec<Encoded>,
+        now_ms: u64,
+    ) -> Result<(u64, u64), AuditError> {
         let mut log = self.log()?;
         let last = log.rows.last().map(|r| (r.seq, r.hash.as_str()));
-        let (rows, sets) = seal_with_sets(last, batch, now_ms)?;
+        let sets = field_sets_of(&batch);
+        let rows = link(last, batch, now_ms)?;
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
             return Err(AuditError::Invalid("empty batch".into()));
         };

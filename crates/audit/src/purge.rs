@@ -138,7 +138,7 @@ impl<'a> PurgePlanner<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::seal;
+    use crate::chain::seal_with_sets;
     use crate::{Entry, testing};
 
     fn rows() -> Vec<RawRow> {
@@ -150,7 +150,7 @@ mod tests {
             if let Some(Entry::Processing(p)) = batch.get_mut(1) {
                 p.processing_activity_id = if i == 2 { "VA-2" } else { "VA-1" }.into();
             }
-            rows.extend(seal(last, &batch, i * DAY_MS).unwrap());
+            rows.extend(seal_with_sets(last, &batch, i * DAY_MS).unwrap().0);
         }
         rows
     }

@@ -58,15 +58,19 @@ pub struct ProcessingRecord {
     pub data_subject_id_type: Option<String>,
     pub subject_role: Option<SubjectRole>,
     /// Field paths as sent upstream.
+    #[serde(default)]
     pub fields_requested: Vec<String>,
     /// Field paths delivered to the client (after filtering).
+    #[serde(default)]
     pub fields_delivered: Vec<String>,
     /// Search parameter names, never values.
+    #[serde(default)]
     pub search_params: Vec<String>,
     /// sluis instance and version that processed the request.
     pub resource: String,
     pub client_app_id: Option<String>,
     /// `geheim`, `in_onderzoek`, `overleden`, `buiten_gemeente`, ...
+    #[serde(default)]
     pub flags: Vec<String>,
 }
 

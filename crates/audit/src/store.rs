@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::chain::{Checkpoint, EntryKind, PublicKey, StoredEntry};
+use crate::chain::{Checkpoint, Encoded, EntryKind, PublicKey, StoredEntry, encode};
 use crate::verify::VerifyReport;
 use crate::{AuditError, Entry, ProcessingRecord, PurgeRecord};
 
@@ -46,7 +46,17 @@ impl QueryFilter {
 pub trait AuditStore: Send {
     /// Appends a batch in one transaction, continuing the chain (and signing the checkpoints that
     /// fall due). Returns the first and last seq assigned. Durable when it returns `Ok`.
-    fn append(&mut self, batch: &[Entry], now_ms: u64) -> Result<(u64, u64), AuditError>;
+    fn append(&mut self, batch: &[Entry], now_ms: u64) -> Result<(u64, u64), AuditError> {
+        self.append_encoded(encode(batch)?, now_ms)
+    }
+
+    /// [`append`](Self::append) of entries already encoded ([`encode`]): what group commit
+    /// hands the store, so that encoding happens on the committers' threads, not the writer's.
+    fn append_encoded(
+        &mut self,
+        batch: Vec<Encoded>,
+        now_ms: u64,
+    ) -> Result<(u64, u64), AuditError>;
 
     /// Signs and stores a checkpoint of the current head, on demand. `None` when the log is empty
     /// or no signing key is configured.
@@ -174,6 +184,13 @@ pub fn now_ms() -> u64 {
 impl AuditStore for Box<dyn AuditStore> {
     fn append(&mut self, batch: &[Entry], now_ms: u64) -> Result<(u64, u64), AuditError> {
         (**self).append(batch, now_ms)
+    }
+    fn append_encoded(
+        &mut self,
+        batch: Vec<Encoded>,
+        now_ms: u64,
+    ) -> Result<(u64, u64), AuditError> {
+        (**self).append_encoded(batch, now_ms)
     }
     fn checkpoint(&mut self, now_ms: u64) -> Result<Option<Checkpoint>, AuditError> {
         (**self).checkpoint(now_ms)

@@ -374,9 +374,10 @@ pub fn scenario_forged_checkpoint(mut f: Fixture) {
 pub fn scenario_checkpoint_hash_changed(mut f: Fixture) {
     let s = f.store.as_mut();
     seed(s);
-    (f.sql)(
-        "UPDATE checkpoints SET hash = (SELECT hash FROM entries WHERE seq = 4) WHERE seq = 10",
-    );
+    let fourth = s.export(4, 1).unwrap().remove(0).hash;
+    (f.sql)(&format!(
+        "UPDATE checkpoints SET hash = '{fourth}' WHERE seq = 10"
+    ));
     let (kind, seq, detail) = first_problem(f.store.as_mut());
     assert_eq!((kind, seq), (ProblemKind::Checkpoint, 10), "{detail}");
 }
@@ -559,9 +560,17 @@ pub fn scenario_field_sets(mut f: Fixture) {
         "{}",
         p.detail
     );
+    // A shape is as tamper-evident: turning the access records' decision around is caught on
+    // every entry that names the shape.
+    (f.sql)(
+        "UPDATE field_sets SET paths = replace(paths, '\"permit\"', '\"deny\"') WHERE id LIKE 'sh1:%'",
+    );
+    let p = first_problem(f.store.as_mut());
+    assert_eq!((p.0, p.1), (ProblemKind::Altered, 1));
+    assert!(p.2.contains("shape sh1:"), "{}", p.2);
     (f.sql)("DELETE FROM field_sets");
     let p = first_problem(f.store.as_mut());
-    assert_eq!((p.0, p.1), (ProblemKind::Altered, 2));
+    assert_eq!((p.0, p.1), (ProblemKind::Altered, 1));
     assert!(p.2.contains("missing"), "{}", p.2);
     assert!(
         f.store.export(1, 100).is_err(),

@@ -38,24 +38,39 @@ pub trait RowSource {
     }
 }
 
-/// A [`RowSource`]'s field sets, as a [`FieldSetSource`].
-struct SourceSets<'a>(&'a mut dyn RowSource);
+/// A [`RowSource`]'s field sets and shapes, as a [`FieldSetSource`], cached for the walk: a log
+/// names few distinct ones, and almost every entry names one.
+struct SourceSets<'a> {
+    source: &'a mut dyn RowSource,
+    cache: &'a mut std::collections::HashMap<String, Option<String>>,
+}
 
 impl FieldSetSource for SourceSets<'_> {
     fn field_set(&mut self, id: &str) -> Result<Option<String>, AuditError> {
-        self.0.field_set(id)
+        if let Some(hit) = self.cache.get(id) {
+            return Ok(hit.clone());
+        }
+        let found = self.source.field_set(id)?;
+        if self.cache.len() >= 65_536 {
+            self.cache.clear();
+        }
+        self.cache.insert(id.to_owned(), found.clone());
+        Ok(found)
     }
 }
 
 /// Decodes a verified body, resolving its field sets; `Err` says what is wrong with it.
-fn decode_row(body: &str, source: &mut dyn RowSource) -> Result<Result<Entry, String>, AuditError> {
+fn decode_row(
+    body: &str,
+    source: &mut SourceSets<'_>,
+) -> Result<Result<Entry, String>, AuditError> {
     if !crate::fieldset::has_references(body) {
         return Ok(crate::chain::decode_entry(body).map_err(|_| "body is not a valid entry".into()));
     }
     let Ok(mut value) = serde_json::from_str::<serde_json::Value>(body) else {
         return Ok(Err("body is not a valid entry".into()));
     };
-    if let Err(u) = crate::fieldset::resolve(&mut value, &mut SourceSets(source))? {
+    if let Err(u) = crate::fieldset::resolve(&mut value, source)? {
         return Ok(Err(u.to_string()));
     }
     Ok(serde_json::from_value(value).map_err(|_| "body is not a valid entry".into()))
@@ -238,6 +253,7 @@ pub fn verify_log_with(
     let mut suspect: Option<Suspect> = None;
     let mut matched = 0u64;
     let mut after = 0u64;
+    let mut set_cache = std::collections::HashMap::new();
 
     loop {
         let page = source.rows_after(after, PAGE)?;
@@ -289,7 +305,11 @@ pub fn verify_log_with(
                 };
                 found.push(ProblemKind::Altered, row.seq, detail);
             } else {
-                match decode_row(&row.body, source)? {
+                let mut sets = SourceSets {
+                    source: &mut *source,
+                    cache: &mut set_cache,
+                };
+                match decode_row(&row.body, &mut sets)? {
                     Ok(entry) => {
                         let index = EntryIndex::of(&entry);
                         let columns_ok = index.kind.as_str() == row.kind
@@ -427,6 +447,10 @@ fn classify(source: &mut dyn RowSource, s: &Suspect) -> Result<Problem, AuditErr
     let mut linked_from: Option<u64> = None;
     let mut linked_to: Option<u64> = None;
     let mut content_of: Option<u64> = None;
+    // The hashes stored around this row: where a store keeps no prev_hash of its own (it is the
+    // hash of the entry before), a moved row links to the row before the seq it was recorded at.
+    let window = r.seq.saturating_sub(REORDER_WINDOW + 1)..=r.seq.saturating_add(REORDER_WINDOW);
+    let mut near: BTreeMap<u64, String> = BTreeMap::new();
     let mut after = 0u64;
     loop {
         let page = source.rows_after(after, PAGE)?;
@@ -436,6 +460,9 @@ fn classify(source: &mut dyn RowSource, s: &Suspect) -> Result<Problem, AuditErr
         }
         after = last.seq;
         for x in page {
+            if window.contains(&x.seq) {
+                near.insert(x.seq, x.hash.clone());
+            }
             if x.seq == r.seq {
                 continue;
             }
@@ -489,7 +516,15 @@ fn classify(source: &mut dyn RowSource, s: &Suspect) -> Result<Problem, AuditErr
     candidates.extend(linked_to.and_then(|n| n.checked_sub(1)));
     candidates.extend(r.seq.saturating_sub(REORDER_WINDOW).max(1)..=r.seq + REORDER_WINDOW);
     let original = candidates.into_iter().find(|&c| {
-        c != r.seq && chain_hash(&r.prev_hash, c, r.time_ms, &r.body).is_ok_and(|h| h == r.hash)
+        let before = if c == 1 {
+            Some(GENESIS_HASH)
+        } else {
+            near.get(&(c - 1)).map(String::as_str)
+        };
+        c != r.seq
+            && std::iter::once(r.prev_hash.as_str())
+                .chain(before)
+                .any(|p| chain_hash(p, c, r.time_ms, &r.body).is_ok_and(|h| h == r.hash))
     });
     if let Some(c) = original {
         return Ok(Problem {
@@ -524,12 +559,13 @@ fn classify(source: &mut dyn RowSource, s: &Suspect) -> Result<Problem, AuditErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::{ChainConfig, CheckpointSigner, seal};
+    use crate::chain::{ChainConfig, CheckpointSigner, seal_with_sets};
     use crate::testing;
 
     struct Mem {
         rows: Vec<RawRow>,
         cps: Vec<Checkpoint>,
+        sets: std::collections::HashMap<String, String>,
     }
 
     impl RowSource for Mem {
@@ -547,6 +583,9 @@ mod tests {
         fn checkpoints(&mut self) -> Result<Vec<Checkpoint>, AuditError> {
             Ok(self.cps.clone())
         }
+        fn field_set(&mut self, id: &str) -> Result<Option<String>, AuditError> {
+            Ok(self.sets.get(id).cloned())
+        }
     }
 
     fn log(n: u64) -> (Mem, PublicKey) {
@@ -556,14 +595,16 @@ mod tests {
         };
         let mut rows: Vec<RawRow> = Vec::new();
         let mut cps = Vec::new();
+        let mut sets = std::collections::HashMap::new();
         for i in 0..n {
             let last = rows.last().map(|r| (r.seq, r.hash.as_str()));
-            let batch = seal(last, &testing::request(i, 0), 1000 + i).unwrap();
+            let (batch, new) = seal_with_sets(last, &testing::request(i, 0), 1000 + i).unwrap();
             cps.extend(cfg.checkpoints_for(&batch, 1000 + i).unwrap());
             rows.extend(batch);
+            sets.extend(new.into_iter().map(|s| (s.id, s.paths)));
         }
         let key = cfg.signer.unwrap().public_key();
-        (Mem { rows, cps }, key)
+        (Mem { rows, cps, sets }, key)
     }
 
     fn first(m: &mut Mem, key: PublicKey) -> Problem {
@@ -588,6 +629,7 @@ mod tests {
         let mut m = Mem {
             rows: vec![],
             cps: vec![],
+            sets: std::collections::HashMap::new(),
         };
         let report = verify_log(&mut m, &[]).unwrap();
         assert!(report.is_ok());
