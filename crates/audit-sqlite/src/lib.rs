@@ -61,7 +61,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX entries_handling ON entries (seq) WHERE kind = 'handling';",
     // 5: compact rows. Hashes as 32-byte blobs; `prev_hash` NULL where it is the hash of the
     // entry at seq - 1 (or genesis at seq 1), which is every entry but the first after a purge;
-    // and (for entries written from now on) a body without the members its columns hold
+    // a W3C trace id (32 lowercase hex digits) as its 16 bytes (any other stays text); and (for
+    // entries written from now on) a body without the members its columns hold
     // (sluis_audit::stored). A value that is not hex (a tampered row) is kept as it is, for
     // verification to report.
     "CREATE TABLE entries_v5 (
@@ -76,7 +77,10 @@ const MIGRATIONS: &[&str] = &[
         hash      BLOB NOT NULL
      );
      INSERT INTO entries_v5
-        SELECT e.seq, e.time_ms, e.kind, e.trace_id, e.activity, e.subject, e.body,
+        SELECT e.seq, e.time_ms, e.kind,
+               CASE WHEN length(e.trace_id) = 32 AND e.trace_id NOT GLOB '*[^0-9a-f]*'
+                    THEN unhex(e.trace_id) ELSE e.trace_id END,
+               e.activity, e.subject, e.body,
                CASE WHEN (e.seq = 1 AND e.prev_hash = '0000000000000000000000000000000000000000000000000000000000000000')
                       OR e.prev_hash = p.hash
                     THEN NULL ELSE COALESCE(unhex(e.prev_hash), e.prev_hash) END,
@@ -305,6 +309,26 @@ fn hash_text(v: ValueRef<'_>) -> String {
     }
 }
 
+/// A trace id as stored: a W3C trace id (32 lowercase hex digits, what sluis generates and
+/// accepts from `traceparent`) as its 16 bytes, anything else as text.
+fn trace_value(trace_id: Option<&str>) -> SqlValue {
+    match trace_id {
+        None => SqlValue::Null,
+        Some(t) => match from_hex::<16>(t) {
+            Ok(bytes) if to_hex(&bytes) == t => SqlValue::Blob(bytes.to_vec()),
+            _ => SqlValue::Text(t.to_owned()),
+        },
+    }
+}
+
+/// A trace id column as text (a blob as hex).
+fn trace_text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Null => None,
+        other => Some(hash_text(other)),
+    }
+}
+
 /// A hash as stored: 32 bytes.
 fn hash_blob(hex: &str) -> Result<[u8; 32], AuditError> {
     from_hex::<32>(hex)
@@ -327,7 +351,7 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
             seq: r.get(0)?,
             time_ms: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
             kind: r.get(2)?,
-            trace_id: r.get(3)?,
+            trace_id: trace_text(r.get_ref(3)?),
             activity: r.get(4)?,
             subject: r.get(5)?,
             body: r.get(6)?,
@@ -426,7 +450,7 @@ fn insert_rows(tx: &Transaction<'_>, rows: &[RawRow], prev_stored: bool) -> Resu
             r.seq,
             r.time_ms,
             r.kind,
-            r.trace_id,
+            trace_value(r.trace_id.as_deref()),
             r.activity,
             r.subject,
             body,
@@ -678,7 +702,9 @@ impl AuditStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<StoredEntry>, AuditError> {
         let mut q = Where::default();
-        q.text("trace_id =", filter.trace_id.as_deref());
+        if filter.trace_id.is_some() {
+            q.value("trace_id =", trace_value(filter.trace_id.as_deref()));
+        }
         q.text("activity =", filter.activity.as_deref());
         q.text("subject =", filter.subject.as_deref());
         match filter.kind {
@@ -805,10 +831,14 @@ struct Where {
 impl Where {
     fn text(&mut self, cond: &str, v: Option<&str>) {
         if let Some(v) = v {
-            self.args.push(SqlValue::Text(v.to_owned()));
-            self.sql
-                .push_str(&format!(" AND {cond} ?{}", self.args.len()));
+            self.value(cond, SqlValue::Text(v.to_owned()));
         }
+    }
+
+    fn value(&mut self, cond: &str, v: SqlValue) {
+        self.args.push(v);
+        self.sql
+            .push_str(&format!(" AND {cond} ?{}", self.args.len()));
     }
 
     fn int(&mut self, cond: &str, v: Option<u64>) {
@@ -987,12 +1017,25 @@ mod tests {
         let (explicit, blobs): (i64, i64) = store
             .conn
             .query_row(
-                "SELECT COUNT(prev_hash), SUM(typeof(hash) = 'blob') FROM entries",
+                "SELECT COUNT(prev_hash), SUM(typeof(hash) = 'blob' AND typeof(trace_id) = 'blob') \
+                 FROM entries",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
         assert_eq!((explicit, blobs), (1, 12));
+        // A trace is found by its id as before.
+        let trace = sluis_audit::testing::trace_id(1);
+        let hits = store
+            .query(
+                &QueryFilter {
+                    trace_id: Some(trace),
+                    ..QueryFilter::default()
+                },
+                10,
+            )
+            .unwrap();
+        assert_eq!(hits.len(), 3);
         // New entries go on from the migrated head, in the compact form, and the whole log,
         // old bodies and new, verifies as one chain.
         store
