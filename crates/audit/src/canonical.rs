@@ -9,7 +9,7 @@ use serde::ser::{self, Serialize};
 
 use crate::AuditError;
 use crate::fieldset::{
-    FieldSet, INTERNED_MEMBERS, MIN_INTERNED_LEN, SHAPE_MEMBER, field_set_id, shape_id,
+    FieldSet, INTERNED_MEMBERS, MIN_INTERNED_LEN, SHAPE_MEMBER, add_set, field_set_id, shape_id,
     shaped_members,
 };
 
@@ -346,9 +346,7 @@ impl<'a> Object<'a> {
                         let id = field_set_id(v);
                         let paths = std::mem::take(v);
                         crate::chain::write_json_string(&id, v);
-                        if !self.sets.iter().any(|s| s.id == id) {
-                            self.sets.push(FieldSet { id, paths });
-                        }
+                        add_set(self.sets, id, paths);
                     }
                 }
             }
@@ -361,9 +359,7 @@ impl<'a> Object<'a> {
             let id = shape_id(&text);
             let mut reference = String::with_capacity(id.len() + 2);
             crate::chain::write_json_string(&id, &mut reference);
-            if !self.sets.iter().any(|s| s.id == id) {
-                self.sets.push(FieldSet { id, paths: text });
-            }
+            add_set(self.sets, id, text);
             rest.push((SHAPE_MEMBER.to_owned(), reference));
             write_members(&mut rest, self.out);
             return self.out;

@@ -124,6 +124,13 @@ fn content_id(prefix: &str, canonical: &str) -> String {
     id
 }
 
+/// Adds a field set or shape to the ones an encoding references, once per id.
+pub(crate) fn add_set(sets: &mut Vec<FieldSet>, id: String, paths: String) {
+    if !sets.iter().any(|s| s.id == id) {
+        sets.push(FieldSet { id, paths });
+    }
+}
+
 /// The id `content` is stored under, by the prefix of `id` (a field set or a shape).
 fn id_of_content(id: &str, content: &str) -> String {
     if id.starts_with(SHAPE_PREFIX) {
@@ -161,9 +168,7 @@ pub(crate) fn intern(value: &mut Value, sets: &mut Vec<FieldSet>) {
         }
         let id = field_set_id(&paths);
         *v = Value::String(id.clone());
-        if !sets.iter().any(|s| s.id == id) {
-            sets.push(FieldSet { id, paths });
-        }
+        add_set(sets, id, paths);
     }
     let mut shape = serde_json::Map::new();
     for member in shaped {
@@ -174,9 +179,7 @@ pub(crate) fn intern(value: &mut Value, sets: &mut Vec<FieldSet>) {
     let paths = crate::chain::canonical_json(&Value::Object(shape));
     let id = shape_id(&paths);
     map.insert(SHAPE_MEMBER.to_owned(), Value::String(id.clone()));
-    if !sets.iter().any(|s| s.id == id) {
-        sets.push(FieldSet { id, paths });
-    }
+    add_set(sets, id, paths);
 }
 
 /// Where references are resolved: the store's `field_sets` table.
