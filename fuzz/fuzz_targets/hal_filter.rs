@@ -1,7 +1,9 @@
-//! Arbitrary bytes as an upstream HAL response: `HalFilter::list` and `HalFilter::detail` must
-//! answer a summary or an error, never panic, for every table of the example policy
-//! (`examples/policy/datasets`, `examples/policy/profiles`) and several scope sets. A body the
-//! filter accepts must serialise again.
+//! Arbitrary bytes as an upstream HAL response: `HalFilter::list` and `HalFilter::detail` (the
+//! tree form) and `HalFilter::list_bytes` and `HalFilter::detail_bytes` (the single pass, which
+//! falls back to the tree form) must answer a summary or an error, never panic, for every table
+//! of the example policy (`examples/policy/datasets`, `examples/policy/profiles`) and several
+//! scope sets. A body the tree form accepts must serialise again, and the single pass must then
+//! answer the same body (equal once both are parsed) and the same summary.
 
 #![no_main]
 
@@ -10,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use sluis_filter::{HalFilter, LinkRewriter};
+use sluis_filter::{FilterError, HalFilter, LinkRewriter, Summary};
 use sluis_policy::{EncodingKey, Policy, Projector, ScopeSet, TablePlan};
 
 struct Case {
@@ -88,31 +90,56 @@ fn reserialises(body: &Value) {
     }
 }
 
+fn filter<'f>(f: &'f Fixture, case: &'f Case, fields: Option<Vec<String>>) -> HalFilter<'f, 'f> {
+    HalFilter::new(
+        &f.policy,
+        &case.scopes,
+        &f.links,
+        Projector::new(&f.key, [3u8; 32]),
+        fields,
+    )
+}
+
+/// The single pass answers what the tree form answered.
+fn agrees(tree: &Value, tree_summary: &Summary, pass: Result<(Vec<u8>, Summary), FilterError>) {
+    let (bytes, summary) = match pass {
+        Ok(p) => p,
+        Err(e) => panic!("the tree form took the body, the single pass refused it: {e}"),
+    };
+    let pass: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => panic!("the single pass wrote invalid JSON: {e}"),
+    };
+    let (t, p) = (tree.to_string(), pass.to_string());
+    assert_eq!(t, p, "tree form and single pass differ");
+    assert_eq!(tree_summary, &summary, "summaries differ");
+}
+
 fuzz_target!(|data: &[u8]| {
+    let f = fixture();
     let Ok(body) = serde_json::from_slice::<Value>(data) else {
+        // Not JSON to serde_json's tree (it may still be to the single pass: a number beyond
+        // f64 or nesting beyond 128 inside a value the pass copies whole): no panic either way.
+        for case in &f.cases {
+            let _ = filter(f, case, None).list_bytes(&case.plan, &case.table_id, data);
+            let _ = filter(f, case, None).detail_bytes(&case.plan, data);
+        }
         return;
     };
-    let f = fixture();
     let fields: Option<Vec<String>> =
         Some(vec!["id".into(), "regimes.aantal".into(), "cluster".into()]);
     for case in &f.cases {
         for fields in [None, fields.clone()] {
-            let filter = || {
-                HalFilter::new(
-                    &f.policy,
-                    &case.scopes,
-                    &f.links,
-                    Projector::new(&f.key, [3u8; 32]),
-                    fields.clone(),
-                )
-            };
+            let filter = || filter(f, case, fields.clone());
             let mut list = body.clone();
-            if filter().list(&case.plan, &case.table_id, &mut list).is_ok() {
+            if let Ok(s) = filter().list(&case.plan, &case.table_id, &mut list) {
                 reserialises(&list);
+                agrees(&list, &s, filter().list_bytes(&case.plan, &case.table_id, data));
             }
             let mut detail = body.clone();
-            if filter().detail(&case.plan, &mut detail).is_ok() {
+            if let Ok(s) = filter().detail(&case.plan, &mut detail) {
                 reserialises(&detail);
+                agrees(&detail, &s, filter().detail_bytes(&case.plan, data));
             }
         }
     }

@@ -13,6 +13,9 @@
 
 use std::collections::HashSet;
 
+mod stream;
+pub use stream::{MAX_DEPTH, MAX_KEYS};
+
 use serde_json::{Map, Value};
 use sluis_policy::{FieldPlan, Policy, Projector, ScopeSet, TablePlan};
 
@@ -22,6 +25,9 @@ pub enum FilterError {
     /// The upstream body is not the HAL shape expected.
     #[error("unexpected upstream body: {0}")]
     Shape(String),
+    /// The upstream body is not JSON.
+    #[error("invalid JSON: {0}")]
+    Json(String),
     /// A table named in a relation is not in the policy.
     #[error("policy: {0}")]
     Policy(#[from] sluis_policy::PolicyError),
@@ -53,19 +59,27 @@ impl LinkRewriter {
     /// Maps an upstream URL to sluis's: the mount base first, then the bare origin. URLs
     /// elsewhere are left as they are.
     pub fn rewrite(&self, href: &str) -> String {
+        match self.split(href) {
+            Some((base, rest)) => format!("{base}{rest}"),
+            None => href.to_owned(),
+        }
+    }
+
+    /// The rewritten URL as sluis's base and the rest of `href`; `None` when `href` stays.
+    pub fn split<'h>(&self, href: &'h str) -> Option<(&str, &'h str)> {
         if let Some(rest) = href.strip_prefix(self.upstream_base.as_str())
             && (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
         {
-            return format!("{}{rest}", self.public_base);
+            return Some((&self.public_base, rest));
         }
         let (uo, po) = (origin(&self.upstream_base), origin(&self.public_base));
         if !uo.is_empty()
             && let Some(rest) = href.strip_prefix(uo)
             && (rest.is_empty() || rest.starts_with('/'))
         {
-            return format!("{po}{rest}");
+            return Some((po, rest));
         }
-        href.to_owned()
+        None
     }
 
     fn rewrite_link(&self, link: &mut Value) {
@@ -208,6 +222,44 @@ impl<'a, 'k> HalFilter<'a, 'k> {
         Ok(self.summary)
     }
 
+    /// Filters a list response given as the upstream's bytes, and writes the caller's body:
+    /// in a single pass over the text where the body has the expected shape (see the `stream`
+    /// module), else through [`HalFilter::list`], which then also gives the error.
+    pub fn list_bytes(
+        mut self,
+        plan: &TablePlan,
+        table_id: &str,
+        body: &[u8],
+    ) -> Result<(Vec<u8>, Summary), FilterError> {
+        if let Ok(text) = std::str::from_utf8(body)
+            && let Some(out) = stream::list(&mut self, plan, table_id, text)
+        {
+            return Ok((out, self.summary));
+        }
+        self.summary = Summary::default();
+        let mut v = parse(body)?;
+        let summary = self.list(plan, table_id, &mut v)?;
+        Ok((serialize(&v)?, summary))
+    }
+
+    /// Filters a detail response given as the upstream's bytes, as [`HalFilter::list_bytes`]
+    /// does a list.
+    pub fn detail_bytes(
+        mut self,
+        plan: &TablePlan,
+        body: &[u8],
+    ) -> Result<(Vec<u8>, Summary), FilterError> {
+        if let Ok(text) = std::str::from_utf8(body)
+            && let Some(out) = stream::detail(&mut self, plan, text)
+        {
+            return Ok((out, self.summary));
+        }
+        self.summary = Summary::default();
+        let mut v = parse(body)?;
+        let summary = self.detail(plan, &mut v)?;
+        Ok((serialize(&v)?, summary))
+    }
+
     /// Filters a detail response (one record).
     pub fn detail(mut self, plan: &TablePlan, body: &mut Value) -> Result<Summary, FilterError> {
         if !body.is_object() {
@@ -225,8 +277,9 @@ impl<'a, 'k> HalFilter<'a, 'k> {
             *v = Value::Null;
             return Ok(());
         };
-        let links = rec.remove("_links");
-        let embedded = rec.remove("_embedded");
+        // Shift, not swap: the other keys keep the upstream's order.
+        let links = rec.shift_remove("_links");
+        let embedded = rec.shift_remove("_embedded");
         // Read before projection: the title may show the display value only as it is at `read`.
         let title = plan
             .title_readable()
@@ -295,6 +348,14 @@ impl<'a, 'k> HalFilter<'a, 'k> {
     }
 }
 
+fn parse(body: &[u8]) -> Result<Value, FilterError> {
+    serde_json::from_slice(body).map_err(|e| FilterError::Json(e.to_string()))
+}
+
+fn serialize(v: &Value) -> Result<Vec<u8>, FilterError> {
+    serde_json::to_vec(v).map_err(|e| FilterError::Shape(e.to_string()))
+}
+
 /// The text DSO shows as a title: strings as they are, numbers and booleans as JSON text.
 fn rendered(v: &Value) -> Option<String> {
     match v {
@@ -308,7 +369,7 @@ fn rendered(v: &Value) -> Option<String> {
 fn keep_title_if(link: &mut Value, keep: impl Fn(&str) -> bool + Copy) {
     match link {
         Value::Object(m) if !m.get("title").and_then(Value::as_str).is_some_and(keep) => {
-            m.remove("title");
+            m.shift_remove("title");
         }
         Value::Array(items) => items.iter_mut().for_each(|l| keep_title_if(l, keep)),
         _ => {}
@@ -328,7 +389,8 @@ fn count_stripped(plan: &TablePlan, rec: &Map<String, Value>, summary: &mut Summ
         return;
     }
     for (k, v) in rec {
-        match plan.field(k) {
+        // Top-level names only: a key with a dot in it is not the nested field of that path.
+        match plan.position(k).and_then(|i| plan.fields.get(i)) {
             Some(f) if f.level.is_visible() => count_nested(&plan.table, f, v, summary),
             Some(_) => {}
             None => summary.strip(&plan.table, k),
@@ -418,14 +480,18 @@ mod tests {
         Policy::new(load(&s, &Sources::new()).unwrap(), "t")
     }
 
+    fn rewriter() -> LinkRewriter {
+        LinkRewriter {
+            upstream_base: "http://up/v1/d".into(),
+            public_base: "https://sluis/d".into(),
+        }
+    }
+
     fn run(scopes: &[&str], detail: bool, mut body: Value) -> (Value, Summary) {
         let p = policy();
         let set = p.scope_set(scopes);
         let plan = p.plan("d.t", &set).unwrap();
-        let links = LinkRewriter {
-            upstream_base: "http://up/v1/d".into(),
-            public_base: "https://sluis/d".into(),
-        };
+        let links = rewriter();
         let key = EncodingKey::new(vec![1u8; 32]).unwrap();
         let f = HalFilter::new(&p, &set, &links, Projector::new(&key, [0; 32]), None);
         let summary = if detail {
@@ -516,6 +582,500 @@ mod tests {
             "_embedded": {"t": []}}),
         );
         assert_eq!(out["_links"]["self"].get("title"), None);
+    }
+
+    /// A policy with every representation. Table `t` behind `T`, in it `kenmerk` behind
+    /// `KENMERK`, `geheim` and `adres.huisnummer` behind `GEHEIM`; the profile for scope `P`
+    /// opens `t` with only `naam` (the display field) at `letters:2`, `code` `encoded` and
+    /// `kenmerk` `random`. Table `r` (the target of `t.rel`, and of its own `ouder`) has `geheim`
+    /// behind `GEHEIM`, so it can be expanded with that scope only.
+    fn rich_policy() -> Policy {
+        let ds = json!({"type": "dataset", "id": "d", "tables": [
+            {"id": "t", "type": "table", "auth": "T", "schema": {"identifier": ["id"],
+                "display": "naam", "properties": {
+                    "id": {"type": "integer"},
+                    "naam": {"type": "string"},
+                    "code": {"type": "string"},
+                    "kenmerk": {"type": "string", "auth": "KENMERK"},
+                    "geheim": {"type": "string", "auth": "GEHEIM"},
+                    "adres": {"type": "object", "properties": {
+                        "straat": {"type": "string"},
+                        "huisnummer": {"type": "integer", "auth": "GEHEIM"}}},
+                    "rel": {"type": "string", "relation": "d:r"}}}},
+            {"id": "r", "type": "table", "schema": {"identifier": ["id"], "display": "naam",
+                "properties": {"id": {"type": "string"}, "naam": {"type": "string"},
+                    "geheim": {"type": "string", "auth": "GEHEIM"},
+                    "ouder": {"type": "string", "relation": "d:r"}}}}]});
+        let profile = json!({"type": "profile", "id": "p", "scopes": ["P"], "datasets": {"d": {
+            "tables": {"t": {"fields": {
+                "naam": "letters:2", "code": "encoded", "kenmerk": "random"}}}}}});
+        let mut s = Sources::new();
+        s.insert("d.json", serde_json::to_vec(&ds).unwrap());
+        let mut p = Sources::new();
+        p.insert("p.json", serde_json::to_vec(&profile).unwrap());
+        Policy::new(load(&s, &p).unwrap(), "t")
+    }
+
+    /// JSON text as the upstream may write it: keys in any order, repeated, escaped.
+    #[derive(Debug, Clone)]
+    enum J {
+        Raw(String),
+        Obj(Vec<(&'static str, J)>),
+        Arr(Vec<J>),
+    }
+
+    impl J {
+        /// The text, and whether some object in it repeats a key.
+        fn text(&self, spaced: bool) -> (String, bool) {
+            let mut out = String::new();
+            let mut dup = false;
+            self.write(&mut out, &mut dup, spaced);
+            (out, dup)
+        }
+
+        fn write(&self, out: &mut String, dup: &mut bool, spaced: bool) {
+            let sep = if spaced { " " } else { "" };
+            match self {
+                J::Raw(t) => out.push_str(t),
+                J::Arr(items) => {
+                    out.push('[');
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                            out.push_str(sep);
+                        }
+                        item.write(out, dup, spaced);
+                    }
+                    out.push(']');
+                }
+                J::Obj(members) => {
+                    out.push('{');
+                    out.push_str(sep);
+                    let mut seen = HashSet::new();
+                    for (i, (k, v)) in members.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                            out.push_str(sep);
+                        }
+                        let decoded: String = serde_json::from_str(k).unwrap();
+                        *dup |= !seen.insert(decoded);
+                        out.push_str(k);
+                        out.push(':');
+                        out.push_str(sep);
+                        v.write(out, dup, spaced);
+                    }
+                    out.push_str(sep);
+                    out.push('}');
+                }
+            }
+        }
+    }
+
+    mod bodies {
+        use super::J;
+        use proptest::prelude::*;
+
+        pub fn scalar() -> BoxedStrategy<J> {
+            prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                (-1e6f64..1e6).prop_map(serde_json::Value::from),
+                prop::sample::select(vec![
+                    "Jansen",
+                    "1",
+                    "Ja",
+                    "",
+                    "é ü",
+                    "a\"b\\c",
+                    "line\nbreak",
+                    "\u{1}",
+                    "s3cr3t",
+                    "http://up/v1/d/t/1",
+                ])
+                .prop_map(serde_json::Value::from),
+            ]
+            .prop_map(|v| J::Raw(serde_json::to_string(&v).unwrap()))
+            .boxed()
+        }
+
+        /// Any value without repeated keys.
+        pub fn plain() -> BoxedStrategy<J> {
+            scalar()
+                .prop_recursive(2, 8, 3, |inner| {
+                    prop_oneof![
+                        prop::collection::vec(inner.clone(), 0..3).prop_map(J::Arr),
+                        prop::collection::btree_map(
+                            prop::sample::select(vec!["\"a\"", "\"straat\"", "\"x\""]),
+                            inner,
+                            0..3
+                        )
+                        .prop_map(|m| J::Obj(m.into_iter().collect())),
+                    ]
+                })
+                .boxed()
+        }
+
+        fn members(
+            keys: Vec<&'static str>,
+            value: impl Fn(&'static str) -> BoxedStrategy<J> + 'static,
+            n: std::ops::Range<usize>,
+        ) -> BoxedStrategy<J> {
+            // Mostly distinct keys (as a well-behaved upstream writes them), sometimes repeated.
+            (
+                prop::collection::vec(
+                    prop::sample::select(keys).prop_flat_map(move |k| (Just(k), value(k))),
+                    n,
+                ),
+                0..5u8,
+            )
+                .prop_map(|(mut members, repeat)| {
+                    if repeat > 0 {
+                        let mut seen = std::collections::HashSet::new();
+                        members.retain(|(k, _)| {
+                            seen.insert(serde_json::from_str::<String>(k).unwrap())
+                        });
+                    }
+                    J::Obj(members)
+                })
+                .boxed()
+        }
+
+        fn link() -> BoxedStrategy<J> {
+            let href = prop_oneof![
+                prop::sample::select(vec![
+                    "\"http://up/v1/d/t/1\"",
+                    "\"http://up/v1/d?page=2\"",
+                    "\"http://up/elders\"",
+                    "\"https://elders.example/x\"",
+                    "\"http://up/v1/d/\\u0074/2\"",
+                ])
+                .prop_map(|s| J::Raw(s.to_owned())),
+                scalar(),
+            ];
+            let one = prop_oneof![
+                3 => members(
+                    vec!["\"href\"", "\"title\"", "\"id\""],
+                    move |k| if k == "\"href\"" { href.clone().boxed() } else { scalar() },
+                    0..4,
+                ),
+                1 => scalar(),
+            ];
+            prop_oneof![
+                3 => one.clone(),
+                1 => prop::collection::vec(one, 0..3).prop_map(J::Arr),
+            ]
+            .boxed()
+        }
+
+        pub fn links() -> BoxedStrategy<J> {
+            prop_oneof![
+                5 => members(
+                    vec![
+                        "\"self\"", "\"schema\"", "\"rel\"", "\"ouder\"", "\"andere\"",
+                        "\"next\"", "\"last\"",
+                    ],
+                    |_| link(),
+                    0..4,
+                ),
+                1 => scalar(),
+            ]
+            .boxed()
+        }
+
+        pub fn record(depth: u32) -> BoxedStrategy<J> {
+            let mut keys = vec![
+                "\"id\"",
+                "\"naam\"",
+                "\"na\\u0061m\"",
+                "\"code\"",
+                "\"kenmerk\"",
+                "\"geheim\"",
+                "\"adres\"",
+                "\"rel\"",
+                "\"ouder\"",
+                "\"onbekend\"",
+                "\"adres.straat\"",
+                "\"_links\"",
+            ];
+            if depth > 0 {
+                keys.push("\"_embedded\"");
+            }
+            members(
+                keys,
+                move |k| match k {
+                    "\"_links\"" => links(),
+                    "\"_embedded\"" => embedded(depth - 1),
+                    "\"adres\"" => prop_oneof![
+                        3 => members(
+                            vec!["\"straat\"", "\"huisnummer\"", "\"toevoeging\""],
+                            |_| scalar(),
+                            0..4,
+                        ),
+                        1 => prop::collection::vec(
+                            members(vec!["\"straat\"", "\"huisnummer\""], |_| scalar(), 0..3),
+                            0..3,
+                        )
+                        .prop_map(J::Arr),
+                        1 => scalar(),
+                    ]
+                    .boxed(),
+                    _ => plain(),
+                },
+                0..9,
+            )
+        }
+
+        fn related(depth: u32) -> BoxedStrategy<J> {
+            prop_oneof![
+                3 => prop::collection::vec(
+                    prop_oneof![4 => record(depth), 1 => scalar()],
+                    0..3
+                )
+                .prop_map(J::Arr),
+                1 => record(depth),
+                1 => scalar(),
+            ]
+            .boxed()
+        }
+
+        pub fn embedded(depth: u32) -> BoxedStrategy<J> {
+            prop_oneof![
+                5 => members(
+                    vec!["\"rel\"", "\"ouder\"", "\"andere\"", "\"t\""],
+                    move |_| related(depth),
+                    0..3,
+                ),
+                1 => scalar(),
+            ]
+            .boxed()
+        }
+
+        pub fn list() -> BoxedStrategy<J> {
+            let embedded = prop_oneof![
+                8 => members(
+                    vec!["\"t\"", "\"rel\"", "\"zzz\""],
+                    |_| related(1),
+                    0..4,
+                ),
+                1 => scalar(),
+            ];
+            let others = members(
+                vec!["\"_links\"", "\"page\"", "\"extra\""],
+                |k| match k {
+                    "\"_links\"" => links(),
+                    _ => plain(),
+                },
+                0..4,
+            );
+            prop_oneof![
+                8 => (others.clone(), embedded, 0..4usize).prop_map(|(o, e, at)| {
+                    let J::Obj(mut members) = o else { unreachable!() };
+                    members.insert(at.min(members.len()), ("\"_embedded\"", e));
+                    J::Obj(members)
+                }),
+                1 => others,
+                1 => scalar(),
+            ]
+            .boxed()
+        }
+    }
+
+    /// The normalised output and the summary of one form, or its error.
+    type Outcome = Result<(String, Summary), String>;
+
+    /// What the tree form makes of a body, and what the single pass does, for one caller.
+    fn both_forms(
+        p: &Policy,
+        scopes: &[&str],
+        fields: Option<Vec<String>>,
+        detail: bool,
+        text: &str,
+    ) -> (Outcome, Option<(String, Summary)>) {
+        let set = p.scope_set(scopes);
+        let plan = p.plan("d.t", &set).unwrap();
+        let links = rewriter();
+        let key = EncodingKey::new(vec![1u8; 32]).unwrap();
+        let filter = || {
+            HalFilter::new(
+                p,
+                &set,
+                &links,
+                Projector::new(&key, [7; 32]),
+                fields.clone(),
+            )
+        };
+        let tree = serde_json::from_str::<Value>(text)
+            .map_err(|e| e.to_string())
+            .and_then(|mut v| {
+                let s = if detail {
+                    filter().detail(&plan, &mut v)
+                } else {
+                    filter().list(&plan, "t", &mut v)
+                }
+                .map_err(|e| e.to_string())?;
+                Ok((serde_json::to_string(&v).unwrap(), s))
+            });
+        let mut f = filter();
+        let pass = if detail {
+            stream::detail(&mut f, &plan, text)
+        } else {
+            stream::list(&mut f, &plan, "t", text)
+        };
+        let pass = pass.map(|out| {
+            let v: Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
+                panic!(
+                    "the pass wrote invalid JSON ({e}): {}",
+                    String::from_utf8_lossy(&out)
+                )
+            });
+            (serde_json::to_string(&v).unwrap(), f.summary.clone())
+        });
+        (tree, pass)
+    }
+
+    fn check_agreement(
+        text: &str,
+        dup: bool,
+        detail: bool,
+        scopes: &[&str],
+        fields: Option<Vec<String>>,
+    ) {
+        let p = rich_policy();
+        let (tree, pass) = both_forms(&p, scopes, fields, detail, text);
+        match (&tree, &pass) {
+            (Ok(t), Some(s)) => assert_eq!(t, s, "on {text}"),
+            (Err(_), None) => {}
+            (Ok(_), None) => assert!(
+                dup,
+                "the pass gave up on a body without repeated keys: {text}"
+            ),
+            (Err(e), Some(_)) => panic!("the pass took a body the tree form refuses ({e}): {text}"),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(768))]
+
+        /// On every body the single pass takes, it writes what the tree form writes (same
+        /// members, same order, same values) and counts the same; it takes every body without
+        /// repeated keys that the tree form takes, and none that the tree form refuses.
+        #[test]
+        fn single_pass_agrees_with_the_tree_form(
+            list in bodies::list(),
+            record in bodies::record(2),
+            spaced in proptest::prelude::any::<bool>(),
+            scopes in proptest::sample::select(vec![
+                vec![], vec!["P"], vec!["P", "GEHEIM"], vec!["T"], vec!["T", "GEHEIM"],
+                vec!["P", "T", "KENMERK", "GEHEIM"],
+            ]),
+            fields in proptest::sample::select(vec![
+                None,
+                Some(vec!["naam".to_owned()]),
+                Some(vec!["id".to_owned(), "adres.straat".to_owned()]),
+                Some(vec!["adres".to_owned(), "rel".to_owned()]),
+            ]),
+        ) {
+            let (text, dup) = list.text(spaced);
+            check_agreement(&text, dup, false, &scopes, fields.clone());
+            let (text, dup) = record.text(spaced);
+            check_agreement(&text, dup, true, &scopes, fields);
+        }
+    }
+
+    /// Bodies the pass leaves to the tree form, which answers them (or refuses them) itself.
+    #[test]
+    fn the_tree_form_decides_what_the_pass_does_not_take() {
+        let p = rich_policy();
+        for (text, detail) in [
+            (r#"{"_embedded": {"t": [{"id": 1, "id": 2}]}}"#, false),
+            (
+                r#"{"_links": {}, "_links": {}, "_embedded": {"t": []}}"#,
+                false,
+            ),
+            (r#"{"_embedded": {"t": {}}}"#, false),
+            (r#"{"_links": {}}"#, false),
+            (r#"[1, 2]"#, false),
+            (
+                r#"{"id": 1, "_links": {"self": {"href": "a", "href": "b"}}}"#,
+                true,
+            ),
+            (r#"{"id": 1} trailing"#, true),
+            (r#"{"id": 1, "naam": "\ud800"}"#, true),
+        ] {
+            let (tree, pass) = both_forms(&p, &["P"], None, detail, text);
+            assert!(pass.is_none(), "{text}");
+            let set = p.scope_set(&["P"]);
+            let plan = p.plan("d.t", &set).unwrap();
+            let links = rewriter();
+            let key = EncodingKey::new(vec![1u8; 32]).unwrap();
+            let f = HalFilter::new(&p, &set, &links, Projector::new(&key, [7; 32]), None);
+            let via_bytes = if detail {
+                f.detail_bytes(&plan, text.as_bytes())
+            } else {
+                f.list_bytes(&plan, "t", text.as_bytes())
+            };
+            match (tree, via_bytes) {
+                (Ok((t, ts)), Ok((b, bs))) => {
+                    let b: Value = serde_json::from_slice(&b).unwrap();
+                    assert_eq!(t, serde_json::to_string(&b).unwrap(), "{text}");
+                    assert_eq!(ts, bs);
+                }
+                (Err(_), Err(_)) => {}
+                (t, b) => panic!("{text}: tree {t:?}, bytes {b:?}"),
+            }
+        }
+    }
+
+    /// The pass follows `_embedded` to [`MAX_DEPTH`] levels and leaves deeper bodies to the tree
+    /// form, which refuses what is deeper than serde_json's limit of 128. Nesting inside a value
+    /// the pass skips is scanned without recursion, so its stack stays bounded there too.
+    #[test]
+    fn deep_embedding_is_bounded() {
+        let p = rich_policy();
+        let nest = |levels: u32| {
+            let mut text = String::from(r#"{"id": "r"}"#);
+            for _ in 1..levels {
+                text = format!(r#"{{"id": "r", "_embedded": {{"ouder": {text}}}}}"#);
+            }
+            format!(r#"{{"id": 1, "_embedded": {{"rel": {text}}}}}"#)
+        };
+        let (tree, pass) = both_forms(&p, &["T", "GEHEIM"], None, true, &nest(MAX_DEPTH));
+        assert_eq!(tree.unwrap(), pass.unwrap());
+        let (tree, pass) = both_forms(&p, &["T", "GEHEIM"], None, true, &nest(MAX_DEPTH + 1));
+        assert!(tree.is_ok() && pass.is_none());
+        let mut text = String::from("1");
+        for _ in 0..100_000 {
+            text = format!(r#"{{"_embedded": {{"ouder": {text}}}}}"#);
+        }
+        let text = format!(r#"{{"_embedded": {{"rel": {text}}}}}"#);
+        let (tree, pass) = both_forms(&p, &["T", "GEHEIM"], None, true, &text);
+        assert!(tree.is_err() && pass.is_none());
+        // Without `GEHEIM` the relation cannot be expanded: the pass skips it whole.
+        let (tree, pass) = both_forms(&p, &["T"], None, true, &text);
+        assert!(tree.is_err());
+        assert_eq!(pass.unwrap().0, "{}");
+    }
+
+    /// A value copied whole keeps the upstream's spelling of numbers.
+    #[test]
+    fn copied_numbers_keep_their_text() {
+        let p = rich_policy();
+        let set = p.scope_set(&["T"]);
+        let plan = p.plan("d.t", &set).unwrap();
+        let links = rewriter();
+        let key = EncodingKey::new(vec![1u8; 32]).unwrap();
+        let f = HalFilter::new(&p, &set, &links, Projector::new(&key, [7; 32]), None);
+        let (out, _) = f
+            .detail_bytes(
+                &plan,
+                br#"{"id": 123456789012345678901234567890, "naam": "Jansen", "x": 1e2}"#,
+            )
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"id":123456789012345678901234567890,"naam":"Jansen"}"#
+        );
     }
 
     #[test]

@@ -116,6 +116,11 @@ impl TablePlan {
         found
     }
 
+    /// The position in [`TablePlan::fields`] of a top-level field (no dotted paths).
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
     /// True when the caller sees the title field at `read`, so a link title may show it.
     pub fn title_readable(&self) -> bool {
         self.title_field

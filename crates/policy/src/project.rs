@@ -170,6 +170,12 @@ impl<'k> Projector<'k> {
         });
     }
 
+    /// Projects the value of one field in place, as [`Projector::project`] does for each field
+    /// of a record: sub-fields filtered, leaves rendered at their level.
+    pub fn project_field(&mut self, f: &FieldPlan, v: &mut Value) {
+        self.project_value(f, v);
+    }
+
     fn project_value(&mut self, f: &FieldPlan, v: &mut Value) {
         if f.children.is_empty() {
             self.transform(f.level, &f.domain, v);

@@ -414,21 +414,36 @@ impl DatasetAdapter {
         grant: Grant,
         answer: Answer,
     ) -> Result<Delivery, ProxyError> {
-        let mut body = answer.json()?;
+        // The tree of the whole body is needed only to find data subjects in it (a dataset
+        // that names persons) or to apply filters to a detail; otherwise the filter reads the
+        // upstream's bytes once and writes the caller's body straight from them.
+        let detail_filters: Vec<(&str, Option<&str>, &String)> = match grant.route.detail {
+            Some(_) => grant
+                .params
+                .iter()
+                .filter(|(k, _)| !params::is_reserved(k))
+                .filter_map(|(k, v)| params::split_filter_name(k).map(|(b, op)| (b, op, v)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let tree = if self.subjects.is_empty() && detail_filters.is_empty() {
+            answer.json_bytes()?;
+            None
+        } else {
+            Some(answer.json()?)
+        };
         // On detail, filters the upstream may ignore are applied here: an excluded object is a 404.
-        if grant.route.detail.is_some() {
-            for (k, v) in &grant.params {
-                if params::is_reserved(k) {
-                    continue;
-                }
-                if let Some((base, op)) = params::split_filter_name(k)
-                    && !crate::query::matches(&body, base, op, v)
-                {
+        if let Some(body) = &tree {
+            for (base, op, v) in &detail_filters {
+                if !crate::query::matches(body, base, *op, v) {
                     return Err(ProxyError::NotFound);
                 }
             }
         }
-        let subjects = self.subjects(&grant, &body);
+        let subjects = tree
+            .as_ref()
+            .map(|body| self.subjects(&grant, body))
+            .unwrap_or_default();
         let links = LinkRewriter {
             upstream_base: self.upstream_base.clone(),
             public_base: self.public_base.clone(),
@@ -459,12 +474,28 @@ impl DatasetAdapter {
             projector,
             grant.fields.clone(),
         );
-        let summary = match &grant.route.detail {
-            Some(_) => filter.detail(&grant.plan, &mut body),
-            None => filter.list(&grant.plan, &grant.route.table_id, &mut body),
-        }
-        .map_err(|e| ProxyError::Upstream(UpstreamFault::Unusable(e.to_string())))?;
-        let mut out = Delivery::json("application/hal+json", &body)?;
+        let unusable = |e: sluis_filter::FilterError| {
+            ProxyError::Upstream(UpstreamFault::Unusable(e.to_string()))
+        };
+        let (body, summary) = match (tree, &grant.route.detail) {
+            (Some(mut body), detail) => {
+                let summary = match detail {
+                    Some(_) => filter.detail(&grant.plan, &mut body),
+                    None => filter.list(&grant.plan, &grant.route.table_id, &mut body),
+                }
+                .map_err(unusable)?;
+                let bytes =
+                    serde_json::to_vec(&body).map_err(|e| ProxyError::Internal(e.to_string()))?;
+                (bytes, summary)
+            }
+            (None, Some(_)) => filter
+                .detail_bytes(&grant.plan, &answer.body)
+                .map_err(unusable)?,
+            (None, None) => filter
+                .list_bytes(&grant.plan, &grant.route.table_id, &answer.body)
+                .map_err(unusable)?,
+        };
+        let mut out = Delivery::bytes("application/hal+json", body);
         out.records = summary.records;
         // What the upstream sent beyond the grant: counted in a metric and flagged by record.
         out.stripped_count = summary.stripped;

@@ -240,6 +240,14 @@ impl Answer {
 
     /// The body as JSON; anything else is an unusable answer.
     pub fn json(&self) -> Result<Value, ProxyError> {
+        serde_json::from_slice(self.json_bytes()?).map_err(|e| {
+            ProxyError::Upstream(UpstreamFault::Unusable(format!("invalid JSON: {e}")))
+        })
+    }
+
+    /// The body's bytes when the upstream labels them JSON; anything else is an unusable answer.
+    /// Whether they are valid JSON is for the reader to find.
+    pub fn json_bytes(&self) -> Result<&[u8], ProxyError> {
         if !self
             .content_type
             .as_deref()
@@ -249,9 +257,7 @@ impl Answer {
                 "the upstream body is not JSON".into(),
             )));
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
-            ProxyError::Upstream(UpstreamFault::Unusable(format!("invalid JSON: {e}")))
-        })
+        Ok(&self.body)
     }
 }
 
@@ -281,7 +287,12 @@ impl Delivery {
     /// A JSON delivery with nothing yet recorded about it.
     pub fn json(content_type: &'static str, body: &Value) -> Result<Delivery, ProxyError> {
         let body = serde_json::to_vec(body).map_err(|e| ProxyError::Internal(e.to_string()))?;
-        Ok(Delivery {
+        Ok(Delivery::bytes(content_type, body))
+    }
+
+    /// A delivery of a body already written, with nothing yet recorded about it.
+    pub fn bytes(content_type: &'static str, body: Vec<u8>) -> Delivery {
+        Delivery {
             status: 200,
             content_type,
             body: Bytes::from(body),
@@ -292,7 +303,7 @@ impl Delivery {
             fields_delivered: Vec::new(),
             stripped: Vec::new(),
             stripped_count: 0,
-        })
+        }
     }
 }
 
