@@ -1,7 +1,9 @@
 //! Committed records per second through group commit on SQLite (WAL, synchronous=FULL, the WAL
-//! checkpointed on a thread of its own, as `sluis serve` opens it), with 1, 16 and 64 concurrent
-//! committers. Each "request" commits 1 access + 2 processing records and
-//! waits until they are durable, as the proxy does before releasing a response.
+//! checkpointed on a thread of its own, as `sluis serve` opens it, and its allocator), with 1, 16
+//! and 64 concurrent committers. Each "request" commits 1 access + 2 processing records and
+//! waits until they are durable, as the proxy does before releasing a response. As in a real log,
+//! trace ids are random and each processing record names one of a million citizens, by a
+//! pseudonym as sluis writes it: the indexes on them take inserts all over their pages.
 //!
 //! `cargo bench -p sluis-audit-sqlite` prints criterion's throughput (elem/s = records/s) and then
 //! a plain summary with the average transaction size.
@@ -20,8 +22,45 @@ use sluis_audit::testing;
 use sluis_audit::{ChainConfig, CheckpointSigner, EntrySink, GroupCommitConfig, GroupCommitSink};
 use sluis_audit_sqlite::{SqliteConfig, SqliteStore};
 
+// As in the sluis binary: the committers' encoding allocates many small strings.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RECORDS_PER_REQUEST: u64 = 3;
 const CONCURRENCY: [u64; 3] = [1, 16, 64];
+
+/// A well-mixed 64-bit value of `x` (splitmix64): stands in for what is random in real records.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Request `n`: a random W3C trace id, and two processing records for citizens drawn from a
+/// million, each by a pseudonym of the form sluis writes (`<key id>:<64 hex digits>`).
+fn request(n: u64) -> Vec<sluis_audit::Entry> {
+    let trace = format!("{:016x}{:016x}", mix(n), mix(n ^ 0x5555));
+    let mut entries = testing::request(n, 2);
+    for (j, e) in entries.iter_mut().enumerate() {
+        match e {
+            sluis_audit::Entry::Access(a) => a.trace_id.clone_from(&trace),
+            sluis_audit::Entry::Processing(p) => {
+                p.trace_id.clone_from(&trace);
+                let person = mix(n * 4 + j as u64) % 1_000_000;
+                p.data_subject_id = Some(format!(
+                    "k1:{:016x}{:016x}{:016x}{:016x}",
+                    mix(person),
+                    mix(person + 1),
+                    mix(person + 2),
+                    mix(person + 3)
+                ));
+            }
+            _ => {}
+        }
+    }
+    entries
+}
 
 /// Commits `requests` requests from `committers` concurrent tasks; returns the wall time.
 async fn run(sink: &Arc<GroupCommitSink>, committers: u64, requests: u64) -> Duration {
@@ -32,7 +71,7 @@ async fn run(sink: &Arc<GroupCommitSink>, committers: u64, requests: u64) -> Dur
         let sink = Arc::clone(sink);
         tasks.push(tokio::spawn(async move {
             for i in 0..share {
-                sink.commit_entries(testing::request(c * 1_000_000 + i, 2))
+                sink.commit_entries(request(c * 1_000_000_000 + i))
                     .await
                     .unwrap();
             }

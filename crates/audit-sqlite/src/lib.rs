@@ -93,6 +93,13 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX entries_activity_time ON entries (activity, time_ms);
      CREATE INDEX entries_alerts ON entries (seq) WHERE kind = 'alert';
      CREATE INDEX entries_handling ON entries (seq) WHERE kind = 'handling';",
+    // 6: the trace index holds access records only. A request's processing records are
+    // committed with its access record, in the same transaction, right after it; a query by
+    // trace finds them as the rows that follow it with the same trace id. One index entry per
+    // request instead of one per record: random trace ids put each in a leaf page of its own,
+    // so this is most of what a commit writes besides the rows.
+    "DROP INDEX entries_trace;
+     CREATE INDEX entries_trace ON entries (trace_id) WHERE kind = 'access';",
 ];
 
 /// The schema version this crate migrates a database to.
@@ -702,8 +709,22 @@ impl AuditStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<StoredEntry>, AuditError> {
         let mut q = Where::default();
+        // By trace: the access records of the trace (the partial index of migration 6), each
+        // with the rows after it up to the first of another trace or another request (its
+        // processing records). A client may send one trace id with several requests.
+        let from = match &filter.trace_id {
+            Some(trace) => {
+                q.args.push(trace_value(Some(trace)));
+                "entries, (SELECT a.seq AS lo, COALESCE((SELECT n.seq FROM entries n \
+                   WHERE n.seq > a.seq AND (n.trace_id IS NOT a.trace_id OR n.kind = 'access') \
+                   ORDER BY n.seq LIMIT 1), 9223372036854775807) AS hi \
+                 FROM entries a WHERE a.trace_id = ?1 AND a.kind = 'access') AS request"
+            }
+            None => "entries",
+        };
         if filter.trace_id.is_some() {
-            q.value("trace_id =", trace_value(filter.trace_id.as_deref()));
+            q.sql
+                .push_str(" AND seq >= request.lo AND seq < request.hi");
         }
         q.text("activity =", filter.activity.as_deref());
         q.text("subject =", filter.subject.as_deref());
@@ -729,7 +750,7 @@ impl AuditStore for SqliteStore {
         q.args
             .push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM entries WHERE 1 = 1{} ORDER BY seq LIMIT ?{}",
+            "SELECT {ROW_COLUMNS} FROM {from} WHERE 1 = 1{} ORDER BY seq LIMIT ?{}",
             q.sql,
             q.args.len()
         );
@@ -963,6 +984,64 @@ mod tests {
             )
             .unwrap();
         assert!(plan.contains("entries_alerts"), "{plan}");
+    }
+
+    /// Only access records are in the trace index; a query by trace finds each request of the
+    /// trace with the processing records committed after it, also when a client sent one trace
+    /// id with several requests, and nothing of the requests around them.
+    #[test]
+    fn a_trace_is_its_requests_access_records_and_the_processing_records_after_them() {
+        use sluis_audit::testing::{request, trace_id};
+        let dir = tempfile::tempdir().unwrap();
+        let mut s =
+            SqliteStore::open(&dir.path().join("audit.db"), ChainConfig::default()).unwrap();
+        // One batch: request 1, request 2, request 2 again (the same trace), request 3.
+        let mut batch = request(1, 2);
+        batch.extend(request(2, 3));
+        batch.extend(request(2, 1));
+        batch.extend(request(3, 2));
+        s.append(&batch, 1000).unwrap();
+        // Committed on its own later, also under trace 2.
+        s.append(&request(2, 2), 2000).unwrap();
+        fn seqs(s: &mut SqliteStore, filter: QueryFilter) -> Vec<u64> {
+            s.query(&filter, 100)
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect()
+        }
+        let by = |i: u64, kind: Option<EntryKind>| QueryFilter {
+            trace_id: Some(trace_id(i)),
+            kind,
+            ..QueryFilter::default()
+        };
+        assert_eq!(seqs(&mut s, by(1, None)), [1, 2, 3]);
+        assert_eq!(seqs(&mut s, by(2, None)), [4, 5, 6, 7, 8, 9, 13, 14, 15]);
+        assert_eq!(seqs(&mut s, by(2, Some(EntryKind::Access))), [4, 8, 13]);
+        assert_eq!(
+            seqs(&mut s, by(2, Some(EntryKind::Processing))),
+            [5, 6, 7, 9, 14, 15]
+        );
+        assert_eq!(seqs(&mut s, by(3, None)), [10, 11, 12]);
+        assert!(seqs(&mut s, by(4, None)).is_empty());
+        // Paging and a period still apply within a trace.
+        let mut page = by(2, None);
+        page.after_seq = Some(8);
+        assert_eq!(seqs(&mut s, page), [9, 13, 14, 15]);
+        let mut period = by(2, None);
+        period.from_ms = Some(1500);
+        assert_eq!(seqs(&mut s, period), [13, 14, 15]);
+        // The index holds the access records only.
+        let indexed: i64 = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM entries INDEXED BY entries_trace \
+                 WHERE kind = 'access' AND trace_id IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexed, 5);
     }
 
     #[test]
