@@ -123,11 +123,12 @@ async fn upstream_faults_map_to_problems() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_upstream_is_503() {
-    // A port that was free a moment ago: nothing listens there.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // A port held by a socket that is bound but never listens: a connection is refused, and no
+    // other test running alongside can take the port meanwhile (a port merely free a moment ago
+    // may by then be another test's listener).
+    let holder = tokio::net::TcpSocket::new_v4().unwrap();
+    holder.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = holder.local_addr().unwrap().port();
     let h = Harness::start(Opts {
         upstream_override: Some(format!("http://127.0.0.1:{port}")),
         ..Opts::default()
@@ -137,6 +138,7 @@ async fn unreachable_upstream_is_503() {
     let doc = r.problem(503, "upstreamUnavailable");
     assert!(!r.text().contains(&port.to_string()), "{doc}");
     h.shutdown().await;
+    drop(holder);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
