@@ -336,6 +336,49 @@ fn trace_text(v: ValueRef<'_>) -> Option<String> {
     }
 }
 
+/// A subject as stored. A pseudonym as sluis writes it (`<key id>:<64 lowercase hex digits>`,
+/// `sluis_audit::pseudonym`) is kept as the key id's bytes, `:` and the 32 bytes of the HMAC:
+/// 33 bytes less in the row and in the subject index. Anything else (and every subject written
+/// before this form) is text, which [`subject_text`] reads back the same.
+fn subject_value(subject: Option<&str>) -> SqlValue {
+    let Some(s) = subject else {
+        return SqlValue::Null;
+    };
+    if let Some((id, mac)) = s.rsplit_once(':')
+        && !id.is_empty()
+        && !id.contains(':')
+        && let Ok(bytes) = from_hex::<32>(mac)
+        && to_hex(&bytes) == mac
+    {
+        let mut blob = Vec::with_capacity(id.len() + 33);
+        blob.extend_from_slice(id.as_bytes());
+        blob.push(b':');
+        blob.extend_from_slice(&bytes);
+        return SqlValue::Blob(blob);
+    }
+    SqlValue::Text(s.to_owned())
+}
+
+/// A subject column as text: the pseudonym a blob holds, or the text as stored. A blob that is
+/// not one (a tampered row) is read as hex, for verification to report.
+fn subject_text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Blob(b) => {
+            let split = b.len().checked_sub(33);
+            let decoded = split.and_then(|at| {
+                let (id, rest) = (b.get(..at)?, b.get(at..)?);
+                let (colon, mac) = rest.split_first()?;
+                let id = std::str::from_utf8(id).ok()?;
+                (*colon == b':' && !id.is_empty() && !id.contains(':'))
+                    .then(|| format!("{id}:{}", to_hex(mac)))
+            });
+            Some(decoded.unwrap_or_else(|| to_hex(b)))
+        }
+        other => Some(hash_text(other)),
+    }
+}
+
 /// A hash as stored: 32 bytes.
 fn hash_blob(hex: &str) -> Result<[u8; 32], AuditError> {
     from_hex::<32>(hex)
@@ -360,7 +403,7 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
             kind: r.get(2)?,
             trace_id: trace_text(r.get_ref(3)?),
             activity: r.get(4)?,
-            subject: r.get(5)?,
+            subject: subject_text(r.get_ref(5)?),
             body: r.get(6)?,
             prev_hash: hash_text(prev),
             hash: hash_text(r.get_ref(8)?),
@@ -459,7 +502,7 @@ fn insert_rows(tx: &Transaction<'_>, rows: &[RawRow], prev_stored: bool) -> Resu
             r.kind,
             trace_value(r.trace_id.as_deref()),
             r.activity,
-            r.subject,
+            subject_value(r.subject.as_deref()),
             body,
             prev,
             hash_blob(&r.hash)?
@@ -727,7 +770,14 @@ impl AuditStore for SqliteStore {
                 .push_str(" AND seq >= request.lo AND seq < request.hi");
         }
         q.text("activity =", filter.activity.as_deref());
-        q.text("subject =", filter.subject.as_deref());
+        if let Some(subject) = &filter.subject {
+            // As written now, and as written before pseudonyms were stored as blobs.
+            q.args.push(subject_value(Some(subject)));
+            q.args.push(SqlValue::Text(subject.clone()));
+            let n = q.args.len();
+            q.sql
+                .push_str(&format!(" AND subject IN (?{}, ?{n})", n - 1));
+        }
         match filter.kind {
             // Written out, so the partial indexes of migration 4 apply.
             Some(EntryKind::Alert) => q.sql.push_str(" AND kind = 'alert'"),
@@ -1042,6 +1092,89 @@ mod tests {
             )
             .unwrap();
         assert_eq!(indexed, 5);
+    }
+
+    /// A pseudonym is stored as a blob of the key id and the HMAC's bytes and read back as the
+    /// same text; a subject stored as text before (or one of another form) is found and
+    /// verified as it was.
+    #[test]
+    fn pseudonyms_are_stored_as_bytes_and_text_subjects_still_read() {
+        use sluis_audit::testing::{request, subject};
+        let dir = tempfile::tempdir().unwrap();
+        let mut s =
+            SqliteStore::open(&dir.path().join("audit.db"), ChainConfig::default()).unwrap();
+        s.append(&request(1, 2), 1000).unwrap();
+        s.append(&request(2, 2), 2000).unwrap();
+        let stored: Vec<(String, i64)> = s
+            .conn
+            .prepare(
+                "SELECT typeof(subject), length(subject) FROM entries WHERE subject IS NOT NULL",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let id_len = i64::try_from(subject(0).len() - 65).unwrap();
+        assert_eq!(stored, vec![("blob".to_owned(), id_len + 33); 4]);
+        // Rows 2 and 5 (subject 0) as an older sluis wrote them: text.
+        s.conn
+            .execute(
+                "UPDATE entries SET subject = ?1 WHERE seq IN (2, 5)",
+                params![subject(0)],
+            )
+            .unwrap();
+        for (who, want) in [(subject(0), vec![2, 5]), (subject(1), vec![3, 6])] {
+            let got: Vec<u64> = s
+                .query(
+                    &QueryFilter {
+                        subject: Some(who.clone()),
+                        ..QueryFilter::default()
+                    },
+                    10,
+                )
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect();
+            assert_eq!(got, want, "{who}");
+        }
+        let all = s.export(0, 10).unwrap();
+        assert_eq!(
+            all.iter()
+                .filter_map(|e| match &e.entry {
+                    Entry::Processing(p) => p.data_subject_id.clone(),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+            [subject(0), subject(1), subject(0), subject(1)]
+        );
+        assert!(s.verify(&[]).unwrap().is_ok());
+        // Other forms stay text; a tampered blob reads as hex and fails verification.
+        assert_eq!(
+            subject_value(Some("BSN:123")),
+            SqlValue::Text("BSN:123".into())
+        );
+        assert_eq!(subject_value(Some(":00")), SqlValue::Text(":00".into()));
+        assert_eq!(
+            subject_text(ValueRef::Blob(b"k1:short")),
+            Some(to_hex(b"k1:short"))
+        );
+        s.conn
+            .execute("UPDATE entries SET subject = x'00' WHERE seq = 3", [])
+            .unwrap();
+        assert!(!s.verify(&[]).unwrap().is_ok());
+        // The overview's lookup of both forms uses the subject index.
+        let plan: String = s
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT seq FROM entries WHERE 1 = 1 AND subject IN (?1, ?2) \
+                 ORDER BY seq LIMIT 10",
+                params![subject_value(Some(&subject(0))), subject(0)],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("entries_subject_time"), "{plan}");
     }
 
     #[test]
