@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluis_audit::testing;
 use sluis_audit::{ChainConfig, CheckpointSigner, EntrySink, GroupCommitConfig, GroupCommitSink};
-use sluis_audit_sqlite::{SqliteConfig, SqliteStore};
+use sluis_audit_sqlite::{IndexBuild, SqliteConfig, SqliteStore, index_path};
 
 // As in the sluis binary: the committers' encoding allocates many small strings.
 #[global_allocator]
@@ -92,6 +92,8 @@ fn bench(c: &mut Criterion) {
     let path = dir.path().join("bench.db");
     let mut config = SqliteConfig::new(&path, chain);
     config.background_checkpoint = Some(Duration::from_millis(500));
+    // As `sluis serve` opens it: the subject and trace index built on a thread of its own.
+    config.index.build = IndexBuild::Background(Duration::from_secs(1));
     let store = SqliteStore::open_with(config).unwrap();
     let sink = Arc::new(GroupCommitSink::start(store, GroupCommitConfig::default()).unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -140,13 +142,31 @@ fn bench(c: &mut Criterion) {
     }
     let committed = sink.stats().total_committed;
     drop(sink);
+    // What the index thread left in the tail (it builds runs once a second), then the rest.
+    let mut store = SqliteStore::open(&path, ChainConfig::default()).unwrap();
+    let head = sluis_audit::AuditStore::head(&mut store)
+        .unwrap()
+        .map_or(0, |h| h.0);
+    let before = store.build_index(false).unwrap();
+    let start = Instant::now();
+    let after = store.build_index(false).unwrap();
+    println!(
+        "  index: the thread had indexed up to {} of {head} records; {} runs built after it \
+         in {:.0} ms",
+        head - (head - before.indexed_to).min(head),
+        after.runs_built,
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    drop(store);
     let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
     let db = size(&path);
+    let index = size(&index_path(&path));
     let wal = size(&dir.path().join("bench.db-wal"));
     println!(
-        "  stored: {:.0} bytes per record ({committed} records; database {db} bytes, WAL {wal} \
-         bytes not counted)",
-        db as f64 / committed.max(1) as f64
+        "  stored: {:.0} bytes per record in the log, {:.0} in its index ({committed} records; \
+         log {db} bytes, index {index} bytes, WAL {wal} bytes not counted)",
+        db as f64 / committed.max(1) as f64,
+        index as f64 / committed.max(1) as f64,
     );
 }
 

@@ -16,13 +16,20 @@ use sluis_audit::testing::{self, Fixture};
 use sluis_audit::{
     AuditError, AuditSink, AuditStore, EntrySink, GroupCommitConfig, GroupCommitSink, QueryFilter,
 };
-use sluis_audit_sqlite::{SqliteConfig, SqliteStore};
+use sluis_audit_sqlite::{IndexBuild, IndexConfig, SqliteConfig, SqliteStore};
 
 /// A fresh database in its own temporary directory; the directory lives as long as the fixture.
 fn fixture() -> Fixture {
+    fixture_with(IndexConfig::default())
+}
+
+/// A fresh database whose index is kept as `index` says.
+fn fixture_with(index: IndexConfig) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
-    let store = SqliteStore::open(&path, testing::chain_config()).unwrap();
+    let mut config = SqliteConfig::new(&path, testing::chain_config());
+    config.index = index;
+    let store = SqliteStore::open_with(config).unwrap();
     let conn = rusqlite_conn(&path);
     Fixture {
         store: Box::new(store),
@@ -218,4 +225,20 @@ async fn failed_commit_answers_every_waiter_and_readiness_recovers() {
 #[test]
 fn field_sets_are_stored_once_and_checked() {
     testing::scenario_field_sets(fixture());
+}
+
+/// A store whose index is built after every commit, in runs of 3 records merged two at a time:
+/// every scenario's queries then go through runs of both levels and the tail, across purges
+/// and tampering.
+fn indexed_fixture() -> Fixture {
+    fixture_with(IndexConfig {
+        run_records: 3,
+        merge_fanout: 2,
+        build: IndexBuild::AfterAppend,
+    })
+}
+
+#[test]
+fn the_scenarios_hold_with_the_index_in_runs() {
+    testing::run_all(&mut |_| indexed_fixture());
 }

@@ -49,7 +49,7 @@ pub use overview::{
 };
 pub use pseudonym::{SubjectKey, SubjectKeys};
 pub use purge::{DAY_MS, PURGE_RECORDS_KEY, PurgePlanner};
-pub use store::{AuditStore, QueryFilter, export_each, now_ms};
+pub use store::{AuditStore, IndexReport, QueryFilter, export_each, now_ms};
 pub use verify::{
     ChainReport, MAX_PROBLEMS, Problem, ProblemKind, RowSource, VerifyReport, verify_log,
     verify_log_with,

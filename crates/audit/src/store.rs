@@ -131,6 +131,14 @@ pub trait AuditStore: Send {
     /// True when the store answers (used to restore readiness after a failed commit).
     fn ready(&mut self) -> bool;
 
+    /// Brings the store's derived indexes (those kept outside the commit) up to date with the
+    /// log — after clearing them, with `rebuild` — and reports where they stand; `None` for a
+    /// store whose indexes are part of every commit (nothing to do).
+    fn reindex(&mut self, rebuild: bool) -> Result<Option<IndexReport>, AuditError> {
+        let _ = rebuild;
+        Ok(None)
+    }
+
     /// The chain this store appends to: empty for a store with one chain, the instance's chain
     /// id in a store with one chain per instance.
     fn chain_id(&self) -> &str {
@@ -145,6 +153,17 @@ pub trait AuditStore: Send {
             .map(|c| (String::new(), c))
             .collect())
     }
+}
+
+/// Where a store's derived indexes stand ([`AuditStore::reindex`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct IndexReport {
+    /// The last seq the indexes cover (0: none).
+    pub indexed_to: u64,
+    /// The log's last seq.
+    pub head: u64,
+    /// Index runs built by this call.
+    pub runs_built: u64,
 }
 
 /// Calls `f` for every entry from `from_seq` on, paging through [`AuditStore::export`].
@@ -231,5 +250,8 @@ impl AuditStore for Box<dyn AuditStore> {
     }
     fn ready(&mut self) -> bool {
         (**self).ready()
+    }
+    fn reindex(&mut self, rebuild: bool) -> Result<Option<IndexReport>, AuditError> {
+        (**self).reindex(rebuild)
     }
 }

@@ -91,6 +91,10 @@ pub enum ProblemKind {
     Truncated,
     /// A checkpoint's signature does not verify, or its hash differs from the entry at its seq.
     Checkpoint,
+    /// A store's derived index (by subject, by trace) does not match the log it was built from:
+    /// queries through it could miss records. The log itself may be intact; rebuilding the index
+    /// (`sluis audit reindex`) repairs it.
+    Index,
 }
 
 /// One problem, naming the seq of the first bad record.

@@ -50,6 +50,17 @@ enum AuditCommand {
         #[arg(long, value_name = "FILE")]
         witness: Option<PathBuf>,
     },
+    /// Bring the log's subject and trace index up to date (SQLite keeps it beside the log, built
+    /// off the commit path by the running sluis); with `--rebuild`, build it again from the log,
+    /// as `verify` advises when it does not match.
+    Reindex {
+        /// Clear the index first and build it again from the log.
+        #[arg(long)]
+        rebuild: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextOrJson,
+    },
     /// A citizen's overview (AVG art. 15) of the processing of their data: every processing
     /// recorded under the BSN (all subject keys, current and retired), joined with the register;
     /// confidential activities left out.
@@ -149,6 +160,7 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         AuditCommand::Purge { dry_run, format } => purge(&cfg, *dry_run, *format),
         AuditCommand::Export { format, from_seq } => export(&cfg, *format, *from_seq),
         AuditCommand::Checkpoint { format } => checkpoint(&cfg, *format),
+        AuditCommand::Reindex { rebuild, format } => reindex(&cfg, *rebuild, *format),
         AuditCommand::Detect {
             rules,
             from,
@@ -700,6 +712,32 @@ pub(crate) fn write_out(out: &mut impl Write, bytes: &[u8]) -> Result<bool, CliE
 
 // ---------------------------------------------------------------------------------------------
 // checkpoint
+
+fn reindex(cfg: &Config, rebuild: bool, format: TextOrJson) -> Result<String, CliError> {
+    let mut store = open(cfg)?;
+    let report = store
+        .reindex(rebuild)
+        .map_err(store_error("the index could not be built"))?;
+    match (report, format) {
+        (None, TextOrJson::Json) => json_text(&json!({ "index": null })),
+        (None, TextOrJson::Text) => {
+            Ok("this store indexes every record as it commits it: nothing to do\n".into())
+        }
+        (Some(r), TextOrJson::Json) => json_text(&json!({ "index": r })),
+        (Some(r), TextOrJson::Text) => Ok(format!(
+            "index {}: {} runs built; records up to seq {} indexed, {} after it in the tail \
+             (queries scan it; a run is built once it is full)\n",
+            if rebuild {
+                "rebuilt"
+            } else {
+                "brought up to date"
+            },
+            r.runs_built,
+            r.indexed_to,
+            r.head.saturating_sub(r.indexed_to),
+        )),
+    }
+}
 
 fn checkpoint(cfg: &Config, format: TextOrJson) -> Result<String, CliError> {
     let Some(public) =

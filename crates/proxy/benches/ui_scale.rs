@@ -225,6 +225,17 @@ fn main() {
         let s = fill(store.as_mut(), &keys, records);
         (store.head().unwrap().map_or(0, |(s, _)| s), s)
     };
+    // As the running sluis's index thread keeps it (and as it was after an earlier fill).
+    let t = Instant::now();
+    if let Some(r) = store.reindex(false).unwrap() {
+        eprintln!(
+            "index up to seq {} of {} ({} runs built, {:.1} s)",
+            r.indexed_to,
+            r.head,
+            r.runs_built,
+            t.elapsed().as_secs_f64()
+        );
+    }
     let planted = bsn(0);
     // The floor: the store's own subject query for the planted person.
     let pseudonyms = keys.pseudonyms("BSN", &planted);

@@ -18,7 +18,8 @@ pub fn open_store(cfg: &Audit) -> Result<Box<dyn AuditStore>, AuditError> {
     open(cfg, false)
 }
 
-/// Opens the store requests commit to: an SQLite log checkpoints its WAL on a thread of its own.
+/// Opens the store requests commit to: an SQLite log checkpoints its WAL and builds its index on
+/// threads of their own.
 fn open_writer(cfg: &Audit) -> Result<Box<dyn AuditStore>, AuditError> {
     open(cfg, true)
 }
@@ -30,6 +31,8 @@ fn open(cfg: &Audit, writer: bool) -> Result<Box<dyn AuditStore>, AuditError> {
             let mut config = sluis_audit_sqlite::SqliteConfig::new(path, chain(cfg)?);
             if writer {
                 config.background_checkpoint = Some(std::time::Duration::from_millis(500));
+                // The subject and trace index beside the log, built off the commit path.
+                config.index.build = sluis_audit_sqlite::IndexBuild::Background(std::time::Duration::from_secs(1));
             }
             Ok(Box::new(sluis_audit_sqlite::SqliteStore::open_with(config)?))
         }
