@@ -8,6 +8,14 @@
 //! which is canonical JSON (an object with its keys sorted by their bytes, no whitespace), and
 //! leave any other body — a purge record, an alert, a body stored before this form existed, one
 //! that is not an object — as it is.
+//!
+//! The keys of the members that vary from record to record (the rest are in the record's shape,
+//! `crate::fieldset`) are stored as one capital letter each ([`SHORT_KEYS`]): a record's keys
+//! are lower case, so a capital never stands for anything else. The members keep their order,
+//! that of the full keys, so restoring is putting the keys back. A body with a one-capital key of
+//! its own (which no record has) is stored with its keys long and that key escaped (`"\u0041"`
+//! for `"A"`, which canonical JSON never writes), so it reads back as it was; a body stored
+//! before short keys existed reads back as it did.
 
 #[cfg(doc)]
 use crate::chain::EntryIndex;
@@ -19,6 +27,39 @@ const KIND: &str = "kind";
 const TRACE_ID: &str = "trace_id";
 /// The member of a processing record that holds the pseudonymised data subject.
 const DATA_SUBJECT: &str = "data_subject_id";
+
+/// The keys stored as one capital letter, and the letter: the members of an access or processing
+/// record that its shape leaves in the body.
+pub const SHORT_KEYS: [(&str, &str); 15] = [
+    ("case_ref", "C"),
+    ("correlation_id", "K"),
+    ("duration_ms", "D"),
+    ("end_time_ms", "E"),
+    ("flags", "F"),
+    ("parent_span_id", "P"),
+    ("path", "A"),
+    ("records", "R"),
+    ("shape", "H"),
+    ("span_id", "S"),
+    ("start_time_ms", "B"),
+    ("subject", "U"),
+    ("time_ms", "T"),
+    ("upstream_ms", "M"),
+    ("user", "W"),
+];
+
+fn short_key(key: &str) -> Option<&'static str> {
+    SHORT_KEYS.iter().find(|(k, _)| *k == key).map(|(_, c)| *c)
+}
+
+fn long_key(code: &str) -> Option<&'static str> {
+    SHORT_KEYS.iter().find(|(_, c)| *c == code).map(|(k, _)| *k)
+}
+
+/// A key a body could hold that looks like a short key: one capital letter.
+fn is_capital(key: &str) -> bool {
+    key.len() == 1 && key.bytes().all(|b| b.is_ascii_uppercase())
+}
 
 /// A top-level member of a JSON object text: where it starts and ends (from its key's opening
 /// quote to the end of its value), and its key as written (without quotes).
@@ -155,7 +196,13 @@ pub fn strip(body: &str, kind: &str, trace_id: Option<&str>, subject: Option<&st
         .iter()
         .filter(|m| !columns.iter().any(|(k, v)| m.key == *k && m.value == v))
         .collect();
-    if keep.len() == all.len() {
+    let shorten = !all.iter().any(|m| is_capital(m.key));
+    let rewrite = if shorten {
+        all.iter().any(|m| short_key(m.key).is_some())
+    } else {
+        true
+    };
+    if keep.len() == all.len() && !rewrite {
         return body.to_owned();
     }
     let mut out = String::with_capacity(body.len());
@@ -164,7 +211,53 @@ pub fn strip(body: &str, kind: &str, trace_id: Option<&str>, subject: Option<&st
         if i > 0 {
             out.push(',');
         }
-        out.push_str(body.get(m.start..m.end).unwrap_or_default());
+        match short_key(m.key).filter(|_| shorten) {
+            Some(code) => {
+                out.push('"');
+                out.push_str(code);
+                out.push_str("\":");
+                out.push_str(m.value);
+            }
+            None if is_capital(m.key) => {
+                let capital = m.key.bytes().next().map_or(0, u32::from);
+                out.push_str(&format!("\"\\u{capital:04X}\":"));
+                out.push_str(m.value);
+            }
+            None => out.push_str(body.get(m.start..m.end).unwrap_or_default()),
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// The capital an escaped key (`\u0041`) of a stored body stands for.
+fn escaped_capital(key: &str) -> Option<char> {
+    let hex = key.strip_prefix("\\u")?;
+    let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+    (hex.len() == 4 && c.is_ascii_uppercase()).then_some(c)
+}
+
+/// `stored` with its short keys written out again and its escaped capitals unescaped (`all`:
+/// its members).
+fn lengthen(stored: &str, all: &[Member<'_>]) -> String {
+    let mut out = String::with_capacity(stored.len() + all.len() * 8);
+    out.push('{');
+    for (i, m) in all.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let key = long_key(m.key)
+            .map(str::to_owned)
+            .or_else(|| escaped_capital(m.key).map(String::from));
+        match key {
+            Some(key) => {
+                out.push('"');
+                out.push_str(&key);
+                out.push_str("\":");
+                out.push_str(m.value);
+            }
+            None => out.push_str(stored.get(m.start..m.end).unwrap_or_default()),
+        }
     }
     out.push('}');
     out
@@ -179,6 +272,19 @@ pub fn restore(stored: &str, kind: &str, trace_id: Option<&str>, subject: Option
     };
     let Some(all) = members(stored) else {
         return stored.to_owned();
+    };
+    let lengthened;
+    let (stored, all) = if all
+        .iter()
+        .any(|m| long_key(m.key).is_some() || escaped_capital(m.key).is_some())
+    {
+        lengthened = lengthen(stored, &all);
+        match members(&lengthened) {
+            Some(all) => (lengthened.as_str(), all),
+            None => return stored.to_owned(),
+        }
+    } else {
+        (stored, all)
     };
     let mut add: Vec<&(&str, String)> = columns
         .iter()
@@ -249,7 +355,8 @@ mod tests {
             !stored.contains("\"trace_id\"") && !stored.contains("\"kind\""),
             "{stored}"
         );
-        assert!(stored.starts_with("{\"duration_ms\""), "{stored}");
+        assert!(stored.starts_with("{\"D\":"), "{stored}");
+        assert!(!stored.contains("\"span_id\""), "short keys: {stored}");
         let (body, stored) = round_trip(&entries[1]);
         assert!(body.contains("\"data_subject_id\""));
         assert!(
@@ -294,11 +401,58 @@ mod tests {
         assert!(strip(&e.body, "access", Some("something else"), None).contains("\"trace_id\""));
     }
 
+    /// A body stripped before short keys existed reads back as it did; a body with a one-capital
+    /// key of its own keeps every key as it is.
+    #[test]
+    fn long_keys_and_capital_keys_are_left_as_they_are() {
+        let e = encode(&testing::request(3, 0)).unwrap().remove(0);
+        let t = e.index.trace_id.as_deref();
+        let long_form = e
+            .body
+            .replace(&format!(",\"trace_id\":\"{}\"", t.unwrap()), "")
+            .replace("\"kind\":\"access\",", "");
+        assert!(long_form.contains("\"span_id\""), "{long_form}");
+        assert_eq!(restore(&long_form, "access", t, None), e.body);
+        let odd = "{\"A\":1,\"kind\":\"access\",\"path\":\"/x\",\"time_ms\":5}";
+        let stored = strip(odd, "access", None, None);
+        assert_eq!(stored, "{\"\\u0041\":1,\"path\":\"/x\",\"time_ms\":5}");
+        assert_eq!(restore(&stored, "access", None, None), odd);
+    }
+
     fn text() -> impl Strategy<Value = String> {
         "(?s).{0,24}"
     }
 
     proptest! {
+        /// Any canonical object of a record's kind, whatever its other keys (long and short ones, capitals, the column
+        /// members, others) and values: restoring a stripped body gives back the body.
+        #[test]
+        fn strip_then_restore_is_the_identity_for_any_canonical_object(
+            members in proptest::collection::btree_map(
+                prop_oneof![
+                    Just("A".to_owned()), Just("H".to_owned()), Just("Z".to_owned()),
+                    Just("kind".to_owned()), Just("trace_id".to_owned()),
+                    Just("data_subject_id".to_owned()), Just("shape".to_owned()),
+                    Just("span_id".to_owned()), Just("time_ms".to_owned()), Just("user".to_owned()),
+                    Just("\\u0041".to_owned()), "[a-zA-Z_]{1,3}",
+                ],
+                prop_oneof![Just(serde_json::json!("access")), Just(serde_json::json!("t")),
+                    Just(serde_json::json!(1)), text().prop_map(serde_json::Value::String)],
+                0..8,
+            ),
+            processing in any::<bool>(),
+        ) {
+            let kind = if processing { "processing" } else { "access" };
+            // Every record's body names its kind (and restoring puts it back).
+            let mut members = members;
+            members.insert("kind".to_owned(), serde_json::json!(kind));
+            let body = serde_json::to_string(&members).unwrap();
+            let column = |k: &str| members.get(k).and_then(|v| v.as_str());
+            let (trace, subject) = (column("trace_id"), column("data_subject_id"));
+            let stored = strip(&body, kind, trace, subject);
+            prop_assert_eq!(restore(&stored, kind, trace, subject), body);
+        }
+
         /// Whatever the records hold (quotes, brackets, backslashes and control characters in
         /// any member, optional members set or not), restoring a stripped body gives back the
         /// body the chain hashes.
