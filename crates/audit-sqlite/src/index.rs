@@ -1,6 +1,11 @@
 //! The log's subject and trace indexes: derived data in a database of their own beside the log
 //! (`<log>-index`), built off the commit path.
 //!
+//! The index keys a subject or trace by its last 8 bytes (`substr(x, -8)`: of a pseudonym, 8
+//! bytes of its HMAC; of a trace id, 8 of its 16 random bytes; of any other text, its last 8
+//! characters), and a query checks the whole value on the log's row: the index finds the rows,
+//! the log decides which match. An index entry is then about 20 bytes.
+//!
 //! A commit writes the log's rows, which append at the end of their table, and nothing at random
 //! places. An index on pseudonyms or random trace ids inside the commit would put nearly every
 //! entry in a B-tree leaf page of its own, written to the WAL and then to the database again:
@@ -36,7 +41,7 @@ use sluis_audit::{AuditError, Problem, ProblemKind};
 use crate::db;
 
 /// The format of the index database (its `user_version`); any other is dropped and rebuilt.
-const FORMAT: i64 = 1;
+const FORMAT: i64 = 2;
 
 const SCHEMA: &str = "
     CREATE TABLE runs (
@@ -273,16 +278,16 @@ impl Index {
         let run = tx.last_insert_rowid();
         tx.execute(
             "INSERT INTO main.by_subject (run, subject, seq) \
-             SELECT ?1, subject, seq FROM log.entries \
-             WHERE seq BETWEEN ?2 AND ?3 AND subject IS NOT NULL ORDER BY subject, seq",
+             SELECT ?1, substr(subject, -8), seq FROM log.entries \
+             WHERE seq BETWEEN ?2 AND ?3 AND subject IS NOT NULL ORDER BY 2, 3",
             params![run, first, last],
         )
         .map_err(db("index build"))?;
         tx.execute(
             "INSERT INTO main.by_trace (run, trace, seq) \
-             SELECT ?1, trace_id, seq FROM log.entries \
+             SELECT ?1, substr(trace_id, -8), seq FROM log.entries \
              WHERE seq BETWEEN ?2 AND ?3 AND kind = 'access' AND trace_id IS NOT NULL \
-             ORDER BY trace_id, seq",
+             ORDER BY 2, 3",
             params![run, first, last],
         )
         .map_err(db("index build"))?;
@@ -422,7 +427,7 @@ impl Index {
                      AND subject IS NOT NULL",
                     "SELECT MIN(e.seq) FROM log.entries e WHERE e.seq BETWEEN ?2 AND ?3 \
                      AND e.subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM main.by_subject s \
-                     WHERE s.run = ?1 AND s.subject = e.subject AND s.seq = e.seq)",
+                     WHERE s.run = ?1 AND s.subject = substr(e.subject, -8) AND s.seq = e.seq)",
                     "SELECT COUNT(*) FROM main.by_subject WHERE run = ?1",
                 ),
                 (
@@ -431,7 +436,7 @@ impl Index {
                      AND kind = 'access' AND trace_id IS NOT NULL",
                     "SELECT MIN(e.seq) FROM log.entries e WHERE e.seq BETWEEN ?2 AND ?3 \
                      AND e.kind = 'access' AND e.trace_id IS NOT NULL AND NOT EXISTS \
-                     (SELECT 1 FROM main.by_trace t WHERE t.run = ?1 AND t.trace = e.trace_id \
+                     (SELECT 1 FROM main.by_trace t WHERE t.run = ?1 AND t.trace = substr(e.trace_id, -8) \
                      AND t.seq = e.seq)",
                     "SELECT COUNT(*) FROM main.by_trace WHERE run = ?1",
                 ),

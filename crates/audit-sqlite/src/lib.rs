@@ -338,7 +338,7 @@ impl SqliteStore {
                    ORDER BY n.seq LIMIT 1), 9223372036854775807) AS hi \
                  FROM entries a WHERE a.seq IN ( \
                    SELECT t.seq FROM idx.runs r CROSS JOIN idx.by_trace t \
-                     ON t.run = r.id AND t.trace = ?1 \
+                     ON t.run = r.id AND t.trace = substr(?1, -8) \
                    UNION ALL SELECT x.seq FROM entries x \
                      WHERE x.seq > (SELECT COALESCE(MAX(last_seq), 0) FROM idx.runs) \
                      AND x.trace_id = ?1 AND x.kind = 'access') \
@@ -357,6 +357,8 @@ impl SqliteStore {
             q.args.push(SqlValue::Text(subject.clone()));
             let n = q.args.len();
             let subjects = format!("IN (?{}, ?{n})", n - 1);
+            // The index holds each subject's last 8 bytes (`index`): the row decides.
+            let keys = format!("IN (substr(?{}, -8), substr(?{n}, -8))", n - 1);
             // Paging: only the seqs after the page before.
             let after = |col: &str| {
                 filter
@@ -369,7 +371,7 @@ impl SqliteStore {
             q.sql.push_str(&format!(
                 " AND subject {subjects} AND seq IN (\
                  SELECT s.seq FROM idx.runs r CROSS JOIN idx.by_subject s \
-                   ON s.run = r.id AND s.subject {subjects}{} \
+                   ON s.run = r.id AND s.subject {keys}{} \
                  UNION ALL SELECT t.seq FROM entries t \
                    WHERE t.seq > (SELECT COALESCE(MAX(last_seq), 0) FROM idx.runs){} \
                    AND t.subject {subjects})",
