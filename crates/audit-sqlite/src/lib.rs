@@ -481,10 +481,16 @@ fn trace_value(trace_id: Option<&str>) -> SqlValue {
     match trace_id {
         None => SqlValue::Null,
         Some(t) => match from_hex::<16>(t) {
-            Ok(bytes) if to_hex(&bytes) == t => SqlValue::Blob(bytes.to_vec()),
+            Ok(bytes) if lower_hex(t) => SqlValue::Blob(bytes.to_vec()),
             _ => SqlValue::Text(t.to_owned()),
         },
     }
+}
+
+/// Only lowercase hex digits: what a blob's bytes read back as (`to_hex`), so storing it as
+/// bytes loses nothing.
+fn lower_hex(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// A trace id column as text (a blob as hex).
@@ -507,7 +513,7 @@ fn subject_value(subject: Option<&str>) -> SqlValue {
         && !id.is_empty()
         && !id.contains(':')
         && let Ok(bytes) = from_hex::<32>(mac)
-        && to_hex(&bytes) == mac
+        && lower_hex(mac)
     {
         let mut blob = Vec::with_capacity(id.len() + 33);
         blob.extend_from_slice(id.as_bytes());
