@@ -75,6 +75,10 @@ pub enum ProxyError {
     // record
     #[error("audit unavailable: {0}")]
     AuditUnavailable(String),
+    /// The API listener is at `limits.max_connections`: the connection is answered at once
+    /// instead of waiting in the kernel's backlog.
+    #[error("at the connection limit")]
+    Overloaded,
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -28,6 +28,9 @@ use crate::problem::Body;
 /// Largest request head (request line plus headers) accepted.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
+/// How long a connection being shed has to send its request head and read the 503.
+const SHED_DEADLINE: Duration = Duration::from_secs(2);
+
 /// First and largest pause after a failed `accept()`.
 const MIN_BACKOFF: Duration = Duration::from_millis(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
@@ -48,8 +51,15 @@ pub struct Limits {
     /// other deadline covers; a keep-alive connection nobody uses when this is shorter than the
     /// head deadline. A watchdog over the socket enforces it (see [`IdleIo`]).
     pub idle_timeout_ms: u64,
-    /// Open connections on the API listener; more wait in the kernel's accept backlog.
+    /// Open connections on the API listener; more are shed (`shed_connections`), and past
+    /// those wait in the kernel's accept backlog.
     pub max_connections: usize,
+    /// Connections beyond `max_connections` on the API listener that are accepted only to be
+    /// answered at once: 503 problem+json `overloaded` with `Retry-After: 1` and
+    /// `Connection: close`, instead of waiting unanswered in the backlog (where a client sees
+    /// nothing until its SYN is retried, seconds later). Past these too, connections wait in the
+    /// backlog. 0: every connection past the cap waits.
+    pub shed_connections: usize,
     /// Open connections on the admin listener, capped apart so `/healthz` and `/metrics` stay
     /// reachable while the API listener is flooded.
     pub admin_max_connections: usize,
@@ -62,6 +72,7 @@ impl Default for Limits {
             body_read_timeout_ms: 30_000,
             idle_timeout_ms: 60_000,
             max_connections: 4096,
+            shed_connections: 256,
             admin_max_connections: 64,
         }
     }
@@ -77,6 +88,16 @@ impl Limits {
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_millis(self.idle_timeout_ms)
     }
+    /// How many connections past its cap the listener called `name` sheds (none on the admin
+    /// listener: its few clients wait).
+    fn shed(&self, name: &str) -> usize {
+        if name == ADMIN {
+            0
+        } else {
+            self.shed_connections
+        }
+    }
+
     /// The connection cap of the listener called `name`.
     fn cap(&self, name: &str) -> usize {
         if name == ADMIN {
@@ -182,7 +203,16 @@ pub(crate) async fn serve_tracked<F, Fut>(
     // can share the process (tests), so nothing is reset here.
     metrics::gauge!("sluis_open_connections", "listener" => name).increment(0.0);
     metrics::counter!("sluis_accept_errors_total", "listener" => name).increment(0);
+    metrics::counter!("sluis_connections_shed_total", "listener" => name).increment(0);
     let permits = Arc::new(Semaphore::new(max.max(1)));
+    let shed_cap = limits.shed(name);
+    let shedding = Arc::new(Semaphore::new(shed_cap));
+    let mut shed_builder = http1::Builder::new();
+    shed_builder
+        .max_buf_size(MAX_HEAD_BYTES)
+        .keep_alive(false)
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout().min(SHED_DEADLINE));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
@@ -192,11 +222,18 @@ pub(crate) async fn serve_tracked<F, Fut>(
     let idle = limits.idle_timeout();
     let mut backoff = Backoff::default();
     loop {
-        // The permit comes first: past the cap, connections wait in the kernel's backlog
-        // instead of each holding a task, buffers and a file descriptor here.
-        let permit = tokio::select! {
+        // The permit comes first: past the cap (and the connections being shed), connections
+        // wait in the kernel's backlog instead of each holding a task, buffers and a file
+        // descriptor here.
+        let at_cap = permits.available_permits() == 0 && shed_cap > 0;
+        let (permit, shed) = tokio::select! {
+            biased;
             p = Arc::clone(&permits).acquire_owned() => match p {
-                Ok(p) => p,
+                Ok(p) => (p, false),
+                Err(_) => break,
+            },
+            p = Arc::clone(&shedding).acquire_owned(), if at_cap => match p {
+                Ok(p) => (p, true),
                 Err(_) => break,
             },
             _ = stop.changed() => break,
@@ -224,6 +261,26 @@ pub(crate) async fn serve_tracked<F, Fut>(
                 continue;
             }
         };
+        if shed {
+            metrics::counter!("sluis_connections_shed_total", "listener" => name).increment(1);
+            let conn = shed_builder.serve_connection(
+                TokioIo::new(stream),
+                service_fn(|req: Request<IncomingBody>| async move {
+                    let resp = crate::problem::respond(
+                        &crate::error::ProxyError::Overloaded,
+                        req.uri().path(),
+                    );
+                    Ok::<_, Infallible>(resp)
+                }),
+            );
+            tokio::spawn(async move {
+                // One answer, then the connection closes; a client that sends nothing in time
+                // is dropped. The permit is held until then.
+                let _ = tokio::time::timeout(SHED_DEADLINE, conn).await;
+                drop(permit);
+            });
+            continue;
+        }
         let open = Open::new(permit, Arc::clone(&tracker), name);
         let _ = stream.set_nodelay(true);
         let activity = Activity::new();
@@ -419,11 +476,66 @@ mod tests {
 
     use super::*;
 
+    /// Limits without shedding: past the cap, connections wait.
     fn limits(header_ms: u64, max: usize) -> Limits {
         Limits {
             header_read_timeout_ms: header_ms,
             max_connections: max,
+            shed_connections: 0,
             ..Limits::default()
+        }
+    }
+
+    /// Past the cap, connections are answered 503 at once (up to `shed_connections` at a time),
+    /// and past those they wait in the backlog until a connection closes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connections_past_the_cap_are_answered_503_at_once_then_wait() {
+        let l = Limits {
+            max_connections: 1,
+            shed_connections: 2,
+            ..Limits::default()
+        };
+        let (addr, tracker, _stop) = start(l, Duration::from_millis(1000)).await;
+        // The one connection the cap allows, busy for 1 s.
+        let busy = tokio::spawn(get(addr));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        let resp = tokio::time::timeout(Duration::from_secs(1), get(addr))
+            .await
+            .expect("a shed connection is answered at once");
+        assert!(started.elapsed() < Duration::from_millis(900));
+        let lower = resp.to_ascii_lowercase();
+        assert!(resp.starts_with("HTTP/1.1 503"), "{resp}");
+        assert!(lower.contains("retry-after: 1\r\n"), "{resp}");
+        assert!(lower.contains("connection: close\r\n"), "{resp}");
+        assert!(
+            lower.contains("content-type: application/problem+json"),
+            "{resp}"
+        );
+        assert!(resp.contains("\"code\":\"overloaded\""), "{resp}");
+        // Two silent clients hold both shedding slots (until the 2 s deadline); the next
+        // connection waits for the busy one to finish and is then served.
+        let mut silent = Vec::new();
+        for _ in 0..2 {
+            silent.push(TcpStream::connect(addr).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let waiting = tokio::spawn(get(addr));
+        let first = busy.await.unwrap();
+        assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+        let later = tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(later.starts_with("HTTP/1.1 200"), "{later}");
+        assert!(tracker.peak() <= 1, "shed connections are not counted open");
+        // The silent ones are dropped at the deadline.
+        for s in silent {
+            assert!(
+                tokio::time::timeout(Duration::from_secs(5), closed(s))
+                    .await
+                    .unwrap()
+            );
         }
     }
 

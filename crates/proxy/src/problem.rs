@@ -164,6 +164,12 @@ impl Problem {
                 "The request could not be recorded.",
                 "No data is released without a record; try again later.".into(),
             ),
+            ProxyError::Overloaded => p(
+                503,
+                "overloaded",
+                "sluis is at its connection limit.",
+                "Too many connections are open; try again in a moment.".into(),
+            ),
             ProxyError::Internal(_) => p(500, "internal", "Internal error.", String::new()),
         }
     }
@@ -323,6 +329,10 @@ pub fn respond(e: &ProxyError, instance: &str) -> Response<Body> {
     if let ProxyError::RateLimited(l) = e {
         resp.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(l.retry_after_secs));
+    }
+    if matches!(e, ProxyError::Overloaded) {
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
     }
     resp
 }
