@@ -163,6 +163,15 @@ impl Index {
     }
 
     fn ensure_schema(&mut self) -> Result<(), AuditError> {
+        // Read first: a store opened to read (a page of the supervision UI) must not wait for
+        // the write lock while the index thread merges runs.
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA main.user_version", [], |r| r.get(0))
+            .map_err(db("index schema"))?;
+        if version == FORMAT {
+            return Ok(());
+        }
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

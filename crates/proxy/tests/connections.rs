@@ -115,7 +115,7 @@ async fn a_full_api_listener_leaves_the_admin_listener_answering() {
     })
     .await;
     let api = addr(&h.api);
-    // More than the cap: the rest wait in the backlog, and so would a normal API request.
+    // More than the cap: the rest are held as connections being shed (`shed_connections`).
     let mut flood = Vec::new();
     for _ in 0..30 {
         flood.push(TcpStream::connect(&api).await.unwrap());
@@ -124,14 +124,35 @@ async fn a_full_api_listener_leaves_the_admin_listener_answering() {
         .await
         .expect("/healthz did not answer while the API listener was full");
     assert_eq!(health.status, 200, "{}", health.text());
-    // Closing the flood frees the API listener again.
+    // An API request meanwhile is told at once that sluis is full, and when to try again.
+    let full = tokio::time::timeout(Duration::from_secs(5), h.get_as("/api/afval/clusters", &[]))
+        .await
+        .expect("a request past the cap was not answered at once");
+    assert_eq!(full.status, 503, "{}", full.text());
+    assert_eq!(full.json()["code"], "overloaded");
+    assert_eq!(full.header("retry-after"), Some("1"));
+    // Closing the flood frees the API listener again: a client that retries as told is served.
     drop(flood);
-    let r = tokio::time::timeout(
-        Duration::from_secs(20),
-        h.get_as("/api/afval/clusters", &[]),
-    )
+    let served = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let r = h.get_as("/api/afval/clusters", &[]).await;
+            if r.status != 503 {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    })
     .await
     .expect("the API did not answer after the flood closed");
-    r.ok();
+    served.ok();
+    let metrics = h.admin_get("/metrics").await.text();
+    assert!(
+        metric(
+            &metrics,
+            "sluis_connections_shed_total",
+            &[("listener", "api")]
+        ) >= 1.0,
+        "{metrics}"
+    );
     h.shutdown().await;
 }
