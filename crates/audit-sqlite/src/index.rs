@@ -235,6 +235,11 @@ impl Index {
         Ok(())
     }
 
+    /// The last seq the runs cover (0: none).
+    pub(crate) fn indexed_to(&self) -> Result<u64, AuditError> {
+        indexed_to(&self.conn, "main")
+    }
+
     /// Removes every run: the whole log is the tail until the index is built again.
     pub(crate) fn clear(&mut self) -> Result<(), AuditError> {
         let tx = self.write_tx("index clear")?;

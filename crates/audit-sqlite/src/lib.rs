@@ -1020,6 +1020,10 @@ impl AuditStore for SqliteStore {
         }))
     }
 
+    fn indexed_to(&mut self) -> Option<u64> {
+        self.index.indexed_to().ok()
+    }
+
     fn ready(&mut self) -> bool {
         self.conn
             .query_row("SELECT COUNT(*) FROM schema_version", [], |r| {

@@ -242,3 +242,22 @@ fn indexed_fixture() -> Fixture {
 fn the_scenarios_hold_with_the_index_in_runs() {
     testing::run_all(&mut |_| indexed_fixture());
 }
+
+/// The writer reports how far the index beside the log reaches (the `unindexed_entries` metric).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_reports_the_index_lag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = SqliteConfig::new(dir.path().join("audit.db"), testing::chain_config());
+    config.index = IndexConfig {
+        run_records: 3,
+        merge_fanout: 0,
+        build: IndexBuild::AfterAppend,
+    };
+    let store = SqliteStore::open_with(config).unwrap();
+    let sink = GroupCommitSink::start(store, GroupCommitConfig::default()).unwrap();
+    // One commit of 10 records: three runs of 3 built after it, one record in the tail.
+    sink.commit_entries(testing::request(1, 9)).await.unwrap();
+    let st = sink.stats();
+    assert!(st.indexed);
+    assert_eq!((st.head_seq, st.indexed_seq, st.unindexed()), (10, 9, 1));
+}

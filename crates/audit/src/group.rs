@@ -104,10 +104,18 @@ pub struct GroupCommitStats {
     pub witnessed_at_ms: u64,
     /// Checkpoints the witness refused.
     pub witness_failures: u64,
+    /// Whether the store keeps derived indexes off the commit path (SQLite's index beside the
+    /// log), whose lag `indexed_seq` reports.
+    pub indexed: bool,
+    /// The last seq those indexes covered when the writer last asked (about once a second).
+    pub indexed_seq: u64,
     /// Transactions by size: `batch_sizes[i]` counts the transactions of at most
     /// [`BATCH_BUCKETS`]`[i]` entries (and more than the bucket before); the last counts the rest.
     pub batch_sizes: [u64; BATCH_BUCKETS.len() + 1],
 }
+
+/// How often the writer asks the store how far its derived indexes reach.
+const INDEX_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Upper bounds of the transaction-size histogram ([`GroupCommitStats::batch_sizes`]).
 pub const BATCH_BUCKETS: [u64; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024];
@@ -117,6 +125,11 @@ impl GroupCommitStats {
     /// unnoticed by the witness.
     pub fn unwitnessed(&self) -> u64 {
         self.head_seq.saturating_sub(self.witnessed_seq)
+    }
+
+    /// Entries committed that the store's derived indexes do not cover yet (queries scan them).
+    pub fn unindexed(&self) -> u64 {
+        self.head_seq.saturating_sub(self.indexed_seq)
     }
 }
 
@@ -138,6 +151,8 @@ struct Counters {
     witnessed_seq: AtomicU64,
     witnessed_at_ms: AtomicU64,
     witness_failures: AtomicU64,
+    indexed: AtomicBool,
+    indexed_seq: AtomicU64,
     batch_sizes: [AtomicU64; BATCH_BUCKETS.len() + 1],
 }
 
@@ -336,6 +351,8 @@ impl EntrySink for GroupCommitSink {
             witnessed_seq: c.witnessed_seq.load(Ordering::Relaxed),
             witnessed_at_ms: c.witnessed_at_ms.load(Ordering::Relaxed),
             witness_failures: c.witness_failures.load(Ordering::Relaxed),
+            indexed: c.indexed.load(Ordering::Relaxed),
+            indexed_seq: c.indexed_seq.load(Ordering::Relaxed),
             batch_sizes: std::array::from_fn(|i| {
                 c.batch_sizes
                     .get(i)
@@ -444,6 +461,7 @@ fn writer<S: AuditStore>(
 ) {
     let max_batch = cfg.max_batch.max(1);
     let mut carry: Option<Msg> = None;
+    let mut index_checked: Option<Instant> = None;
     if let Ok(Some((seq, _))) = store.head() {
         counters.head_seq.store(seq, Ordering::Relaxed);
     }
@@ -546,6 +564,13 @@ fn writer<S: AuditStore>(
             Ok((_, last)) => {
                 let n64 = n as u64;
                 counters.head_seq.fetch_max(last, Ordering::Relaxed);
+                if index_checked.is_none_or(|t: Instant| t.elapsed() >= INDEX_CHECK_EVERY) {
+                    index_checked = Some(Instant::now());
+                    if let Some(seq) = store.indexed_to() {
+                        counters.indexed_seq.store(seq, Ordering::Relaxed);
+                        counters.indexed.store(true, Ordering::Relaxed);
+                    }
+                }
                 counters.last_batch.store(n64, Ordering::Relaxed);
                 counters.max_batch.fetch_max(n64, Ordering::Relaxed);
                 counters.committed.fetch_add(n64, Ordering::Relaxed);

@@ -139,6 +139,13 @@ pub trait AuditStore: Send {
         Ok(None)
     }
 
+    /// The last seq the store's derived indexes cover (0: none yet), for the lag metric; `None`
+    /// for a store whose indexes are part of every commit. Cheap: the writer asks about once a
+    /// second.
+    fn indexed_to(&mut self) -> Option<u64> {
+        None
+    }
+
     /// The chain this store appends to: empty for a store with one chain, the instance's chain
     /// id in a store with one chain per instance.
     fn chain_id(&self) -> &str {
@@ -253,5 +260,8 @@ impl AuditStore for Box<dyn AuditStore> {
     }
     fn reindex(&mut self, rebuild: bool) -> Result<Option<IndexReport>, AuditError> {
         (**self).reindex(rebuild)
+    }
+    fn indexed_to(&mut self) -> Option<u64> {
+        (**self).indexed_to()
     }
 }

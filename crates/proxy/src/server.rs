@@ -254,6 +254,9 @@ async fn admin_service(shared: Arc<Shared>, req: Request<IncomingBody>) -> Respo
                     .set(cumulative as f64);
             }
             metrics::gauge!("sluis_audit_checkpoint_seq").set(st.checkpoint_seq as f64);
+            if st.indexed {
+                metrics::gauge!("sluis_audit_unindexed_entries").set(st.unindexed() as f64);
+            }
             if st.witness {
                 metrics::gauge!("sluis_audit_witnessed_seq").set(st.witnessed_seq as f64);
                 metrics::gauge!("sluis_audit_unwitnessed_entries").set(st.unwitnessed() as f64);
