@@ -216,6 +216,8 @@ pub struct SqliteStore {
     /// The connection queries read through, with the index attached as `idx`; opened on the
     /// first query. (Not `conn`: a writer's `BEGIN IMMEDIATE` would lock the index too.)
     reader: Option<Connection>,
+    /// The access records after the index's runs by trace id, as the reader last read them.
+    tail: Option<TailMemo>,
 }
 
 /// At most this many ids are remembered in [`SqliteStore::known_sets`]; past it the memory
@@ -271,6 +273,7 @@ impl SqliteStore {
             index_after_append: config.index.build == IndexBuild::AfterAppend,
             _index_thread: None,
             reader: None,
+            tail: None,
         };
         if let IndexBuild::Background(every) = config.index.build {
             let own = index::Index::open(&store.path, config.index.clone(), config.busy_timeout)?;
@@ -319,95 +322,6 @@ impl SqliteStore {
         self.index.clear()
     }
 
-    /// The SQL and arguments of [`AuditStore::query`] (read through [`SqliteStore::reader`]).
-    fn query_sql(
-        &mut self,
-        filter: &QueryFilter,
-        limit: usize,
-    ) -> Result<(String, Vec<SqlValue>), AuditError> {
-        let mut q = Where::default();
-        // By trace: the access records of the trace (the partial index of migration 6), each
-        // with the rows after it up to the first of another trace or another request (its
-        // processing records). A client may send one trace id with several requests.
-        let from = match &filter.trace_id {
-            Some(trace) => {
-                q.args.push(trace_value(Some(trace)));
-                // The access records: through the index's runs, and in the tail after them.
-                "entries, (SELECT a.seq AS lo, COALESCE((SELECT n.seq FROM entries n \
-                   WHERE n.seq > a.seq AND (n.trace_id IS NOT a.trace_id OR n.kind = 'access') \
-                   ORDER BY n.seq LIMIT 1), 9223372036854775807) AS hi \
-                 FROM entries a WHERE a.seq IN ( \
-                   SELECT t.seq FROM idx.runs r CROSS JOIN idx.by_trace t \
-                     ON t.run = r.id AND t.trace = substr(?1, -8) \
-                   UNION ALL SELECT x.seq FROM entries x \
-                     WHERE x.seq > (SELECT COALESCE(MAX(last_seq), 0) FROM idx.runs) \
-                     AND x.trace_id = ?1 AND x.kind = 'access') \
-                 AND a.trace_id = ?1 AND a.kind = 'access') AS request"
-            }
-            None => "entries",
-        };
-        if filter.trace_id.is_some() {
-            q.sql
-                .push_str(" AND seq >= request.lo AND seq < request.hi");
-        }
-        q.text("activity =", filter.activity.as_deref());
-        if let Some(subject) = &filter.subject {
-            // As written now, and as written before pseudonyms were stored as blobs.
-            q.args.push(subject_value(Some(subject)));
-            q.args.push(SqlValue::Text(subject.clone()));
-            let n = q.args.len();
-            let subjects = format!("IN (?{}, ?{n})", n - 1);
-            // The index holds each subject's last 8 bytes (`index`): the row decides.
-            let keys = format!("IN (substr(?{}, -8), substr(?{n}, -8))", n - 1);
-            // Paging: only the seqs after the page before.
-            let after = |col: &str| {
-                filter
-                    .after_seq
-                    .map(|a| format!(" AND {col} > {a}"))
-                    .unwrap_or_default()
-            };
-            // The seqs of the subject's rows: through the index's runs (one seek in each), and
-            // in the tail after them.
-            q.sql.push_str(&format!(
-                " AND subject {subjects} AND seq IN (\
-                 SELECT s.seq FROM idx.runs r CROSS JOIN idx.by_subject s \
-                   ON s.run = r.id AND s.subject {keys}{} \
-                 UNION ALL SELECT t.seq FROM entries t \
-                   WHERE t.seq > (SELECT COALESCE(MAX(last_seq), 0) FROM idx.runs){} \
-                   AND t.subject {subjects})",
-                after("s.seq"),
-                after("t.seq"),
-            ));
-        }
-        match filter.kind {
-            // Written out, so the partial indexes of migration 4 apply.
-            Some(EntryKind::Alert) => q.sql.push_str(" AND kind = 'alert'"),
-            Some(EntryKind::Handling) => q.sql.push_str(" AND kind = 'handling'"),
-            kind => q.text("kind =", kind.map(EntryKind::as_str)),
-        }
-        q.int("time_ms >=", filter.from_ms);
-        q.int("time_ms <", filter.to_ms);
-        // A period is also a range of seqs (time never goes back along the log): the scan
-        // starts and stops there instead of walking the log from its start.
-        let conn = self.reader()?;
-        if filter.subject.is_none() && filter.trace_id.is_none() {
-            if let Some(from) = filter.from_ms {
-                q.int("seq >=", seq_at(conn, from)?);
-            }
-            if let Some(to) = filter.to_ms {
-                q.int("seq <", seq_at(conn, to)?);
-            }
-        }
-        q.int("seq >", filter.after_seq);
-        q.args.push(SqlValue::Integer(sql_limit(limit)));
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM {from} WHERE 1 = 1{} ORDER BY seq LIMIT ?{}",
-            q.sql,
-            q.args.len()
-        );
-        Ok((sql, q.args))
-    }
-
     /// The connection queries read through.
     fn reader(&mut self) -> Result<&Connection, AuditError> {
         if self.reader.is_none() {
@@ -425,6 +339,234 @@ impl SqliteStore {
             .as_ref()
             .ok_or_else(|| AuditError::Unavailable("sqlite reader".into()))
     }
+}
+
+/// The seqs of a query's rows in the tail after the index's runs, as SQL: those the memo holds
+/// (`remembered`, a JSON array) and the rows after it, or (without a memo) a scan of the whole
+/// tail; `cond` selects the rows (over `x`).
+fn tail_branch(
+    q: &mut Where,
+    remembered: Option<String>,
+    tail: Option<&TailMemo>,
+    cond: &str,
+) -> String {
+    match (remembered, tail) {
+        (Some(json), Some(t)) => {
+            q.args.push(SqlValue::Text(json));
+            let seqs = q.args.len();
+            q.args
+                .push(SqlValue::Integer(i64::try_from(t.to).unwrap_or(i64::MAX)));
+            let to = q.args.len();
+            format!(
+                "SELECT value FROM json_each(?{seqs}) \
+                 UNION ALL SELECT x.seq FROM entries x WHERE x.seq > ?{to} AND {cond}"
+            )
+        }
+        _ => format!(
+            "SELECT x.seq FROM entries x \
+             WHERE x.seq > (SELECT COALESCE(MAX(last_seq), 0) FROM idx.runs) AND {cond}"
+        ),
+    }
+}
+
+/// A stored trace id as the tail memo keys it: its last 8 bytes (blob or text alike), as the
+/// index keys it (`index`); the query checks the whole value on the row.
+fn memo_key(bytes: &[u8]) -> u64 {
+    let mut key = [0u8; 8];
+    let tail = bytes
+        .get(bytes.len().saturating_sub(8)..)
+        .unwrap_or_default();
+    key.get_mut(8 - tail.len()..)
+        .unwrap_or_default()
+        .copy_from_slice(tail);
+    u64::from_be_bytes(key)
+}
+
+fn value_bytes(v: &SqlValue) -> Option<&[u8]> {
+    match v {
+        SqlValue::Blob(b) => Some(b),
+        SqlValue::Text(t) => Some(t.as_bytes()),
+        _ => None,
+    }
+}
+
+/// The access records of the tail after the index's runs (up to 65,536 rows once the index has
+/// caught up) by trace id, as a reader last read them. A page of the supervision UI looks up the
+/// request of every row it shows, one query by trace each: with the memo it reads the tail once,
+/// and then only the rows added since, instead of scanning it in every query.
+#[derive(Debug)]
+struct TailMemo {
+    /// The memo holds the access records after `from` up to `to`; `from` is where the runs
+    /// ended when it was started, and never after where they end now ([`refresh_tail`]).
+    from: u64,
+    to: u64,
+    rows: usize,
+    traces: std::collections::HashMap<u64, Vec<u64>>,
+}
+
+/// A tail longer than this is not kept in memory: the query scans it.
+const TAIL_MEMO_ROWS: u64 = 1_000_000;
+
+impl TailMemo {
+    /// The seqs of the access records whose trace id may be `value`, as a JSON array.
+    fn seqs(&self, value: &SqlValue) -> String {
+        let found = value_bytes(value).and_then(|b| self.traces.get(&memo_key(b)));
+        let list: Vec<String> = found.into_iter().flatten().map(u64::to_string).collect();
+        format!("[{}]", list.join(","))
+    }
+}
+
+/// Brings `memo` up to the log's head as `conn`'s transaction sees it. It starts over when the
+/// runs now end before it starts (the index was cleared) or, once it holds more than two runs'
+/// worth, after the runs have moved past its start. `None` when the tail is too long to keep.
+fn refresh_tail<'m>(
+    conn: &Connection,
+    memo: &'m mut Option<TailMemo>,
+) -> Result<Option<&'m TailMemo>, AuditError> {
+    let indexed = index::indexed_to(conn, "idx")?;
+    let head: u64 = conn
+        .query_row("SELECT COALESCE(MAX(seq), 0) FROM entries", [], |r| {
+            r.get(0)
+        })
+        .map_err(db("query"))?;
+    if head.saturating_sub(indexed) > TAIL_MEMO_ROWS {
+        *memo = None;
+        return Ok(None);
+    }
+    if memo
+        .as_ref()
+        .is_some_and(|m| m.from > indexed || (m.from < indexed && m.rows > 131_072))
+    {
+        *memo = None;
+    }
+    let m = memo.get_or_insert_with(|| TailMemo {
+        from: indexed,
+        to: indexed,
+        rows: 0,
+        traces: std::collections::HashMap::new(),
+    });
+    if m.to < head {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, trace_id FROM entries WHERE seq > ?1 AND kind = 'access' \
+                 AND trace_id IS NOT NULL ORDER BY seq",
+            )
+            .map_err(db("query"))?;
+        let mut rows = stmt.query(params![m.to]).map_err(db("query"))?;
+        while let Some(r) = rows.next().map_err(db("query"))? {
+            let seq: u64 = r.get(0).map_err(db("query"))?;
+            let key = match r.get_ref(1).map_err(db("query"))? {
+                ValueRef::Blob(b) | ValueRef::Text(b) => memo_key(b),
+                _ => continue,
+            };
+            m.traces.entry(key).or_default().push(seq);
+            m.rows += 1;
+        }
+        m.to = head;
+    }
+    Ok(memo.as_ref())
+}
+
+/// The SQL and arguments of [`AuditStore::query`], read through `conn` (the reader, in one
+/// transaction). `tail`: the tail as remembered ([`TailMemo`]); without it the query scans the
+/// tail itself.
+fn query_sql(
+    conn: &Connection,
+    filter: &QueryFilter,
+    limit: usize,
+    tail: Option<&TailMemo>,
+) -> Result<(String, Vec<SqlValue>), AuditError> {
+    let mut q = Where::default();
+    // By trace: the access records of the trace (the partial index of migration 6), each
+    // with the rows after it up to the first of another trace or another request (its
+    // processing records). A client may send one trace id with several requests.
+    let from = match &filter.trace_id {
+        Some(trace) => {
+            let value = trace_value(Some(trace));
+            let remembered = tail.map(|t| t.seqs(&value));
+            q.args.push(value);
+            // The access records: through the index's runs, and in the tail after them.
+            let tail_seqs = tail_branch(
+                &mut q,
+                remembered,
+                tail,
+                "x.trace_id = ?1 AND x.kind = 'access'",
+            );
+            format!(
+                "entries, (SELECT a.seq AS lo, COALESCE((SELECT n.seq FROM entries n \
+                       WHERE n.seq > a.seq AND (n.trace_id IS NOT a.trace_id OR n.kind = 'access') \
+                       ORDER BY n.seq LIMIT 1), 9223372036854775807) AS hi \
+                     FROM entries a WHERE a.seq IN ( \
+                       SELECT t.seq FROM idx.runs r CROSS JOIN idx.by_trace t \
+                         ON t.run = r.id AND t.trace = substr(?1, -8) \
+                       UNION ALL {tail_seqs}) \
+                     AND a.trace_id = ?1 AND a.kind = 'access') AS request"
+            )
+        }
+        None => "entries".to_owned(),
+    };
+    if filter.trace_id.is_some() {
+        q.sql
+            .push_str(" AND seq >= request.lo AND seq < request.hi");
+    }
+    q.text("activity =", filter.activity.as_deref());
+    if let Some(subject) = &filter.subject {
+        // As written now, and as written before pseudonyms were stored as blobs.
+        let (value, text) = (
+            subject_value(Some(subject)),
+            SqlValue::Text(subject.clone()),
+        );
+        q.args.push(value);
+        q.args.push(text);
+        let n = q.args.len();
+        let subjects = format!("IN (?{}, ?{n})", n - 1);
+        // The index holds each subject's last 8 bytes (`index`): the row decides.
+        let keys = format!("IN (substr(?{}, -8), substr(?{n}, -8))", n - 1);
+        // Paging: only the seqs after the page before.
+        let after = |col: &str| {
+            filter
+                .after_seq
+                .map(|a| format!(" AND {col} > {a}"))
+                .unwrap_or_default()
+        };
+        // The seqs of the subject's rows: through the index's runs (one seek in each), and
+        // in the tail after them.
+        let cond = format!("x.subject {subjects}{}", after("x.seq"));
+        let tail_seqs = tail_branch(&mut q, None, None, &cond);
+        q.sql.push_str(&format!(
+            " AND subject {subjects} AND seq IN (\
+                 SELECT s.seq FROM idx.runs r CROSS JOIN idx.by_subject s \
+                   ON s.run = r.id AND s.subject {keys}{} \
+                 UNION ALL {tail_seqs})",
+            after("s.seq"),
+        ));
+    }
+    match filter.kind {
+        // Written out, so the partial indexes of migration 4 apply.
+        Some(EntryKind::Alert) => q.sql.push_str(" AND kind = 'alert'"),
+        Some(EntryKind::Handling) => q.sql.push_str(" AND kind = 'handling'"),
+        kind => q.text("kind =", kind.map(EntryKind::as_str)),
+    }
+    q.int("time_ms >=", filter.from_ms);
+    q.int("time_ms <", filter.to_ms);
+    // A period is also a range of seqs (time never goes back along the log): the scan
+    // starts and stops there instead of walking the log from its start.
+    if filter.subject.is_none() && filter.trace_id.is_none() {
+        if let Some(from) = filter.from_ms {
+            q.int("seq >=", seq_at(conn, from)?);
+        }
+        if let Some(to) = filter.to_ms {
+            q.int("seq <", seq_at(conn, to)?);
+        }
+    }
+    q.int("seq >", filter.after_seq);
+    q.args.push(SqlValue::Integer(sql_limit(limit)));
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM {from} WHERE 1 = 1{} ORDER BY seq LIMIT ?{}",
+        q.sql,
+        q.args.len()
+    );
+    Ok((sql, q.args))
 }
 
 /// Applies the missing migrations, each in its own transaction with its version row; running
@@ -931,10 +1073,22 @@ impl AuditStore for SqliteStore {
         filter: &QueryFilter,
         limit: usize,
     ) -> Result<Vec<StoredEntry>, AuditError> {
-        let (sql, args) = self.query_sql(filter, limit)?;
-        let conn = self.reader()?;
-        let rows = select_rows(conn, &sql, rusqlite::params_from_iter(args), "query")?;
-        decode_all(conn, &rows)
+        self.reader()?;
+        let (Some(conn), memo) = (self.reader.as_ref(), &mut self.tail) else {
+            return Err(AuditError::Unavailable("sqlite reader".into()));
+        };
+        // One read transaction: the tail, the runs and the rows from the same snapshots.
+        let tx = conn.unchecked_transaction().map_err(db("query"))?;
+        let tail = if filter.trace_id.is_some() {
+            refresh_tail(&tx, memo)?
+        } else {
+            None
+        };
+        let (sql, args) = query_sql(&tx, filter, limit, tail)?;
+        let rows = select_rows(&tx, &sql, rusqlite::params_from_iter(args), "query")?;
+        let entries = decode_all(&tx, &rows)?;
+        tx.finish().map_err(db("query"))?;
+        Ok(entries)
     }
 
     fn purge(
@@ -1340,8 +1494,8 @@ mod tests {
 
     /// The plan of the store's query for `filter`, one line per step.
     fn query_plan(s: &mut SqliteStore, filter: &QueryFilter) -> String {
-        let (sql, args) = s.query_sql(filter, 10).unwrap();
         let conn = s.reader().unwrap();
+        let (sql, args) = query_sql(conn, filter, 10, None).unwrap();
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let lines: Vec<String> = stmt
             .query_map(rusqlite::params_from_iter(args), |r| r.get(3))

@@ -362,3 +362,43 @@ fn subjects_sharing_their_index_key_are_told_apart() {
         store.build_index(true).unwrap();
     }
 }
+
+/// A store answers queries by trace from its memo of the tail: what is committed after the memo
+/// was read, what the runs take over from it, and a cleared index are all seen.
+#[test]
+fn queries_by_trace_see_what_came_after_the_tail_was_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let mut writer = open(&path, 4, 2, IndexBuild::OnDemand);
+    let mut reader = open(&path, 4, 2, IndexBuild::OnDemand);
+    let by = |t: u64| QueryFilter {
+        trace_id: Some(trace_id(t)),
+        ..QueryFilter::default()
+    };
+    let check = |reader: &mut SqliteStore, writer: &mut SqliteStore, at: &str| {
+        for t in 0..3 {
+            assert_eq!(
+                found(reader, &by(t)),
+                expected(writer, &by(t)),
+                "trace {t} {at}"
+            );
+        }
+    };
+    writer.append(&shaped(1, 1, 3, 3), 1_000).unwrap();
+    check(&mut reader, &mut writer, "first read");
+    for i in 2..=9 {
+        writer.append(&shaped(i, 1, 3, 3), 1_000).unwrap();
+        check(&mut reader, &mut writer, &format!("after commit {i}"));
+    }
+    writer.build_index(false).unwrap();
+    check(
+        &mut reader,
+        &mut writer,
+        "after the runs took the tail over",
+    );
+    writer.append(&shaped(10, 2, 3, 3), 1_000).unwrap();
+    writer.rebuild_index().unwrap();
+    check(&mut reader, &mut writer, "after the index was cleared");
+    writer.build_index(true).unwrap();
+    check(&mut reader, &mut writer, "after it was built again");
+}
