@@ -358,7 +358,7 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
         // The BRP flags an investigated identifier because it was asked for; with the
         // identifier gone, its qualifier goes too.
         prune_onderzoek(&mut obj);
-        collect_paths(&obj, "", &mut delivered_paths);
+        collect_paths(&obj, &mut String::new(), &mut delivered_paths);
 
         summary.persons.push(DeliveredPerson {
             burgerservicenummer,
@@ -494,27 +494,32 @@ fn bsns_deep(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-fn collect_paths(obj: &Map<String, Value>, prefix: &str, out: &mut BTreeSet<String>) {
+/// The dotted paths of `obj`'s leaves into `out`, built in one buffer (`path`, the prefix on
+/// entry and on return): only a path not seen before is allocated.
+fn collect_paths(obj: &Map<String, Value>, path: &mut String, out: &mut BTreeSet<String>) {
     for (k, v) in obj {
-        let path = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
+        let len = path.len();
+        if len > 0 {
+            path.push('.');
+        }
+        path.push_str(k);
         collect_value_paths(v, path, out);
+        path.truncate(len);
     }
 }
 
-fn collect_value_paths(v: &Value, path: String, out: &mut BTreeSet<String>) {
+fn collect_value_paths(v: &Value, path: &mut String, out: &mut BTreeSet<String>) {
     match v {
-        Value::Object(m) if !m.is_empty() => collect_paths(m, &path, out),
+        Value::Object(m) if !m.is_empty() => collect_paths(m, path, out),
         Value::Array(items) if !items.is_empty() => {
             for item in items {
-                collect_value_paths(item, path.clone(), out);
+                collect_value_paths(item, path, out);
             }
         }
         _ => {
-            out.insert(path);
+            if !out.contains(path.as_str()) {
+                out.insert(path.clone());
+            }
         }
     }
 }
