@@ -359,20 +359,16 @@ impl SqliteStore {
 }
 
 /// The seqs of a query's rows in the tail after the index's runs, as SQL: those the memo holds
-/// (`remembered`, a JSON array) and the rows after it, or (without a memo) a scan of the whole
-/// tail; `cond` selects the rows (over `x`).
-fn tail_branch(
-    q: &mut Where,
-    remembered: Option<String>,
-    tail: Option<&TailMemo>,
-    cond: &str,
-) -> String {
-    match (remembered, tail) {
-        (Some(json), Some(t)) => {
+/// (`remembered`: a JSON array, and the last seq the memo has read) and the rows after it, or
+/// (without a memo) a scan of the whole tail; `cond` selects the rows (over `x`).
+fn tail_branch(q: &mut Where, remembered: Option<(String, u64)>, cond: &str) -> String {
+    match remembered {
+        Some((json, memo_to)) => {
             q.args.push(SqlValue::Text(json));
             let seqs = q.args.len();
-            q.args
-                .push(SqlValue::Integer(i64::try_from(t.to).unwrap_or(i64::MAX)));
+            q.args.push(SqlValue::Integer(
+                i64::try_from(memo_to).unwrap_or(i64::MAX),
+            ));
             let to = q.args.len();
             format!(
                 "SELECT value FROM json_each(?{seqs}) \
@@ -500,15 +496,11 @@ fn query_sql(
     let from = match &filter.trace_id {
         Some(trace) => {
             let value = trace_value(Some(trace));
-            let remembered = tail.map(|t| t.seqs(&value));
+            let remembered = tail.map(|t| (t.seqs(&value), t.to));
             q.args.push(value);
             // The access records: through the index's runs, and in the tail after them.
-            let tail_seqs = tail_branch(
-                &mut q,
-                remembered,
-                tail,
-                "x.trace_id = ?1 AND x.kind = 'access'",
-            );
+            let tail_seqs =
+                tail_branch(&mut q, remembered, "x.trace_id = ?1 AND x.kind = 'access'");
             format!(
                 "entries, (SELECT a.seq AS lo, COALESCE((SELECT n.seq FROM entries n \
                        WHERE n.seq > a.seq AND (n.trace_id IS NOT a.trace_id OR n.kind = 'access') \
@@ -549,7 +541,7 @@ fn query_sql(
         // The seqs of the subject's rows: through the index's runs (one seek in each), and
         // in the tail after them.
         let cond = format!("x.subject {subjects}{}", after("x.seq"));
-        let tail_seqs = tail_branch(&mut q, None, None, &cond);
+        let tail_seqs = tail_branch(&mut q, None, &cond);
         q.sql.push_str(&format!(
             " AND subject {subjects} AND seq IN (\
                  SELECT s.seq FROM idx.runs r CROSS JOIN idx.by_subject s \

@@ -197,33 +197,44 @@ pub fn strip(body: &str, kind: &str, trace_id: Option<&str>, subject: Option<&st
         .filter(|m| !columns.iter().any(|(k, v)| m.key == *k && m.value == v))
         .collect();
     let shorten = !all.iter().any(|m| is_capital(m.key));
-    let rewrite = if shorten {
-        all.iter().any(|m| short_key(m.key).is_some())
-    } else {
-        true
-    };
+    let rewrite = !shorten || all.iter().any(|m| short_key(m.key).is_some());
     if keep.len() == all.len() && !rewrite {
         return body.to_owned();
     }
-    let mut out = String::with_capacity(body.len());
+    with_keys(body, keep.into_iter(), |m| {
+        match short_key(m.key).filter(|_| shorten) {
+            Some(code) => Some(code.to_owned()),
+            // Escaped, so that it does not read back as a short key.
+            None if is_capital(m.key) => {
+                let capital = m.key.bytes().next().map_or(0, u32::from);
+                Some(format!("\\u{capital:04X}"))
+            }
+            None => None,
+        }
+    })
+}
+
+/// The object of `members` (of `text`), each written with the key `key` gives it (as it is
+/// written: no escaping is added), or as it stands in `text`.
+fn with_keys<'a>(
+    text: &str,
+    members: impl Iterator<Item = &'a Member<'a>>,
+    key: impl Fn(&Member<'_>) -> Option<String>,
+) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
     out.push('{');
-    for (i, m) in keep.iter().enumerate() {
+    for (i, m) in members.enumerate() {
         if i > 0 {
             out.push(',');
         }
-        match short_key(m.key).filter(|_| shorten) {
-            Some(code) => {
+        match key(m) {
+            Some(k) => {
                 out.push('"');
-                out.push_str(code);
+                out.push_str(&k);
                 out.push_str("\":");
                 out.push_str(m.value);
             }
-            None if is_capital(m.key) => {
-                let capital = m.key.bytes().next().map_or(0, u32::from);
-                out.push_str(&format!("\"\\u{capital:04X}\":"));
-                out.push_str(m.value);
-            }
-            None => out.push_str(body.get(m.start..m.end).unwrap_or_default()),
+            None => out.push_str(text.get(m.start..m.end).unwrap_or_default()),
         }
     }
     out.push('}');
@@ -240,27 +251,11 @@ fn escaped_capital(key: &str) -> Option<char> {
 /// `stored` with its short keys written out again and its escaped capitals unescaped (`all`:
 /// its members).
 fn lengthen(stored: &str, all: &[Member<'_>]) -> String {
-    let mut out = String::with_capacity(stored.len() + all.len() * 8);
-    out.push('{');
-    for (i, m) in all.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let key = long_key(m.key)
+    with_keys(stored, all.iter(), |m| {
+        long_key(m.key)
             .map(str::to_owned)
-            .or_else(|| escaped_capital(m.key).map(String::from));
-        match key {
-            Some(key) => {
-                out.push('"');
-                out.push_str(&key);
-                out.push_str("\":");
-                out.push_str(m.value);
-            }
-            None => out.push_str(stored.get(m.start..m.end).unwrap_or_default()),
-        }
-    }
-    out.push('}');
-    out
+            .or_else(|| escaped_capital(m.key).map(String::from))
+    })
 }
 
 /// The body an entry was hashed with, from its stored body and its row's columns: the members
