@@ -13,6 +13,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use hyper::Method;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -153,6 +154,58 @@ async fn a_full_api_listener_leaves_the_admin_listener_answering() {
             &[("listener", "api")]
         ) >= 1.0,
         "{metrics}"
+    );
+    h.shutdown().await;
+}
+
+/// A burst of concurrent requests opens as many upstream connections as it needs; once it is
+/// over they stay pooled, so the next burst reuses them instead of opening (and closing) one per
+/// request — which would cost the most exactly when sluis is busiest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_connections_opened_by_a_burst_are_reused_by_the_next() {
+    const BURST: usize = 200;
+    let h = Harness::start(Opts::default()).await;
+    let faults = h.fixture().faults().clone();
+    // Slow enough that the whole burst is in flight at the upstream at once.
+    faults.set_delay(Duration::from_millis(400));
+    let auth = format!("Bearer {}", token(&[]));
+    let burst = || {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..BURST {
+            // A client connection of its own per request, as many independent callers would.
+            let client = common::client();
+            let url = format!("{}/api/afval/clusters", h.api);
+            let auth = auth.clone();
+            set.spawn(async move {
+                try_send(
+                    &client,
+                    Method::GET,
+                    &url,
+                    &[("authorization", auth.as_str())],
+                )
+                .await
+                .map(|r| r.status)
+            });
+        }
+        set.join_all()
+    };
+    let first = burst().await;
+    assert!(first.iter().all(|s| s == &Ok(200)), "{first:?}");
+    let opened = faults.connections();
+    assert!(
+        opened >= (BURST / 2) as u64,
+        "a burst of {BURST} slow requests used only {opened} upstream connections"
+    );
+    faults.clear_recorded();
+    let second = burst().await;
+    assert!(second.iter().all(|s| s == &Ok(200)), "{second:?}");
+    let reopened = faults.connections();
+    assert_eq!(faults.requests(), BURST as u64);
+    // The first burst's connections were kept: the second opens (almost) none. With the pool
+    // kept at a few dozen, it would open all but those again.
+    assert!(
+        reopened <= (BURST / 10) as u64,
+        "the second burst opened {reopened} new upstream connections of {opened} (pool not kept)"
     );
     h.shutdown().await;
 }

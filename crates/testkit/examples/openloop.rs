@@ -15,6 +15,12 @@
 //!
 //! `OPENLOOP rate=R secs=S sent=N ok=N errors=N p50_us=.. p90_us=.. p99_us=.. p999_us=.. max_us=..`
 //!
+//! With `--stalls MS`, it first prints one line per 100 ms window of the schedule whose slowest
+//! request took longer than MS milliseconds, with the window's start as Unix milliseconds (to
+//! line up with a server's own log):
+//!
+//! `STALL window_unix_ms=.. requests=N slow=N worst_us=..`
+//!
 //! and exits 2 on bad arguments, 1 when nothing succeeded.
 
 use std::process::ExitCode;
@@ -37,6 +43,7 @@ struct Args {
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
     max_in_flight: u64,
+    stalls_ms: Option<u64>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -47,6 +54,7 @@ fn parse() -> Result<Args, String> {
     let mut headers = Vec::new();
     let mut body = Bytes::new();
     let mut max_in_flight = 10_000;
+    let mut stalls_ms = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
@@ -84,6 +92,9 @@ fn parse() -> Result<Args, String> {
                     .parse()
                     .map_err(|e| format!("--max-in-flight: {e}"))?;
             }
+            "--stalls" => {
+                stalls_ms = Some(value()?.parse().map_err(|e| format!("--stalls: {e}"))?);
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -99,7 +110,31 @@ fn parse() -> Result<Args, String> {
         headers,
         body,
         max_in_flight,
+        stalls_ms,
     })
+}
+
+/// Prints the 100 ms windows of the schedule whose slowest request took longer than `ms`.
+fn print_stalls(timed: &[(u64, u64)], start_unix_ms: u64, ms: u64) {
+    const WINDOW_US: u64 = 100_000;
+    // window → (requests, slow, worst)
+    let mut windows = std::collections::BTreeMap::<u64, (u64, u64, u64)>::new();
+    for &(offset, micros) in timed {
+        let w = windows.entry(offset / WINDOW_US).or_default();
+        w.0 += 1;
+        if micros > ms * 1000 {
+            w.1 += 1;
+        }
+        w.2 = w.2.max(micros);
+    }
+    for (window, (requests, slow, worst)) in windows {
+        if slow > 0 {
+            println!(
+                "STALL window_unix_ms={} requests={requests} slow={slow} worst_us={worst}",
+                start_unix_ms + window * WINDOW_US / 1000
+            );
+        }
+    }
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -125,7 +160,8 @@ async fn main() -> ExitCode {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(4_096)
         .build_http();
-    let latencies = Arc::new(Mutex::new(Vec::<u64>::with_capacity(
+    // (offset of the scheduled send from the start in µs, latency in µs)
+    let latencies = Arc::new(Mutex::new(Vec::<(u64, u64)>::with_capacity(
         (args.rate * args.secs) as usize + 16,
     )));
     let (ok, errors, in_flight) = (
@@ -136,6 +172,9 @@ async fn main() -> ExitCode {
     let interval = Duration::from_secs_f64(1.0 / args.rate);
     let total = (args.rate * args.secs).round() as u64;
     let start = Instant::now();
+    let start_unix_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
     let mut tasks = Vec::with_capacity(total as usize);
     for n in 0..total {
         let due = start + interval.mul_f64(n as f64);
@@ -173,10 +212,11 @@ async fn main() -> ExitCode {
             };
             // From the scheduled send time: lateness counts.
             let micros = u64::try_from(due.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let offset = u64::try_from((due - start).as_micros()).unwrap_or(u64::MAX);
             if result {
                 ok.fetch_add(1, Ordering::Relaxed);
                 if let Ok(mut l) = latencies.lock() {
-                    l.push(micros);
+                    l.push((offset, micros));
                 }
             } else {
                 errors.fetch_add(1, Ordering::Relaxed);
@@ -187,7 +227,11 @@ async fn main() -> ExitCode {
     for t in tasks {
         let _ = t.await;
     }
-    let mut l = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    let timed = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    if let Some(ms) = args.stalls_ms {
+        print_stalls(&timed, start_unix_ms, ms);
+    }
+    let mut l: Vec<u64> = timed.iter().map(|&(_, micros)| micros).collect();
     l.sort_unstable();
     let ok = ok.load(Ordering::Relaxed);
     println!(

@@ -35,6 +35,7 @@ struct State {
     /// 0 = off, otherwise the minimum body size + 1.
     oversized: AtomicU64,
     requests: AtomicU64,
+    connections: AtomicU64,
     last: Mutex<Option<RecordedRequest>>,
 }
 
@@ -126,6 +127,16 @@ impl Faults {
         self.state.requests.load(Ordering::Relaxed)
     }
 
+    /// Number of connections accepted since start (or [`Faults::clear_recorded`]): with the
+    /// request count, shows whether a client reuses its connections.
+    pub fn connections(&self) -> u64 {
+        self.state.connections.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_connection(&self) {
+        self.state.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Headers of the most recent request (empty before the first one).
     pub fn last_headers(&self) -> Vec<(String, String)> {
         self.last_request().map(|r| r.headers).unwrap_or_default()
@@ -140,9 +151,10 @@ impl Faults {
             .clone()
     }
 
-    /// Zeroes the request counter and forgets the last request.
+    /// Zeroes the request and connection counters and forgets the last request.
     pub fn clear_recorded(&self) {
         self.state.requests.store(0, Ordering::Relaxed);
+        self.state.connections.store(0, Ordering::Relaxed);
         *self
             .state
             .last

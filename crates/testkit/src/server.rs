@@ -62,7 +62,7 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     shutdown: oneshot::Receiver<()>,
 ) {
-    serve_http(listener, shutdown, move |req| {
+    serve_http(listener, shutdown, shared.faults.clone(), move |req| {
         let shared = Arc::clone(&shared);
         async move { respond(req, &shared).await }
     })
@@ -89,11 +89,12 @@ pub(crate) fn bind_on(
 }
 
 /// Accepts HTTP/1.1 connections (keep-alive) and answers each request with `handler` until
-/// `shutdown` fires; then lets open connections finish for a short grace period. Shared by the
-/// fixture servers.
+/// `shutdown` fires; then lets open connections finish for a short grace period. Counts each
+/// connection in `faults`. Shared by the fixture servers.
 pub(crate) async fn serve_http<F, Fut>(
     listener: TcpListener,
     mut shutdown: oneshot::Receiver<()>,
+    faults: Faults,
     handler: F,
 ) where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
@@ -108,6 +109,7 @@ pub(crate) async fn serve_http<F, Fut>(
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
+                    faults.count_connection();
                     // Latency matters more than packet count for benchmarks.
                     let _ = stream.set_nodelay(true);
                     let handler = handler.clone();

@@ -171,7 +171,7 @@ fn default_connect_timeout() -> u64 {
     2_000
 }
 fn default_pool() -> usize {
-    64
+    1_024
 }
 
 #[derive(Debug, Deserialize)]

@@ -56,7 +56,7 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     shutdown: oneshot::Receiver<()>,
 ) {
-    crate::server::serve_http(listener, shutdown, move |req| {
+    crate::server::serve_http(listener, shutdown, shared.faults.clone(), move |req| {
         let shared = Arc::clone(&shared);
         async move { respond(req, &shared).await }
     })

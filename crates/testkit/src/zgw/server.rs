@@ -112,7 +112,7 @@ pub(crate) async fn serve(
     state: Arc<State>,
     shutdown: oneshot::Receiver<()>,
 ) {
-    crate::server::serve_http(listener, shutdown, move |req| {
+    crate::server::serve_http(listener, shutdown, state.faults.clone(), move |req| {
         let state = Arc::clone(&state);
         async move { respond(req, &state).await }
     })
