@@ -5,6 +5,8 @@
 //! processing record interned as [`crate::fieldset`] describes. It is the encoder on the write
 //! path; a property test holds it to the `Value` route.
 
+use std::borrow::Cow;
+
 use serde::ser::{self, Serialize};
 
 use crate::AuditError;
@@ -13,19 +15,52 @@ use crate::fieldset::{
     shaped_members,
 };
 
-/// The canonical JSON of `value`, with the field sets its processing records intern.
-pub fn to_canonical(
-    value: &impl Serialize,
-    sets: &mut Vec<FieldSet>,
-) -> Result<String, AuditError> {
-    let mut out = String::with_capacity(1024);
-    value
-        .serialize(Canonical {
-            out: &mut out,
-            sets,
-        })
-        .map_err(|e| AuditError::Invalid(format!("entry cannot be encoded: {}", e.0)))?;
-    Ok(out)
+/// The field sets and shapes of one value being encoded (`own`), and those of the values
+/// encoded before it in the same batch (`seen`): the entries of one request repeat their field
+/// lists and shapes, and finding one among them is cheaper than hashing it again.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    pub(crate) own: Vec<FieldSet>,
+    seen: Vec<FieldSet>,
+}
+
+impl Interner {
+    /// Encodes `value`, adding what it references to `own`.
+    pub(crate) fn encode(&mut self, value: &impl Serialize) -> Result<String, AuditError> {
+        let mut out = String::with_capacity(1024);
+        value
+            .serialize(Canonical {
+                out: &mut out,
+                sets: self,
+            })
+            .map_err(|e| AuditError::Invalid(format!("entry cannot be encoded: {}", e.0)))?;
+        Ok(out)
+    }
+
+    /// Takes the sets the last value referenced, remembering them for the next values.
+    pub(crate) fn take_own(&mut self) -> Vec<FieldSet> {
+        let own = std::mem::take(&mut self.own);
+        for set in &own {
+            if !self.seen.iter().any(|s| s.id == set.id) {
+                self.seen.push(set.clone());
+            }
+        }
+        own
+    }
+
+    /// Interns `content` (a canonical field list or shape): its id, computed by `id_of` unless
+    /// the batch has it already.
+    fn intern(&mut self, content: String, id_of: fn(&str) -> String) -> String {
+        let known = self
+            .own
+            .iter()
+            .chain(&self.seen)
+            .find(|s| s.paths == content)
+            .map(|s| s.id.clone());
+        let id = known.unwrap_or_else(|| id_of(&content));
+        add_set(&mut self.own, id.clone(), content);
+        id
+    }
 }
 
 /// Why a value cannot be written.
@@ -49,7 +84,7 @@ impl ser::Error for Error {
 /// Writes one value into `out`.
 struct Canonical<'a> {
     out: &'a mut String,
-    sets: &'a mut Vec<FieldSet>,
+    sets: &'a mut Interner,
 }
 
 fn push_display(out: &mut String, v: impl std::fmt::Display) {
@@ -246,7 +281,7 @@ impl<'a> ser::Serializer for Canonical<'a> {
 /// An array being written.
 pub struct Seq<'a> {
     out: &'a mut String,
-    sets: &'a mut Vec<FieldSet>,
+    sets: &'a mut Interner,
     first: bool,
 }
 
@@ -307,14 +342,18 @@ impl ser::SerializeTupleStruct for Seq<'_> {
 /// An object being written: members are collected as (key, written value), sorted at the end.
 pub struct Object<'a> {
     out: &'a mut String,
-    sets: &'a mut Vec<FieldSet>,
-    members: Vec<(String, String)>,
+    sets: &'a mut Interner,
+    members: Vec<(Cow<'static, str>, String)>,
     /// A map's key, between `serialize_key` and `serialize_value`.
     key: Option<String>,
 }
 
 impl<'a> Object<'a> {
-    fn member<T: ?Sized + Serialize>(&mut self, key: String, value: &T) -> Result<(), Error> {
+    fn member<T: ?Sized + Serialize>(
+        &mut self,
+        key: Cow<'static, str>,
+        value: &T,
+    ) -> Result<(), Error> {
         let mut text = String::new();
         value.serialize(Canonical {
             out: &mut text,
@@ -339,28 +378,25 @@ impl<'a> Object<'a> {
             // A processing record's long field lists become references to field sets.
             if processing {
                 for (k, v) in &mut self.members {
-                    if INTERNED_MEMBERS.contains(&k.as_str())
+                    if INTERNED_MEMBERS.contains(&k.as_ref())
                         && v.starts_with('[')
                         && v.len() >= MIN_INTERNED_LEN
                     {
-                        let id = field_set_id(v);
-                        let paths = std::mem::take(v);
+                        let id = self.sets.intern(std::mem::take(v), field_set_id);
                         crate::chain::write_json_string(&id, v);
-                        add_set(self.sets, id, paths);
                     }
                 }
             }
             // What repeats from request to request becomes a reference to a shape.
             let (mut shape, mut rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.members)
                 .into_iter()
-                .partition(|(k, _)| shaped.contains(&k.as_str()));
+                .partition(|(k, _)| shaped.contains(&k.as_ref()));
             let mut text = String::with_capacity(512);
             write_members(&mut shape, &mut text);
-            let id = shape_id(&text);
+            let id = self.sets.intern(text, shape_id);
             let mut reference = String::with_capacity(id.len() + 2);
             crate::chain::write_json_string(&id, &mut reference);
-            add_set(self.sets, id, text);
-            rest.push((SHAPE_MEMBER.to_owned(), reference));
+            rest.push((Cow::Borrowed(SHAPE_MEMBER), reference));
             write_members(&mut rest, self.out);
             return self.out;
         }
@@ -370,7 +406,7 @@ impl<'a> Object<'a> {
 }
 
 /// Writes `{"key":value,...}` with the members sorted by their keys' bytes.
-fn write_members(members: &mut [(String, String)], out: &mut String) {
+fn write_members(members: &mut [(Cow<'static, str>, String)], out: &mut String) {
     members.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     out.push('{');
     for (i, (k, v)) in members.iter().enumerate() {
@@ -406,7 +442,7 @@ impl ser::SerializeMap for Object<'_> {
             .key
             .take()
             .ok_or_else(|| Error("a map value without a key".into()))?;
-        self.member(key, value)
+        self.member(Cow::Owned(key), value)
     }
     fn end(self) -> Result<(), Error> {
         let _ = self.close();
@@ -422,7 +458,7 @@ impl ser::SerializeStruct for Object<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.member(key.to_owned(), value)
+        self.member(Cow::Borrowed(key), value)
     }
     fn end(self) -> Result<(), Error> {
         let _ = self.close();
@@ -453,7 +489,7 @@ impl<'a> ser::SerializeStructVariant for Variant<Object<'a>> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.0.member(key.to_owned(), value)
+        self.0.member(Cow::Borrowed(key), value)
     }
     fn end(self) -> Result<(), Error> {
         self.0.close().push('}');
@@ -476,9 +512,11 @@ mod tests {
         (canonical_json(&value), sets)
     }
 
+    /// One entry alone.
     fn direct(entry: &Entry) -> (String, Vec<FieldSet>) {
-        let mut sets = Vec::new();
-        (to_canonical(entry, &mut sets).unwrap(), sets)
+        let mut interner = Interner::default();
+        let body = interner.encode(entry).unwrap();
+        (body, interner.take_own())
     }
 
     #[test]
@@ -530,6 +568,34 @@ mod tests {
             p.flags = flags;
             for e in [Entry::Access(a), Entry::Processing(p)] {
                 prop_assert_eq!(direct(&e), by_value(&e));
+            }
+        }
+
+        /// Encoding a batch finds the field lists and shapes its earlier entries interned instead
+        /// of hashing them again: every entry still encodes, and lists exactly the sets it
+        /// references, as it does alone.
+        #[test]
+        fn a_batch_encodes_each_entry_as_alone(
+            lists in proptest::collection::vec(
+                proptest::collection::vec("[a-z.]{1,12}", 0..14), 1..4),
+            picks in proptest::collection::vec((0usize..4, 0usize..4, any::<bool>()), 1..8),
+        ) {
+            let mut batch = vec![Entry::Access(testing::access(7))];
+            for (n, (req, del, related)) in picks.into_iter().enumerate() {
+                let mut p = testing::processing(7, n as u64);
+                p.fields_requested = lists[req % lists.len()].clone();
+                p.fields_delivered = lists[del % lists.len()].clone();
+                if related {
+                    p.subject_role = Some(crate::SubjectRole::Gerelateerd);
+                }
+                batch.push(Entry::Processing(p));
+            }
+            let encoded = crate::chain::encode(&batch).unwrap();
+            prop_assert_eq!(encoded.len(), batch.len());
+            for (e, enc) in batch.iter().zip(&encoded) {
+                let (body, sets) = direct(e);
+                prop_assert_eq!(&enc.body, &body);
+                prop_assert_eq!(&enc.field_sets, &sets);
             }
         }
     }

@@ -369,15 +369,15 @@ pub struct Encoded {
 
 /// Encodes a batch (canonical JSON with field sets interned, and indexed columns).
 pub fn encode(batch: &[Entry]) -> Result<Vec<Encoded>, AuditError> {
+    let mut interner = crate::canonical::Interner::default();
     batch
         .iter()
         .map(|entry| {
-            let mut field_sets = Vec::new();
-            let body = crate::canonical::to_canonical(entry, &mut field_sets)?;
+            let body = interner.encode(entry)?;
             Ok(Encoded {
                 index: EntryIndex::of(entry),
                 body,
-                field_sets,
+                field_sets: interner.take_own(),
             })
         })
         .collect()
