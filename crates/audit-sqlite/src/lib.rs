@@ -403,7 +403,7 @@ fn value_bytes(v: &SqlValue) -> Option<&[u8]> {
     }
 }
 
-/// The access records of the tail after the index's runs (up to 65,536 rows once the index has
+/// The access records of the tail after the index's runs (up to 16,384 rows once the index has
 /// caught up) by trace id, as a reader last read them. A page of the supervision UI looks up the
 /// request of every row it shows, one query by trace each: with the memo it reads the tail once,
 /// and then only the rows added since, instead of scanning it in every query.
