@@ -86,6 +86,16 @@ pub(crate) fn write_json_string(s: &str, out: &mut String) {
     out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
+    // Most strings (field paths, ids, codes) need no escape: one pass without early exit,
+    // which the compiler turns into vector code, then a single copy.
+    let plain = !bytes
+        .iter()
+        .fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if plain {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &str = match b {
