@@ -88,9 +88,9 @@ pub(crate) fn write_json_string(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     // Most strings (field paths, ids, codes) need no escape: one pass without early exit,
     // which the compiler turns into vector code, then a single copy.
-    let plain = !bytes
-        .iter()
-        .fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    let plain = !bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
     if plain {
         out.push_str(s);
         out.push('"');
