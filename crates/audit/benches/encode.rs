@@ -51,7 +51,7 @@ fn brp_request(i: u64) -> Vec<Entry> {
     for e in &mut entries {
         if let Entry::Processing(p) = e {
             p.fields_requested = REQUESTED.iter().map(|s| (*s).to_owned()).collect();
-            p.fields_delivered.clone_from(&delivered);
+            p.fields_delivered = delivered.as_slice().into();
         }
     }
     entries

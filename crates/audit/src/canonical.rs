@@ -562,8 +562,8 @@ mod tests {
             a.application = user.clone();
             a.scopes_dropped = flags.clone();
             let mut p = testing::processing(i, 1);
-            p.fields_requested = requested;
-            p.fields_delivered = delivered;
+            p.fields_requested = requested.into();
+            p.fields_delivered = delivered.into();
             p.case_ref = user;
             p.flags = flags;
             for e in [Entry::Access(a), Entry::Processing(p)] {
@@ -583,8 +583,8 @@ mod tests {
             let mut batch = vec![Entry::Access(testing::access(7))];
             for (n, (req, del, related)) in picks.into_iter().enumerate() {
                 let mut p = testing::processing(7, n as u64);
-                p.fields_requested = lists[req % lists.len()].clone();
-                p.fields_delivered = lists[del % lists.len()].clone();
+                p.fields_requested = lists[req % lists.len()].as_slice().into();
+                p.fields_delivered = lists[del % lists.len()].as_slice().into();
                 if related {
                     p.subject_role = Some(crate::SubjectRole::Gerelateerd);
                 }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 pub use alert::{AlertRecord, HandlingAction, HandlingRecord, MAX_EVIDENCE, Severity};
 pub use jsonl::{JsonLinesSink, MAX_QUEUE};
-pub use record::{Entry, ProcessingRecord, PurgeRecord, SpanStatus, SubjectRole};
+pub use record::{Entry, FieldList, ProcessingRecord, PurgeRecord, SpanStatus, SubjectRole};
 
 pub use chain::{
     ChainConfig, Checkpoint, CheckpointSigner, EntryIndex, EntryKind, GENESIS_HASH, PublicKey,

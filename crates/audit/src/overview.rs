@@ -861,14 +861,15 @@ mod tests {
             data_subject_id: Some("k1:abc".into()),
             data_subject_id_type: Some("BSN".into()),
             subject_role: Some(role),
-            fields_requested: vec!["naam".into()],
+            fields_requested: vec!["naam".into()].into(),
             fields_delivered: vec![
                 "naam.voornamen".into(),
                 "naam.geslachtsnaam".into(),
                 "adressering.adresregel1".into(),
                 "geheimhoudingPersoonsgegevens".into(),
                 "_links.self".into(),
-            ],
+            ]
+            .into(),
             search_params: vec![],
             resource: "sluis/0.1.0".into(),
             client_app_id: Some("wmo-app".into()),

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::AccessRecord;
 use crate::alert::{AlertRecord, HandlingRecord};
 
+/// A list of field paths, shared: the processing records of one request carry the same lists.
+pub type FieldList = std::sync::Arc<[String]>;
+
 /// LDV span status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,10 +62,10 @@ pub struct ProcessingRecord {
     pub subject_role: Option<SubjectRole>,
     /// Field paths as sent upstream.
     #[serde(default)]
-    pub fields_requested: Vec<String>,
+    pub fields_requested: FieldList,
     /// Field paths delivered to the client (after filtering).
     #[serde(default)]
-    pub fields_delivered: Vec<String>,
+    pub fields_delivered: FieldList,
     /// Search parameter names, never values.
     #[serde(default)]
     pub search_params: Vec<String>,

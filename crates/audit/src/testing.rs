@@ -82,8 +82,8 @@ pub fn processing(i: u64, j: u64) -> ProcessingRecord {
         data_subject_id: Some(subject(j)),
         data_subject_id_type: Some("BSN".into()),
         subject_role: Some(SubjectRole::Geraadpleegd),
-        fields_requested: vec!["naam".into(), "adressering".into()],
-        fields_delivered: vec!["naam".into(), "adressering".into()],
+        fields_requested: vec!["naam".into(), "adressering".into()].into(),
+        fields_delivered: vec!["naam".into(), "adressering".into()].into(),
         search_params: vec![],
         resource: "sluis test".into(),
         client_app_id: Some("wmo".into()),
@@ -511,8 +511,8 @@ pub fn brp_request(i: u64, subjects: u64) -> Vec<Entry> {
     let mut v = vec![Entry::Access(access(i))];
     v.extend((0..subjects).map(|j| {
         let mut p = processing(i, j);
-        p.fields_requested = vec!["naam".into(), "geboorte".into(), "verblijfplaats".into()];
-        p.fields_delivered = delivered.clone();
+        p.fields_requested = vec!["naam".into(), "geboorte".into(), "verblijfplaats".into()].into();
+        p.fields_delivered = delivered.as_slice().into();
         Entry::Processing(p)
     }));
     v
@@ -535,8 +535,8 @@ pub fn scenario_field_sets(mut f: Fixture) {
     assert_eq!(p.fields_delivered.len(), 9);
     assert_eq!(p.fields_delivered[0], "burgerservicenummer");
     assert_eq!(
-        p.fields_requested,
-        vec!["naam", "geboorte", "verblijfplaats"]
+        p.fields_requested[..],
+        ["naam", "geboorte", "verblijfplaats"]
     );
     let by_subject = s
         .processing_by_subject(&subject(1), 0, T0 + 1_000_000)

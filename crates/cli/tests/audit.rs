@@ -167,13 +167,14 @@ fn processing(
         data_subject_id: Some(subject),
         data_subject_id_type: Some("BSN".into()),
         subject_role: Some(role),
-        fields_requested: vec!["naam".into(), "adressering".into()],
+        fields_requested: vec!["naam".into(), "adressering".into()].into(),
         fields_delivered: vec![
             "naam.voornamen".into(),
             "naam.geslachtsnaam".into(),
             "adressering.adresregel1".into(),
             "geheimhoudingPersoonsgegevens".into(),
-        ],
+        ]
+        .into(),
         search_params: vec![],
         resource: "sluis-test-1".into(),
         client_app_id: Some("wmo-app".into()),

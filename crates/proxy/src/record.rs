@@ -5,7 +5,9 @@
 use bytes::Bytes;
 use hyper::Response;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
-use sluis_audit::{AccessRecord, Decision as Outcome, Entry, ProcessingRecord, SpanStatus};
+use sluis_audit::{
+    AccessRecord, Decision as Outcome, Entry, FieldList, ProcessingRecord, SpanStatus,
+};
 
 use crate::adapter::Delivery;
 use crate::context::{RequestContext, SubjectHit, Trail, bounded};
@@ -120,6 +122,9 @@ fn processing_entries(
         (_, s) if s < 500 => SpanStatus::Unset,
         _ => SpanStatus::Error,
     };
+    // One copy of each list, shared by every processing record of the request.
+    let requested: FieldList = trail.fields_requested.as_slice().into();
+    let delivered: FieldList = trail.fields_delivered.as_slice().into();
     let base = |subject: Option<(&SubjectHit, String)>| ProcessingRecord {
         trace_id: access.trace_id.clone(),
         span_id: random_hex(8),
@@ -140,15 +145,15 @@ fn processing_entries(
         data_subject_id: subject.as_ref().map(|(_, p)| p.clone()),
         data_subject_id_type: subject.as_ref().map(|(h, _)| h.id_type.clone()),
         subject_role: subject.as_ref().map(|(h, _)| h.role),
-        fields_requested: trail.fields_requested.clone(),
+        fields_requested: requested.clone(),
         // A withheld person's data reached sluis but was not delivered.
         fields_delivered: if subject
             .as_ref()
             .is_some_and(|(h, _)| h.flags.iter().any(|f| f == "withheld"))
         {
-            Vec::new()
+            FieldList::default()
         } else {
-            trail.fields_delivered.clone()
+            delivered.clone()
         },
         search_params: access.params.clone(),
         resource: shared.audit_settings.instance.clone(),

@@ -292,7 +292,7 @@ impl BrpAdapter {
                 "the upstream answer has no personen array".into(),
             )));
         }
-        let summary = filter_response(plan, &mut out);
+        let mut summary = filter_response(plan, &mut out);
         let mut subjects = Vec::new();
         for p in &summary.persons {
             let Some(bsn) = &p.burgerservicenummer else {
@@ -370,9 +370,9 @@ impl BrpAdapter {
         let mut delivery = Delivery::json("application/json; charset=utf-8", &out)?;
         delivery.records = summary.persons.len() as u64;
         delivery.subjects = subjects;
-        delivery.fields_delivered = summary.fields_delivered.clone();
+        delivery.fields_delivered = std::mem::take(&mut summary.fields_delivered);
         delivery.stripped_count = summary.stripped;
-        delivery.stripped = summary.stripped_fields.clone();
+        delivery.stripped = std::mem::take(&mut summary.stripped_fields);
         delivery.headers.push((
             HeaderName::from_static(WITHHELD_HEADER_LOWER),
             HeaderValue::from(summary.withheld as u64),
