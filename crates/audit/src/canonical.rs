@@ -20,7 +20,7 @@ use crate::fieldset::{
 /// lists and shapes, and finding one among them is cheaper than hashing it again.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    pub(crate) own: Vec<FieldSet>,
+    own: Vec<FieldSet>,
     seen: Vec<FieldSet>,
 }
 

@@ -120,8 +120,9 @@ pub struct Trail {
     pub forwarded: bool,
     /// Data subjects the response contained; pseudonymised before recording.
     pub subjects: Vec<SubjectHit>,
-    pub fields_requested: Vec<String>,
-    pub fields_delivered: Vec<String>,
+    /// Shared by the request's processing records.
+    pub fields_requested: sluis_audit::FieldList,
+    pub fields_delivered: sluis_audit::FieldList,
     pub upstream_error_code: Option<String>,
     /// Markers for the access record, e.g. `upstream-overdelivered`.
     pub flags: Vec<String>,

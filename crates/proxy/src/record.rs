@@ -83,7 +83,7 @@ fn reply_response(reply: Reply) -> Response<Body> {
 fn note_delivery(trail: &mut Trail, d: &mut Delivery) {
     trail.records = d.records;
     trail.subjects = std::mem::take(&mut d.subjects);
-    trail.fields_delivered = d.fields_delivered.clone();
+    trail.fields_delivered = std::mem::take(&mut d.fields_delivered).into();
     if d.stripped_count > 0 {
         metrics::counter!("sluis_upstream_stripped_values_total", "api" => trail.api.clone())
             .increment(d.stripped_count);
@@ -122,9 +122,6 @@ fn processing_entries(
         (_, s) if s < 500 => SpanStatus::Unset,
         _ => SpanStatus::Error,
     };
-    // One copy of each list, shared by every processing record of the request.
-    let requested: FieldList = trail.fields_requested.as_slice().into();
-    let delivered: FieldList = trail.fields_delivered.as_slice().into();
     let base = |subject: Option<(&SubjectHit, String)>| ProcessingRecord {
         trace_id: access.trace_id.clone(),
         span_id: random_hex(8),
@@ -145,7 +142,7 @@ fn processing_entries(
         data_subject_id: subject.as_ref().map(|(_, p)| p.clone()),
         data_subject_id_type: subject.as_ref().map(|(h, _)| h.id_type.clone()),
         subject_role: subject.as_ref().map(|(h, _)| h.role),
-        fields_requested: requested.clone(),
+        fields_requested: trail.fields_requested.clone(),
         // A withheld person's data reached sluis but was not delivered.
         fields_delivered: if subject
             .as_ref()
@@ -153,7 +150,7 @@ fn processing_entries(
         {
             FieldList::default()
         } else {
-            delivered.clone()
+            trail.fields_delivered.clone()
         },
         search_params: access.params.clone(),
         resource: shared.audit_settings.instance.clone(),

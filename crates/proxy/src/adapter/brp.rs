@@ -200,7 +200,7 @@ impl BrpAdapter {
         })?;
         ctx.trail.reasons.extend(plan.rewrites().iter().cloned());
         ctx.trail.field_levels = plan.fields_requested().to_vec();
-        ctx.trail.fields_requested = plan.fields_requested().to_vec();
+        ctx.trail.fields_requested = plan.fields_requested().into();
         let upstream_body = serde_json::to_vec(plan.upstream_body())
             .map_err(|e| ProxyError::Internal(e.to_string()))?;
         Ok(Authorized::post_json(

@@ -224,7 +224,10 @@ impl DatasetAdapter {
                 }
             }
         }
-        ctx.trail.fields_requested = fields.clone().unwrap_or_else(|| plan.delivered.clone());
+        ctx.trail.fields_requested = fields
+            .clone()
+            .unwrap_or_else(|| plan.delivered.clone())
+            .into();
         let path = match &route.detail {
             Some(id) => format!(
                 "/{}/{}",
@@ -501,7 +504,7 @@ impl DatasetAdapter {
         out.stripped_count = summary.stripped;
         out.stripped = summary.stripped_fields;
         out.subjects = subjects;
-        out.fields_delivered = ctx.trail.fields_requested.clone();
+        out.fields_delivered = ctx.trail.fields_requested.to_vec();
         Ok(out)
     }
 }
