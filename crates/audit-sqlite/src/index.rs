@@ -143,9 +143,7 @@ impl Index {
     ) -> Result<Self, AuditError> {
         let conn = Connection::open(index_path(log)).map_err(db("index open"))?;
         conn.busy_timeout(busy).map_err(db("index open"))?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(db("index journal_mode"))?;
+        let mode = crate::wal_mode(&conn, busy)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(AuditError::Unavailable(format!(
                 "sqlite index: WAL mode not available (journal_mode is {mode})"

@@ -267,9 +267,7 @@ impl SqliteStore {
         let mut conn = Connection::open(&config.path).map_err(db("open"))?;
         conn.busy_timeout(config.busy_timeout)
             .map_err(db("busy_timeout"))?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(db("journal_mode"))?;
+        let mode = wal_mode(&conn, config.busy_timeout)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(AuditError::Unavailable(format!(
                 "sqlite: WAL mode not available (journal_mode is {mode})"
@@ -580,6 +578,26 @@ fn query_sql(
 
 /// Applies the missing migrations, each in its own transaction with its version row; running
 /// it again (or from several processes) changes nothing.
+/// Puts the database in WAL mode; the mode it is in after. Switching a new database's mode takes
+/// an exclusive lock, and SQLite answers "busy" at once rather than through the busy handler
+/// when another connection holds one (two processes opening a new log together): the switch is
+/// tried again until `busy_timeout` has passed.
+fn wal_mode(conn: &Connection, busy_timeout: Duration) -> Result<String, AuditError> {
+    let deadline = std::time::Instant::now() + busy_timeout;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(mode) => return Ok(mode),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(db("journal_mode")(e)),
+        }
+    }
+}
+
 fn migrate(conn: &mut Connection) -> Result<(), AuditError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
