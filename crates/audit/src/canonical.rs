@@ -9,11 +9,13 @@ use std::borrow::Cow;
 
 use serde::ser::{self, Serialize};
 
-use crate::AuditError;
 use crate::fieldset::{
-    FieldSet, INTERNED_MEMBERS, MIN_INTERNED_LEN, SHAPE_MEMBER, add_set, field_set_id, shape_id,
+    FieldSet, INTERNED_MEMBERS, MIN_INTERNED_LEN, SHAPE_MEMBER, field_set_id, shape_id,
     shaped_members,
 };
+use crate::{AuditError, Entry, FieldList};
+
+mod records;
 
 /// The field sets and shapes of one value being encoded (`own`), and those of the values
 /// encoded before it in the same batch (`seen`): the entries of one request repeat their field
@@ -22,10 +24,32 @@ use crate::fieldset::{
 pub(crate) struct Interner {
     own: Vec<FieldSet>,
     seen: Vec<FieldSet>,
+    /// The long field lists interned so far, by their shared allocation, with their ids.
+    lists: Vec<(FieldList, String)>,
+    /// The shape being written (a buffer reused from record to record).
+    shape: String,
 }
 
 impl Interner {
-    /// Encodes `value`, adding what it references to `own`.
+    /// Encodes an entry: access and processing records member by member, the other kinds
+    /// through their `Serialize` impls. Both write the same text.
+    pub(crate) fn encode_entry(&mut self, entry: &Entry) -> Result<String, AuditError> {
+        match entry {
+            Entry::Access(a) => {
+                let mut out = String::with_capacity(512);
+                self.access(a, &mut out);
+                Ok(out)
+            }
+            Entry::Processing(p) => {
+                let mut out = String::with_capacity(512);
+                self.processing(p, &mut out);
+                Ok(out)
+            }
+            Entry::Purge(_) | Entry::Alert(_) | Entry::Handling(_) => self.encode(entry),
+        }
+    }
+
+    /// Encodes `value` through its `Serialize` impl, adding what it references to `own`.
     pub(crate) fn encode(&mut self, value: &impl Serialize) -> Result<String, AuditError> {
         let mut out = String::with_capacity(1024);
         value
@@ -50,16 +74,31 @@ impl Interner {
 
     /// Interns `content` (a canonical field list or shape): its id, computed by `id_of` unless
     /// the batch has it already.
-    fn intern(&mut self, content: String, id_of: fn(&str) -> String) -> String {
+    fn intern(&mut self, content: &str, id_of: fn(&str) -> String) -> String {
         let known = self
             .own
             .iter()
             .chain(&self.seen)
             .find(|s| s.paths == content)
             .map(|s| s.id.clone());
-        let id = known.unwrap_or_else(|| id_of(&content));
-        add_set(&mut self.own, id.clone(), content);
+        let id = known.unwrap_or_else(|| id_of(content));
+        if !self.own.iter().any(|s| s.id == id) {
+            self.own.push(FieldSet {
+                id: id.clone(),
+                paths: content.to_owned(),
+            });
+        }
         id
+    }
+
+    /// Notes that the value references `id`, a set interned earlier in the batch.
+    fn reference(&mut self, id: &str) {
+        if self.own.iter().any(|s| s.id == id) {
+            return;
+        }
+        if let Some(set) = self.seen.iter().find(|s| s.id == id) {
+            self.own.push(set.clone());
+        }
     }
 }
 
@@ -382,7 +421,8 @@ impl<'a> Object<'a> {
                         && v.starts_with('[')
                         && v.len() >= MIN_INTERNED_LEN
                     {
-                        let id = self.sets.intern(std::mem::take(v), field_set_id);
+                        let id = self.sets.intern(v, field_set_id);
+                        v.clear();
                         crate::chain::write_json_string(&id, v);
                     }
                 }
@@ -393,7 +433,7 @@ impl<'a> Object<'a> {
                 .partition(|(k, _)| shaped.contains(&k.as_ref()));
             let mut text = String::with_capacity(512);
             write_members(&mut shape, &mut text);
-            let id = self.sets.intern(text, shape_id);
+            let id = self.sets.intern(&text, shape_id);
             let mut reference = String::with_capacity(id.len() + 2);
             crate::chain::write_json_string(&id, &mut reference);
             rest.push((Cow::Borrowed(SHAPE_MEMBER), reference));
@@ -515,6 +555,13 @@ mod tests {
     /// One entry alone.
     fn direct(entry: &Entry) -> (String, Vec<FieldSet>) {
         let mut interner = Interner::default();
+        let body = interner.encode_entry(entry).unwrap();
+        (body, interner.take_own())
+    }
+
+    /// One entry alone, through its `Serialize` impl.
+    fn generic(entry: &Entry) -> (String, Vec<FieldSet>) {
+        let mut interner = Interner::default();
         let body = interner.encode(entry).unwrap();
         (body, interner.take_own())
     }
@@ -532,6 +579,93 @@ mod tests {
         }));
         for e in &entries {
             assert_eq!(direct(e), by_value(e), "{e:?}");
+            assert_eq!(generic(e), by_value(e), "{e:?}");
+        }
+    }
+
+    fn opt() -> impl Strategy<Value = Option<String>> {
+        proptest::option::of(text())
+    }
+
+    fn list() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(text(), 0..8)
+    }
+
+    fn decision() -> impl Strategy<Value = crate::Decision> {
+        prop_oneof![
+            Just(crate::Decision::Permit),
+            Just(crate::Decision::Deny),
+            Just(crate::Decision::Error)
+        ]
+    }
+
+    prop_compose! {
+        /// An access record with every member drawn: each optional one set or not, each list
+        /// empty or not.
+        fn any_access()(
+            ids in (text(), text(), text(), text(), text(), text()),
+            opts in (opt(), opt(), opt(), opt(), opt(), opt(), opt(), opt(), opt(), opt(), opt()),
+            lists in (list(), list(), list(), list(), list(), list(), list()),
+            nums in (any::<u64>(), any::<u64>(), any::<u64>(), proptest::option::of(any::<u64>())),
+            statuses in (any::<u16>(), proptest::option::of(any::<u16>())),
+            decision in decision(),
+        ) -> crate::AccessRecord {
+            let (trace_id, span_id, api, operation, method, path) = ids;
+            let (issuer, subject, user, client_id, purpose, processing_activity, correlation_id,
+                code, policy_version, user_source, application) = opts;
+            let (scopes, reasons, denied_params, params, field_levels, flags, scopes_dropped) =
+                lists;
+            let (time_ms, records, duration_ms, upstream_ms) = nums;
+            crate::AccessRecord {
+                time_ms, trace_id, span_id, api, operation, method, path, issuer, subject, user,
+                client_id, scopes, purpose, processing_activity, correlation_id, decision,
+                status: statuses.0, code, reasons, denied_params, params, field_levels, records,
+                policy_version, upstream_status: statuses.1, duration_ms, upstream_ms,
+                user_source, flags, application, scopes_dropped,
+            }
+        }
+    }
+
+    fn status() -> impl Strategy<Value = crate::SpanStatus> {
+        prop_oneof![
+            Just(crate::SpanStatus::Unset),
+            Just(crate::SpanStatus::Ok),
+            Just(crate::SpanStatus::Error)
+        ]
+    }
+
+    fn role() -> impl Strategy<Value = Option<crate::SubjectRole>> {
+        proptest::option::of(prop_oneof![
+            Just(crate::SubjectRole::Geraadpleegd),
+            Just(crate::SubjectRole::GevondenInZoekresultaat),
+            Just(crate::SubjectRole::Gerelateerd)
+        ])
+    }
+
+    prop_compose! {
+        /// A processing record with every member drawn; field lists short (inline) and long
+        /// (interned).
+        fn any_processing()(
+            ids in (text(), text(), text(), text(), text(), text()),
+            opts in (opt(), opt(), opt(), opt(), opt(), opt()),
+            lists in (list(), list(), proptest::collection::vec(text(), 0..30),
+                proptest::collection::vec(text(), 0..30)),
+            times in (any::<u64>(), any::<u64>(), any::<u16>()),
+            status in status(),
+            subject_role in role(),
+        ) -> crate::ProcessingRecord {
+            let (trace_id, span_id, parent_span_id, name, processing_activity_id, resource) = ids;
+            let (foreign_processor, upstream_error_code, case_ref, data_subject_id,
+                data_subject_id_type, client_app_id) = opts;
+            let (search_params, flags, requested, delivered) = lists;
+            crate::ProcessingRecord {
+                trace_id, span_id, parent_span_id, foreign_processor, name,
+                start_time_ms: times.0, end_time_ms: times.1, status, http_status: times.2,
+                upstream_error_code, processing_activity_id, case_ref, data_subject_id,
+                data_subject_id_type, subject_role, fields_requested: requested.into(),
+                fields_delivered: delivered.into(), search_params, resource, client_app_id,
+                flags,
+            }
         }
     }
 
@@ -571,6 +705,21 @@ mod tests {
             }
         }
 
+        /// The member-by-member encoder of access and processing records writes what their
+        /// `Serialize` impls write, and what the `Value` route writes, whatever every member
+        /// holds.
+        #[test]
+        fn every_member_encodes_as_through_serialize(
+            a in any_access(),
+            p in any_processing(),
+        ) {
+            for e in [Entry::Access(a), Entry::Processing(p)] {
+                let reference = by_value(&e);
+                prop_assert_eq!(&direct(&e), &reference);
+                prop_assert_eq!(&generic(&e), &reference);
+            }
+        }
+
         /// Encoding a batch finds the field lists and shapes its earlier entries interned instead
         /// of hashing them again: every entry still encodes, and lists exactly the sets it
         /// references, as it does alone.
@@ -578,13 +727,22 @@ mod tests {
         fn a_batch_encodes_each_entry_as_alone(
             lists in proptest::collection::vec(
                 proptest::collection::vec("[a-z.]{1,12}", 0..14), 1..4),
-            picks in proptest::collection::vec((0usize..4, 0usize..4, any::<bool>()), 1..8),
+            picks in proptest::collection::vec(
+                (0usize..4, 0usize..4, any::<bool>(), any::<bool>()), 1..8),
         ) {
+            // Each list once as a shared allocation, as a request's records share theirs.
+            let shared: Vec<crate::FieldList> =
+                lists.iter().map(|l| l.as_slice().into()).collect();
             let mut batch = vec![Entry::Access(testing::access(7))];
-            for (n, (req, del, related)) in picks.into_iter().enumerate() {
+            for (n, (req, del, related, share)) in picks.into_iter().enumerate() {
                 let mut p = testing::processing(7, n as u64);
-                p.fields_requested = lists[req % lists.len()].as_slice().into();
-                p.fields_delivered = lists[del % lists.len()].as_slice().into();
+                if share {
+                    p.fields_requested = shared[req % lists.len()].clone();
+                    p.fields_delivered = shared[del % lists.len()].clone();
+                } else {
+                    p.fields_requested = lists[req % lists.len()].as_slice().into();
+                    p.fields_delivered = lists[del % lists.len()].as_slice().into();
+                }
                 if related {
                     p.subject_role = Some(crate::SubjectRole::Gerelateerd);
                 }

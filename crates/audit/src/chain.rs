@@ -383,7 +383,7 @@ pub fn encode(batch: &[Entry]) -> Result<Vec<Encoded>, AuditError> {
     batch
         .iter()
         .map(|entry| {
-            let body = interner.encode(entry)?;
+            let body = interner.encode_entry(entry)?;
             Ok(Encoded {
                 index: EntryIndex::of(entry),
                 body,

@@ -125,7 +125,8 @@ fn content_id(prefix: &str, canonical: &str) -> String {
 }
 
 /// Adds a field set or shape to the ones an encoding references, once per id.
-pub(crate) fn add_set(sets: &mut Vec<FieldSet>, id: String, paths: String) {
+#[cfg(test)]
+fn add_set(sets: &mut Vec<FieldSet>, id: String, paths: String) {
     if !sets.iter().any(|s| s.id == id) {
         sets.push(FieldSet { id, paths });
     }
