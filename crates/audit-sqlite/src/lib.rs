@@ -808,10 +808,46 @@ fn head(tx: &Transaction<'_>) -> Result<Option<(u64, String)>, AuditError> {
     .map_err(db("head"))
 }
 
+/// The append path's transaction: `BEGIN IMMEDIATE` and `COMMIT` as cached statements (a
+/// `rusqlite` transaction parses them again for every batch), rolled back when dropped
+/// uncommitted.
+struct Append<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> Append<'c> {
+    fn begin(conn: &'c Connection) -> Result<Self, AuditError> {
+        conn.prepare_cached("BEGIN IMMEDIATE")
+            .and_then(|mut s| s.execute([]))
+            .map_err(db("append"))?;
+        Ok(Append { conn, open: true })
+    }
+
+    fn commit(mut self) -> Result<(), AuditError> {
+        self.conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+            .map_err(db("commit"))?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for Append<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Nothing of the batch was acknowledged; a failed rollback leaves SQLite to roll
+            // back when the connection next begins or closes.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
 /// Inserts linked rows in their stored form. `prev_stored`: the first row's `prev_hash` is
 /// written out (its predecessor is gone, as after a purge); every other row links to the row at
 /// seq - 1, and its `prev_hash` is left NULL.
-fn insert_rows(tx: &Transaction<'_>, rows: &[RawRow], prev_stored: bool) -> Result<(), AuditError> {
+fn insert_rows(tx: &Connection, rows: &[RawRow], prev_stored: bool) -> Result<(), AuditError> {
     let mut stmt = tx
         .prepare_cached(
             "INSERT INTO entries (seq, time_ms, kind, trace_id, activity, subject, body, \
@@ -849,19 +885,18 @@ fn insert_rows(tx: &Transaction<'_>, rows: &[RawRow], prev_stored: bool) -> Resu
 /// Seals `batch` after the current head and inserts it with its due checkpoints; returns the seq
 /// range and the ids of the field sets and shapes the rows reference.
 fn insert_sealed(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     chain: &ChainConfig,
     batch: Vec<Encoded>,
     now_ms: u64,
     known: &std::collections::HashSet<String>,
 ) -> Result<((u64, u64), Vec<String>), AuditError> {
     let last: Option<(u64, String, u64)> = tx
-        .query_row(
-            "SELECT seq, hash, time_ms FROM entries ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, hash_text(r.get_ref(1)?), r.get(2)?)),
-        )
-        .optional()
+        .prepare_cached("SELECT seq, hash, time_ms FROM entries ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut s| {
+            s.query_row([], |r| Ok((r.get(0)?, hash_text(r.get_ref(1)?), r.get(2)?)))
+                .optional()
+        })
         .map_err(db("head"))?;
     // Time never goes back along the log (a clock stepped back stamps the head's time), so a
     // period is a range of seqs (`seq_at`).
@@ -895,7 +930,7 @@ fn insert_sealed(
     Ok((range, ids))
 }
 
-fn insert_checkpoint(tx: &Transaction<'_>, cp: &Checkpoint) -> Result<(), AuditError> {
+fn insert_checkpoint(tx: &Connection, cp: &Checkpoint) -> Result<(), AuditError> {
     tx.prepare_cached(
         "INSERT OR IGNORE INTO checkpoints (seq, hash, time_ms, signature) VALUES (?1, ?2, ?3, ?4)",
     )
@@ -1001,12 +1036,9 @@ impl AuditStore for SqliteStore {
         if batch.is_empty() {
             return Err(AuditError::Invalid("empty batch".into()));
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db("append"))?;
-        let (range, ids) = insert_sealed(&tx, &self.chain, batch, now_ms, &self.known_sets)?;
-        tx.commit().map_err(db("commit"))?;
+        let tx = Append::begin(&self.conn)?;
+        let (range, ids) = insert_sealed(tx.conn, &self.chain, batch, now_ms, &self.known_sets)?;
+        tx.commit()?;
         // Only what is committed is known (a rolled back set is written again next time).
         if self.known_sets.len() + ids.len() > KNOWN_SETS_LIMIT {
             self.known_sets.clear();
