@@ -173,50 +173,50 @@ impl Grant<'_> {
     }
 }
 
-/// Removes from `obj` (at `prefix`) every member the grant does not cover; counts them.
+/// Removes from `obj` (at `path`, the prefix on entry and on return) every member the grant does
+/// not cover; counts them. The paths are built in one buffer, and the members to remove are
+/// removed after the walk, in the order they were found.
 fn project(
     obj: &mut Map<String, Value>,
-    prefix: &str,
+    path: &mut String,
     grant: &Grant<'_>,
     stripped: &mut BTreeSet<String>,
     count: &mut u64,
 ) {
-    let keys: Vec<String> = obj.keys().cloned().collect();
-    for k in keys {
-        let path = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
+    let mut gone: Vec<String> = Vec::new();
+    for (k, v) in obj.iter_mut() {
+        let len = path.len();
+        if len > 0 {
+            path.push('.');
+        }
+        path.push_str(k);
         // `type` is the discriminator of polymorphic groups (verblijfplaats, gezag): it
         // carries no personal data and the contract requires it.
-        if k == "type" || grant.flag(&k) || grant.covers(&path) {
-            continue;
-        }
-        if grant.leads_to(&path)
-            && let Some(v) = obj.get_mut(&k)
-        {
+        let kept = k == "type" || grant.flag(k) || grant.covers(path);
+        if !kept {
+            let below = grant.leads_to(path);
             match v {
-                Value::Object(m) => {
-                    project(m, &path, grant, stripped, count);
-                    continue;
-                }
-                Value::Array(items) => {
+                Value::Object(m) if below => project(m, path, grant, stripped, count),
+                Value::Array(items) if below => {
                     for item in items.iter_mut() {
                         if let Value::Object(m) = item {
-                            project(m, &path, grant, stripped, count);
+                            project(m, path, grant, stripped, count);
                         }
                     }
-                    continue;
                 }
-                _ => {}
+                _ => {
+                    gone.push(k.clone());
+                    *count += 1;
+                    if stripped.len() < MAX_STRIPPED_NAMES && !stripped.contains(path.as_str()) {
+                        stripped.insert(path.clone());
+                    }
+                }
             }
         }
+        path.truncate(len);
+    }
+    for k in gone {
         remove_qualified(obj, &k);
-        *count += 1;
-        if stripped.len() < MAX_STRIPPED_NAMES {
-            stripped.insert(path);
-        }
     }
 }
 
@@ -229,7 +229,7 @@ fn remove_qualified(obj: &mut Map<String, Value>, key: &str) {
 }
 
 /// An `inOnderzoek` left with only its start dates (`datumIngangOnderzoek…`) qualifies nothing
-/// any more and goes whole, at every level.
+/// any more and goes whole (this level only).
 fn prune_onderzoek(obj: &mut Map<String, Value>) {
     if let Some(Value::Object(onderzoek)) = obj.get(AutoField::InOnderzoek.name())
         && onderzoek
@@ -237,19 +237,6 @@ fn prune_onderzoek(obj: &mut Map<String, Value>) {
             .all(|k| k.starts_with("datumIngangOnderzoek"))
     {
         obj.remove(AutoField::InOnderzoek.name());
-    }
-    for v in obj.values_mut() {
-        match v {
-            Value::Object(m) => prune_onderzoek(m),
-            Value::Array(items) => {
-                for item in items.iter_mut() {
-                    if let Value::Object(m) = item {
-                        prune_onderzoek(m);
-                    }
-                }
-            }
-            _ => {}
-        }
     }
 }
 
@@ -310,6 +297,11 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
         flags: plan.auto_flags_allowed(),
     };
 
+    let withheld_flags: Vec<AutoField> = AutoField::ALL
+        .into_iter()
+        .filter(|f| !plan.auto_flags_allowed().contains(f))
+        .collect();
+
     let upstream = std::mem::take(personen);
     for person in upstream {
         // Anything but an object is not a person: not delivered.
@@ -347,18 +339,19 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
                 remove_qualified(&mut obj, id);
             }
         }
-        for flag in AutoField::ALL {
-            if !plan.auto_flags_allowed().contains(&flag) && remove_key_deep(&mut obj, flag.name())
-            {
-                removed.insert(flag);
-            }
-        }
+        strip_flags(&mut obj, &withheld_flags, &mut removed);
         // Only what was granted and asked for leaves, whatever the upstream sent.
-        project(&mut obj, "", &grant, &mut stripped, &mut summary.stripped);
+        project(
+            &mut obj,
+            &mut String::new(),
+            &grant,
+            &mut stripped,
+            &mut summary.stripped,
+        );
         // The BRP flags an investigated identifier because it was asked for; with the
-        // identifier gone, its qualifier goes too.
+        // identifier gone, its qualifier goes too. Then the paths left are the delivery's.
         prune_onderzoek(&mut obj);
-        collect_paths(&obj, &mut String::new(), &mut delivered_paths);
+        collect_members(&mut obj, &mut String::new(), &mut delivered_paths, true);
 
         summary.persons.push(DeliveredPerson {
             burgerservicenummer,
@@ -421,22 +414,37 @@ fn value_has_key(v: &Value, key: &str) -> bool {
     }
 }
 
-/// Removes `key` at any depth; returns whether anything was removed.
-fn remove_key_deep(obj: &mut Map<String, Value>, key: &str) -> bool {
-    let mut removed = obj.remove(key).is_some();
-    for v in obj.values_mut() {
-        removed |= remove_in_value(v, key);
+/// Removes the auto-delivered flags in `flags` (in that order) at any depth, noting which were
+/// present. At each level the flags go in order before the walk descends, so a flag inside
+/// another flag's value is noted only when it comes earlier in the order: as removing one flag
+/// at a time, over the whole person, would find it.
+fn strip_flags(
+    obj: &mut Map<String, Value>,
+    flags: &[AutoField],
+    removed: &mut BTreeSet<AutoField>,
+) {
+    for (i, flag) in flags.iter().enumerate() {
+        if let Some(v) = obj.remove(flag.name()) {
+            removed.insert(*flag);
+            for earlier in flags.get(..i).unwrap_or_default() {
+                if value_has_key(&v, earlier.name()) {
+                    removed.insert(*earlier);
+                }
+            }
+        }
     }
-    removed
+    for v in obj.values_mut() {
+        strip_flags_in(v, flags, removed);
+    }
 }
 
-fn remove_in_value(v: &mut Value, key: &str) -> bool {
+fn strip_flags_in(v: &mut Value, flags: &[AutoField], removed: &mut BTreeSet<AutoField>) {
     match v {
-        Value::Object(m) => remove_key_deep(m, key),
+        Value::Object(m) => strip_flags(m, flags, removed),
         Value::Array(items) => items
             .iter_mut()
-            .fold(false, |acc, i| remove_in_value(i, key) | acc),
-        _ => false,
+            .for_each(|i| strip_flags_in(i, flags, removed)),
+        _ => {}
     }
 }
 
@@ -494,32 +502,54 @@ fn bsns_deep(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// The dotted paths of `obj`'s leaves into `out`, built in one buffer (`path`, the prefix on
-/// entry and on return): only a path not seen before is allocated.
-fn collect_paths(obj: &Map<String, Value>, path: &mut String, out: &mut BTreeSet<String>) {
-    for (k, v) in obj {
+/// Adds the dotted paths of `obj`'s leaves to `out`, pruning spent `inOnderzoek` members (with
+/// `prune`) on the way down: in objects, and in objects in arrays, not in arrays in arrays. The
+/// paths are built in one buffer (`path`, the prefix on entry and on return): only a path not
+/// seen before is allocated. An object left empty by the pruning is a leaf. `obj` itself is
+/// pruned by the caller.
+fn collect_members(
+    obj: &mut Map<String, Value>,
+    path: &mut String,
+    out: &mut BTreeSet<String>,
+    prune: bool,
+) {
+    for (k, v) in obj.iter_mut() {
         let len = path.len();
         if len > 0 {
             path.push('.');
         }
         path.push_str(k);
-        collect_value_paths(v, path, out);
+        collect_value_paths(v, path, out, prune);
         path.truncate(len);
     }
 }
 
-fn collect_value_paths(v: &Value, path: &mut String, out: &mut BTreeSet<String>) {
+fn collect_value_paths(v: &mut Value, path: &mut String, out: &mut BTreeSet<String>, prune: bool) {
     match v {
-        Value::Object(m) if !m.is_empty() => collect_paths(m, path, out),
+        Value::Object(m) => {
+            if prune {
+                prune_onderzoek(m);
+            }
+            if m.is_empty() {
+                leaf(path, out);
+            } else {
+                collect_members(m, path, out, prune);
+            }
+        }
         Value::Array(items) if !items.is_empty() => {
             for item in items {
-                collect_value_paths(item, path, out);
+                // Objects in an array are pruned as their array's members; arrays in arrays
+                // are only collected.
+                let item_prune = prune && item.is_object();
+                collect_value_paths(item, path, out, item_prune);
             }
         }
-        _ => {
-            if !out.contains(path.as_str()) {
-                out.insert(path.clone());
-            }
-        }
+        _ => leaf(path, out),
+    }
+}
+
+fn leaf(path: &str, out: &mut BTreeSet<String>) {
+    if !out.contains(path) {
+        out.insert(path.to_owned());
     }
 }
