@@ -576,8 +576,6 @@ fn query_sql(
     Ok((sql, q.args))
 }
 
-/// Applies the missing migrations, each in its own transaction with its version row; running
-/// it again (or from several processes) changes nothing.
 /// Puts the database in WAL mode; the mode it is in after. Switching a new database's mode takes
 /// an exclusive lock, and SQLite answers "busy" at once rather than through the busy handler
 /// when another connection holds one (two processes opening a new log together): the switch is
@@ -598,6 +596,8 @@ fn wal_mode(conn: &Connection, busy_timeout: Duration) -> Result<String, AuditEr
     }
 }
 
+/// Applies the missing migrations, each in its own transaction with its version row; running
+/// it again (or from several processes) changes nothing.
 fn migrate(conn: &mut Connection) -> Result<(), AuditError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)

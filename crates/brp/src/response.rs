@@ -185,11 +185,7 @@ fn project(
 ) {
     let mut gone: Vec<String> = Vec::new();
     for (k, v) in obj.iter_mut() {
-        let len = path.len();
-        if len > 0 {
-            path.push('.');
-        }
-        path.push_str(k);
+        let len = push_segment(path, k);
         // `type` is the discriminator of polymorphic groups (verblijfplaats, gezag): it
         // carries no personal data and the contract requires it.
         let kept = k == "type" || grant.flag(k) || grant.covers(path);
@@ -514,11 +510,7 @@ fn collect_members(
     prune: bool,
 ) {
     for (k, v) in obj.iter_mut() {
-        let len = path.len();
-        if len > 0 {
-            path.push('.');
-        }
-        path.push_str(k);
+        let len = push_segment(path, k);
         collect_value_paths(v, path, out, prune);
         path.truncate(len);
     }
@@ -546,6 +538,16 @@ fn collect_value_paths(v: &mut Value, path: &mut String, out: &mut BTreeSet<Stri
         }
         _ => leaf(path, out),
     }
+}
+
+/// Appends `.key` (or `key` to an empty path); the length before, to truncate back to.
+fn push_segment(path: &mut String, key: &str) -> usize {
+    let len = path.len();
+    if len > 0 {
+        path.push('.');
+    }
+    path.push_str(key);
+    len
 }
 
 fn leaf(path: &str, out: &mut BTreeSet<String>) {

@@ -155,14 +155,6 @@ impl Interner {
         Some(text)
     }
 
-    /// The shape written in `self.shape`, interned; its id.
-    fn shape_of_scratch(&mut self) -> String {
-        let shape = std::mem::take(&mut self.shape);
-        let id = self.intern(&shape, shape_id);
-        self.shape = shape;
-        id
-    }
-
     /// An access record's stored body.
     pub(super) fn access(&mut self, a: &AccessRecord, out: &mut String) {
         let mut shape = std::mem::take(&mut self.shape);
@@ -190,8 +182,8 @@ impl Interner {
         m.opt_num("upstream_status", a.upstream_status);
         m.opt_str("user_source", a.user_source.as_deref());
         m.close();
+        let id = self.intern(&shape, shape_id);
         self.shape = shape;
-        let id = self.shape_of_scratch();
 
         let mut m = Members::open(out);
         m.opt_str("correlation_id", a.correlation_id.as_deref());
@@ -232,8 +224,8 @@ impl Interner {
         m.opt_str("subject_role", p.subject_role.map(subject_role));
         m.opt_str("upstream_error_code", p.upstream_error_code.as_deref());
         m.close();
+        let id = self.intern(&shape, shape_id);
         self.shape = shape;
-        let id = self.shape_of_scratch();
 
         let mut m = Members::open(out);
         m.opt_str("case_ref", p.case_ref.as_deref());
