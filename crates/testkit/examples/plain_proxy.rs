@@ -11,9 +11,10 @@
 //! Each `PREFIX=URL` routes the paths that start with `PREFIX` (the longest that matches) to the
 //! upstream at `URL`, path unchanged, as `bench/run`'s nginx does; a path no prefix matches is
 //! answered 404. Every request goes to its upstream with its method, path, query, headers (Host
-//! too, as nginx's `proxy_set_header Host $host:$server_port`) and body; the
-//! upstream's answer is read whole (as sluis reads one to filter it) and sent back with its
-//! status and headers. No token check, no policy, no filtering, no audit. The pool keeps up to
+//! too, as nginx's `proxy_set_header Host $host:$server_port`; not those of one connection, such
+//! as `Connection`) and body; the upstream's answer is read whole (as sluis reads one to filter
+//! it, up to 8 MiB, else 502) and sent back with its status and headers. No token check, no
+//! policy, no filtering, no audit. The pool keeps up to
 //! 1024 idle connections, as sluis's `upstream.pool_max_idle` does by default; `TCP_NODELAY` on
 //! both sides, as in sluis. Prints `plain proxy listening on http://ADDR` once bound, then
 //! serves until the process is terminated.
@@ -35,6 +36,21 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
 type Upstream = Client<HttpConnector, Full<Bytes>>;
+
+/// Largest request or answer body read, as sluis's default `max_body_bytes`.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// Headers that belong to one connection (RFC 9110 §7.6.1), not passed on either way.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
 
 /// `(prefix, base URL)`, longest prefix first.
 type Routes = std::sync::Arc<Vec<(String, String)>>;
@@ -150,7 +166,8 @@ async fn try_forward(
     parts.uri = format!("{base}{path}")
         .parse()
         .map_err(|e| format!("upstream URL: {e}"))?;
-    let body = body
+    strip_hop_by_hop(&mut parts.headers);
+    let body = http_body_util::Limited::new(body, MAX_BODY)
         .collect()
         .await
         .map_err(|e| format!("request body: {e}"))?
@@ -159,11 +176,18 @@ async fn try_forward(
         .request(Request::from_parts(parts, Full::new(body)))
         .await
         .map_err(|e| format!("upstream: {e}"))?;
-    let (parts, body) = resp.into_parts();
-    let body = body
+    let (mut parts, body) = resp.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    let body = http_body_util::Limited::new(body, MAX_BODY)
         .collect()
         .await
         .map_err(|e| format!("upstream body: {e}"))?
         .to_bytes();
     Ok(Response::from_parts(parts, Full::new(body)))
+}
+
+fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
 }
