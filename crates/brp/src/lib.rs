@@ -20,6 +20,7 @@
 
 mod contract;
 mod decide;
+pub mod doc;
 mod error;
 pub mod gemeenten;
 mod paths;

@@ -7,9 +7,10 @@
 //! pseudonymous callers) comes after it, so the summary holds plaintext identifiers for the
 //! audit only.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
+use crate::doc::{Node, Object};
 
 use crate::decide::Plan;
 use crate::paths::AutoField;
@@ -177,7 +178,7 @@ impl Grant<'_> {
 /// not cover; counts them. The paths are built in one buffer, and the members to remove are
 /// removed after the walk, in the order they were found.
 fn project(
-    obj: &mut Map<String, Value>,
+    obj: &mut Object<'_>,
     path: &mut String,
     grant: &Grant<'_>,
     stripped: &mut BTreeSet<String>,
@@ -192,16 +193,16 @@ fn project(
         if !kept {
             let below = grant.leads_to(path);
             match v {
-                Value::Object(m) if below => project(m, path, grant, stripped, count),
-                Value::Array(items) if below => {
+                Node::Object(m) if below => project(m, path, grant, stripped, count),
+                Node::Array(items) if below => {
                     for item in items.iter_mut() {
-                        if let Value::Object(m) = item {
+                        if let Node::Object(m) = item {
                             project(m, path, grant, stripped, count);
                         }
                     }
                 }
                 _ => {
-                    gone.push(k.clone());
+                    gone.push(k.to_owned());
                     *count += 1;
                     if stripped.len() < MAX_STRIPPED_NAMES && !stripped.contains(path.as_str()) {
                         stripped.insert(path.clone());
@@ -217,17 +218,17 @@ fn project(
 }
 
 /// Removes `key` and the `inOnderzoek` member that qualified it.
-fn remove_qualified(obj: &mut Map<String, Value>, key: &str) {
+fn remove_qualified(obj: &mut Object<'_>, key: &str) {
     obj.remove(key);
-    if let Some(Value::Object(onderzoek)) = obj.get_mut(AutoField::InOnderzoek.name()) {
+    if let Some(Node::Object(onderzoek)) = obj.get_mut(AutoField::InOnderzoek.name()) {
         onderzoek.remove(key);
     }
 }
 
 /// An `inOnderzoek` left with only its start dates (`datumIngangOnderzoek…`) qualifies nothing
 /// any more and goes whole (this level only).
-fn prune_onderzoek(obj: &mut Map<String, Value>) {
-    if let Some(Value::Object(onderzoek)) = obj.get(AutoField::InOnderzoek.name())
+fn prune_onderzoek(obj: &mut Object<'_>) {
+    if let Some(Node::Object(onderzoek)) = obj.get(AutoField::InOnderzoek.name())
         && onderzoek
             .keys()
             .all(|k| k.starts_with("datumIngangOnderzoek"))
@@ -270,9 +271,13 @@ impl ResponseSummary {
 
 /// Filters an upstream answer (`{"type": ..., "personen": [...]}`) in place by the plan.
 /// A body without a `personen` array is left as it is and yields an empty summary.
-pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
+pub fn filter_response<'a>(plan: &Plan, body: &mut Node<'a>) -> ResponseSummary {
     let mut summary = ResponseSummary::default();
-    let Some(personen) = body.get_mut("personen").and_then(Value::as_array_mut) else {
+    let Some(personen) = body
+        .as_object_mut()
+        .and_then(|o| o.get_mut("personen"))
+        .and_then(Node::as_array_mut)
+    else {
         return summary;
     };
     let role = if plan.query_type().is_search() {
@@ -281,7 +286,7 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
         SubjectRole::Geraadpleegd
     };
     let own = plan.municipality();
-    let mut delivered_paths = BTreeSet::new();
+    let mut delivered = Shape::default();
     let mut removed = BTreeSet::new();
     let mut stripped = BTreeSet::new();
     let grant = Grant {
@@ -301,7 +306,7 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
     let upstream = std::mem::take(personen);
     for person in upstream {
         // Anything but an object is not a person: not delivered.
-        let Value::Object(mut obj) = person else {
+        let Node::Object(mut obj) = person else {
             continue;
         };
         let burgerservicenummer = text(obj.get("burgerservicenummer"));
@@ -347,7 +352,8 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
         // The BRP flags an investigated identifier because it was asked for; with the
         // identifier gone, its qualifier goes too. Then the paths left are the delivery's.
         prune_onderzoek(&mut obj);
-        collect_members(&mut obj, &mut String::new(), &mut delivered_paths, true);
+        prune_members(&mut obj, true);
+        delivered.add_members(&obj);
 
         summary.persons.push(DeliveredPerson {
             burgerservicenummer,
@@ -356,29 +362,29 @@ pub fn filter_response(plan: &Plan, body: &mut Value) -> ResponseSummary {
             flags,
             related,
         });
-        personen.push(Value::Object(obj));
+        personen.push(Node::Object(obj));
     }
-    summary.fields_delivered = delivered_paths.into_iter().collect();
+    summary.fields_delivered = delivered.paths();
     summary.flags_removed = removed.into_iter().collect();
     summary.stripped_fields = stripped.into_iter().collect();
     summary
 }
 
-fn text(v: Option<&Value>) -> Option<String> {
+fn text(v: Option<&Node<'_>>) -> Option<String> {
     match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Node::String(s) => Some(s.to_string()),
+        Node::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
 /// Whether an indicator is set. Fails closed: anything but an explicit "no" counts as set.
-fn is_set(v: Option<&Value>) -> bool {
+fn is_set(v: Option<&Node<'_>>) -> bool {
     match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
-        Some(Value::String(s)) => {
+        None | Some(Node::Null) => false,
+        Some(Node::Bool(b)) => *b,
+        Some(Node::Number(n)) => n.as_f64() != Some(0.0),
+        Some(Node::String(s)) => {
             let s = s.trim();
             !(s.is_empty() || s == "0" || s.eq_ignore_ascii_case("false"))
         }
@@ -386,26 +392,26 @@ fn is_set(v: Option<&Value>) -> bool {
     }
 }
 
-fn is_deceased(person: &Map<String, Value>) -> bool {
+fn is_deceased(person: &Object<'_>) -> bool {
     let reden = person
         .get(AutoField::OpschortingBijhouding.name())
         .and_then(|o| o.get("reden"))
         .and_then(|r| r.get("code"))
-        .and_then(Value::as_str);
+        .and_then(Node::as_str);
     let overlijden = person
         .get("overlijden")
         .is_some_and(|o| o.as_object().is_none_or(|m| !m.is_empty()));
     reden == Some("O") || overlijden
 }
 
-fn has_key_deep(obj: &Map<String, Value>, key: &str) -> bool {
+fn has_key_deep(obj: &Object<'_>, key: &str) -> bool {
     obj.iter().any(|(k, v)| k == key || value_has_key(v, key))
 }
 
-fn value_has_key(v: &Value, key: &str) -> bool {
+fn value_has_key(v: &Node<'_>, key: &str) -> bool {
     match v {
-        Value::Object(m) => has_key_deep(m, key),
-        Value::Array(items) => items.iter().any(|i| value_has_key(i, key)),
+        Node::Object(m) => has_key_deep(m, key),
+        Node::Array(items) => items.iter().any(|i| value_has_key(i, key)),
         _ => false,
     }
 }
@@ -414,11 +420,7 @@ fn value_has_key(v: &Value, key: &str) -> bool {
 /// present. At each level the flags go in order before the walk descends, so a flag inside
 /// another flag's value is noted only when it comes earlier in the order: as removing one flag
 /// at a time, over the whole person, would find it.
-fn strip_flags(
-    obj: &mut Map<String, Value>,
-    flags: &[AutoField],
-    removed: &mut BTreeSet<AutoField>,
-) {
+fn strip_flags(obj: &mut Object<'_>, flags: &[AutoField], removed: &mut BTreeSet<AutoField>) {
     for (i, flag) in flags.iter().enumerate() {
         if let Some(v) = obj.remove(flag.name()) {
             removed.insert(*flag);
@@ -434,17 +436,17 @@ fn strip_flags(
     }
 }
 
-fn strip_flags_in(v: &mut Value, flags: &[AutoField], removed: &mut BTreeSet<AutoField>) {
+fn strip_flags_in(v: &mut Node<'_>, flags: &[AutoField], removed: &mut BTreeSet<AutoField>) {
     match v {
-        Value::Object(m) => strip_flags(m, flags, removed),
-        Value::Array(items) => items
+        Node::Object(m) => strip_flags(m, flags, removed),
+        Node::Array(items) => items
             .iter_mut()
             .for_each(|i| strip_flags_in(i, flags, removed)),
         _ => {}
     }
 }
 
-fn related_persons(person: &Map<String, Value>) -> Vec<RelatedPerson> {
+fn related_persons(person: &Object<'_>) -> Vec<RelatedPerson> {
     let mut out: Vec<RelatedPerson> = Vec::new();
     let mut add = |bsn: String, relation: Relation| {
         if !out
@@ -462,7 +464,7 @@ fn related_persons(person: &Map<String, Value>) -> Vec<RelatedPerson> {
         ("ouders", Relation::Ouder),
         ("kinderen", Relation::Kind),
     ] {
-        if let Some(Value::Array(items)) = person.get(group) {
+        if let Some(Node::Array(items)) = person.get(group) {
             for item in items {
                 if let Some(bsn) = text(item.get("burgerservicenummer")) {
                     add(bsn, relation);
@@ -480,10 +482,10 @@ fn related_persons(person: &Map<String, Value>) -> Vec<RelatedPerson> {
     out
 }
 
-fn bsns_deep(v: &Value, out: &mut Vec<String>) {
+fn bsns_deep(v: &Node<'_>, out: &mut Vec<String>) {
     match v {
-        Value::Object(m) => {
-            for (k, v) in m {
+        Node::Object(m) => {
+            for (k, v) in m.iter() {
                 if k == "burgerservicenummer" {
                     if let Some(bsn) = text(Some(v)) {
                         out.push(bsn);
@@ -493,50 +495,100 @@ fn bsns_deep(v: &Value, out: &mut Vec<String>) {
                 }
             }
         }
-        Value::Array(items) => items.iter().for_each(|i| bsns_deep(i, out)),
+        Node::Array(items) => items.iter().for_each(|i| bsns_deep(i, out)),
         _ => {}
     }
 }
 
-/// Adds the dotted paths of `obj`'s leaves to `out`, pruning spent `inOnderzoek` members (with
-/// `prune`) on the way down: in objects, and in objects in arrays, not in arrays in arrays. The
-/// paths are built in one buffer (`path`, the prefix on entry and on return): only a path not
-/// seen before is allocated. An object left empty by the pruning is a leaf. `obj` itself is
-/// pruned by the caller.
-fn collect_members(
-    obj: &mut Map<String, Value>,
-    path: &mut String,
-    out: &mut BTreeSet<String>,
-    prune: bool,
-) {
-    for (k, v) in obj.iter_mut() {
-        let len = push_segment(path, k);
-        collect_value_paths(v, path, out, prune);
-        path.truncate(len);
+/// Prunes spent `inOnderzoek` members below `obj` (with `prune`): in objects, and in objects in
+/// arrays, not in arrays in arrays. `obj` itself is pruned by the caller.
+fn prune_members(obj: &mut Object<'_>, prune: bool) {
+    for v in obj.values_mut() {
+        prune_value(v, prune);
     }
 }
 
-fn collect_value_paths(v: &mut Value, path: &mut String, out: &mut BTreeSet<String>, prune: bool) {
+fn prune_value(v: &mut Node<'_>, prune: bool) {
     match v {
-        Value::Object(m) => {
+        Node::Object(m) => {
             if prune {
                 prune_onderzoek(m);
             }
-            if m.is_empty() {
-                leaf(path, out);
-            } else {
-                collect_members(m, path, out, prune);
-            }
+            prune_members(m, prune);
         }
-        Value::Array(items) if !items.is_empty() => {
+        Node::Array(items) => {
             for item in items {
                 // Objects in an array are pruned as their array's members; arrays in arrays
-                // are only collected.
+                // are not.
                 let item_prune = prune && item.is_object();
-                collect_value_paths(item, path, out, item_prune);
+                prune_value(item, item_prune);
             }
         }
-        _ => leaf(path, out),
+        _ => {}
+    }
+}
+
+/// The paths of the leaves delivered, merged over persons and array items: a tree of member
+/// names, so that a path met again costs a few comparisons of short names, and each distinct
+/// path is spelled out once, at the end ([`Shape::paths`]).
+#[derive(Default)]
+struct Shape<'a> {
+    /// A value ends here: a scalar, an empty array or an empty object.
+    leaf: bool,
+    members: Vec<(Cow<'a, str>, Shape<'a>)>,
+}
+
+impl<'a> Shape<'a> {
+    fn member(&mut self, key: &Cow<'a, str>) -> &mut Shape<'a> {
+        let at = match self.members.iter().position(|(k, _)| k == key) {
+            Some(i) => i,
+            None => {
+                self.members.push((key.clone(), Shape::default()));
+                self.members.len() - 1
+            }
+        };
+        match self.members.get_mut(at) {
+            Some((_, shape)) => shape,
+            None => unreachable!("the member was found or added"),
+        }
+    }
+
+    /// Adds the members of an object.
+    fn add_members(&mut self, obj: &Object<'a>) {
+        for (k, v) in obj.entries() {
+            self.member(k).add_value(v);
+        }
+    }
+
+    fn add_value(&mut self, v: &Node<'a>) {
+        match v {
+            Node::Object(m) if !m.is_empty() => self.add_members(m),
+            Node::Array(items) if !items.is_empty() => {
+                for item in items {
+                    self.add_value(item);
+                }
+            }
+            _ => self.leaf = true,
+        }
+    }
+
+    /// The dotted paths of the leaves, sorted.
+    fn paths(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.spell(&mut String::new(), &mut out);
+        out.sort_unstable();
+        out
+    }
+
+    fn spell(&self, path: &mut String, out: &mut Vec<String>) {
+        for (k, shape) in &self.members {
+            let len = push_segment(path, k);
+            if shape.leaf {
+                out.push(path.clone());
+            }
+            shape.spell(path, out);
+            path.truncate(len);
+        }
     }
 }
 
@@ -548,10 +600,4 @@ fn push_segment(path: &mut String, key: &str) -> usize {
     }
     path.push_str(key);
     len
-}
-
-fn leaf(path: &str, out: &mut BTreeSet<String>) {
-    if !out.contains(path) {
-        out.insert(path.to_owned());
-    }
 }

@@ -26,6 +26,7 @@ use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use crate::doc::Node;
 use crate::error::BrpError;
 
 /// The token prefix and format version.
@@ -195,13 +196,13 @@ pub fn is_sealed(value: &str) -> bool {
 /// a fresh random nonce on every call. Returns how many values were sealed. Any other value
 /// type under that key is an error, so nothing unsealed slips through.
 pub fn seal_response(
-    body: &mut Value,
+    body: &mut Node<'_>,
     keyring: &Keyring,
     context: &str,
     next_nonce: &mut dyn FnMut() -> [u8; NONCE_LEN],
 ) -> Result<usize, BrpError> {
     match body {
-        Value::Object(m) => {
+        Node::Object(m) => {
             let mut n = 0;
             for (k, v) in m.iter_mut() {
                 n += if k == FIELD {
@@ -212,7 +213,7 @@ pub fn seal_response(
             }
             Ok(n)
         }
-        Value::Array(items) => {
+        Node::Array(items) => {
             let mut n = 0;
             for item in items {
                 n += seal_response(item, keyring, context, next_nonce)?;
@@ -224,29 +225,29 @@ pub fn seal_response(
 }
 
 fn seal_value(
-    v: &mut Value,
+    v: &mut Node<'_>,
     keyring: &Keyring,
     context: &str,
     next_nonce: &mut dyn FnMut() -> [u8; NONCE_LEN],
 ) -> Result<usize, BrpError> {
     let plain = match v {
-        Value::Null => return Ok(0),
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Array(items) => {
+        Node::Null => return Ok(0),
+        Node::String(s) => s.to_string(),
+        Node::Number(n) => n.to_string(),
+        Node::Array(items) => {
             let mut n = 0;
             for item in items {
                 n += seal_value(item, keyring, context, next_nonce)?;
             }
             return Ok(n);
         }
-        Value::Bool(_) | Value::Object(_) => {
+        Node::Bool(_) | Node::Object(_) => {
             return Err(BrpError::Seal(format!(
                 "a {FIELD} value that is neither a string nor a list"
             )));
         }
     };
-    *v = Value::String(keyring.seal(&plain, context, next_nonce())?);
+    *v = Node::String(keyring.seal(&plain, context, next_nonce())?.into());
     Ok(1)
 }
 

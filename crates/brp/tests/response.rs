@@ -12,7 +12,7 @@ mod common;
 
 use common::{h_policy, query, scopes};
 use serde_json::{Value, json};
-use sluis_brp::{AutoField, Plan, Relation, Subject, SubjectRole, WithheldPerson, filter_response};
+use sluis_brp::{AutoField, Plan, Relation, Subject, SubjectRole, WithheldPerson};
 
 fn plan(body: Value, s: &[&str]) -> Plan {
     h_policy().decide(&query(body), &scopes(s)).unwrap()
@@ -45,7 +45,7 @@ fn foo_bar() -> Value {
 fn h4_geheim_persons_withheld_and_counted() {
     let p = postcode_plan(&[]);
     let mut body = foo_bar();
-    let s = filter_response(&p, &mut body);
+    let s = common::filter(&p, &mut body);
     assert_eq!(body["personen"].as_array().unwrap().len(), 1);
     assert_eq!(body["personen"][0]["naam"]["voornamen"], json!("Foo"));
     assert_eq!(s.withheld, 1);
@@ -68,7 +68,7 @@ fn h4_geheim_persons_withheld_and_counted() {
 fn h4_geheim_persons_delivered_with_the_scope() {
     let p = postcode_plan(&["benk-brp-inclusief-geheim"]);
     let mut body = foo_bar();
-    let s = filter_response(&p, &mut body);
+    let s = common::filter(&p, &mut body);
     assert_eq!(s.withheld, 0);
     assert_eq!(s.persons.len(), 2);
     assert!(s.persons[1].flags.geheim);
@@ -94,11 +94,7 @@ fn geheim_indicator_fails_closed() {
         (json!(null), false),
     ] {
         let mut body = json!({"personen": [{"burgerservicenummer": "999993653", "geheimhoudingPersoonsgegevens": v}]});
-        assert_eq!(
-            filter_response(&p, &mut body).withheld == 1,
-            withheld,
-            "{v}"
-        );
+        assert_eq!(common::filter(&p, &mut body).withheld == 1, withheld, "{v}");
     }
 }
 
@@ -119,7 +115,7 @@ fn identifiers_injected_are_read_then_stripped() {
             "inOnderzoek": {"burgerservicenummer": true, "datumIngangOnderzoekPersoon": {"datum": "2020-01-01"}}
         }]
     });
-    let s = filter_response(&p, &mut body);
+    let s = common::filter(&p, &mut body);
     let person = &body["personen"][0];
     assert!(person.get("burgerservicenummer").is_none());
     assert!(person.get("aNummer").is_none());
@@ -155,7 +151,7 @@ fn identifiers_asked_for_stay() {
         ],
     );
     let mut body = json!({"personen": [{"aNummer": "8940402024", "burgerservicenummer": "999993653", "naam": {}}]});
-    filter_response(&p, &mut body);
+    common::filter(&p, &mut body);
     assert_eq!(
         body["personen"][0],
         json!({"burgerservicenummer": "999993653", "naam": {}})
@@ -180,7 +176,7 @@ fn auto_flags_removed_for_callers_without_them() {
         "verblijfplaats": {"type": "Adres", "indicatieVastgesteldVerblijftNietOpAdres": true},
         "opschortingBijhouding": {"reden": {"code": "F"}}
     }]});
-    let s = filter_response(&p, &mut body);
+    let s = common::filter(&p, &mut body);
     let person = &body["personen"][0];
     // rni needs benk-brp-rni; the rest are allowed to this caller.
     assert!(person.get("rni").is_none());
@@ -205,7 +201,7 @@ fn auto_flags_removed_for_callers_without_them() {
     );
     let p = policy.decide(&q, &scopes(&["z"])).unwrap();
     let mut body = json!({"personen": [{"naam": {"voornamen": "X", "inOnderzoek": {"voornamen": true}}, "inOnderzoek": {"x": true}}]});
-    let s = filter_response(&p, &mut body);
+    let s = common::filter(&p, &mut body);
     assert_eq!(body["personen"][0], json!({"naam": {"voornamen": "X"}}));
     assert!(s.persons[0].flags.in_onderzoek, "read before removal");
 }
@@ -227,7 +223,7 @@ fn deceased_and_outside_municipality_flags() {
          "gemeenteVanInschrijving": {"code": "0363", "omschrijving": "Amsterdam"}},
         {"burgerservicenummer": "999991425"}
     ]});
-    let s = filter_response(&p, &mut body);
+    let s = common::filter(&p, &mut body);
     let flags: Vec<_> = s
         .persons
         .iter()
@@ -242,7 +238,7 @@ fn deceased_and_outside_municipality_flags() {
     let p = postcode_plan(&[]);
     let mut body = json!({"personen": [{"burgerservicenummer": "999993653"}]});
     assert_eq!(
-        filter_response(&p, &mut body).persons[0]
+        common::filter(&p, &mut body).persons[0]
             .flags
             .buiten_gemeente,
         Some(false)
@@ -262,7 +258,7 @@ fn related_persons_become_gerelateerd_subjects() {
         "kinderen": [{"burgerservicenummer": "999992387"}],
         "gezag": [{"type": "GezamenlijkOuderlijkGezag", "ouders": [{"burgerservicenummer": "999991425"}], "minderjarige": {"burgerservicenummer": "999992387"}}]
     }]});
-    let s = filter_response(&p, &mut body);
+    let s = common::filter(&p, &mut body);
     let related: Vec<(&str, Relation)> = s.persons[0]
         .related
         .iter()
@@ -304,9 +300,9 @@ fn related_persons_become_gerelateerd_subjects() {
 fn odd_bodies() {
     let p = postcode_plan(&[]);
     let mut body = json!({"type": "x"});
-    assert_eq!(filter_response(&p, &mut body), Default::default());
+    assert_eq!(common::filter(&p, &mut body), Default::default());
     let mut body = json!({"personen": [1, "x", null, {"burgerservicenummer": 999993653_u64}]});
-    let s = filter_response(&p, &mut body);
+    let s = common::filter(&p, &mut body);
     assert_eq!(
         body["personen"].as_array().unwrap().len(),
         1,
@@ -334,7 +330,7 @@ fn what_the_upstream_sends_beyond_the_grant_is_stripped_and_counted() {
             "nationaliteiten": [{"nationaliteit": {"code": "0001"}}]
         }]
     });
-    let s = filter_response(&p, &mut body);
+    let s = common::filter(&p, &mut body);
     let person = &body["personen"][0];
     assert_eq!(person["naam"], json!({"voornamen": "Suzanne"}), "{person}");
     assert!(person.get("verblijfplaats").is_none(), "{person}");
@@ -352,12 +348,33 @@ fn what_the_upstream_sends_beyond_the_grant_is_stripped_and_counted() {
     );
 }
 
+/// The dotted paths of a value's leaves (array items share their array's path; an empty object
+/// or array is a leaf).
+fn leaf_paths(v: &Value, path: String, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                leaf_paths(v, format!("{path}.{k}"), out);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for item in items {
+                leaf_paths(item, path.clone(), out);
+            }
+        }
+        _ => {
+            out.insert(path);
+        }
+    }
+}
+
 proptest::proptest! {
     /// Whatever extra fields the upstream adds to a person, nothing outside the grant leaves.
     #[test]
     fn nothing_outside_the_grant_leaves(
         extra in proptest::collection::btree_map("[a-z]{1,8}", "[a-z]{0,5}", 0..8),
         nested in proptest::collection::btree_map("[a-z]{1,8}", "[a-z]{0,5}", 0..5),
+        datums in proptest::collection::vec("[0-9-]{0,10}", 0..4),
     ) {
         let p = plan(
             json!({"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": ["999993653"], "fields": ["naam.voornamen", "geboorte"]}),
@@ -371,18 +388,31 @@ proptest::proptest! {
             naam.insert(k.clone(), json!(v));
         }
         person.insert("naam".into(), serde_json::Value::Object(naam));
-        person.insert("geboorte".into(), json!({"datum": {"type": "Datum", "datum": "1980-01-01"}}));
+        person.insert("geboorte".into(), json!({
+            "datum": {"type": "Datum", "datum": "1980-01-01"},
+            "plaats": {},
+            "datums": datums,
+            "lijst": [{"a": 1}, {"b": [], "a": {"c": null}}, 3],
+        }));
         for (k, v) in &extra {
             person.entry(k.clone()).or_insert(json!(v));
         }
         let mut body = json!({"type": "RaadpleegMetBurgerservicenummer", "personen": [person]});
-        let s = filter_response(&p, &mut body);
+        let s = common::filter(&p, &mut body);
         for path in &s.fields_delivered {
             proptest::prop_assert!(
                 path == "naam.voornamen" || path.starts_with("geboorte"),
                 "{} delivered outside the grant", path
             );
         }
+        // The paths listed are the leaves of what is delivered, each once, sorted.
+        let mut leaves = std::collections::BTreeSet::new();
+        for person in body["personen"].as_array().unwrap() {
+            for (k, v) in person.as_object().unwrap() {
+                leaf_paths(v, k.clone(), &mut leaves);
+            }
+        }
+        proptest::prop_assert_eq!(&s.fields_delivered, &leaves.into_iter().collect::<Vec<_>>());
         let out = &body["personen"][0];
         let keys: Vec<&String> = out.as_object().map(|m| m.keys().collect()).unwrap_or_default();
         for k in keys {

@@ -11,10 +11,7 @@ mod common;
 
 use common::{h_policy, scopes};
 use serde_json::json;
-use sluis_brp::{
-    BrpError, Keyring, NONCE_LEN, SealKey, filter_response, is_sealed, open_request, seal_response,
-    validate,
-};
+use sluis_brp::{BrpError, Keyring, NONCE_LEN, SealKey, is_sealed, open_request, validate};
 
 fn key(id: &str, byte: u8) -> SealKey {
     SealKey::new(id, [byte; 32]).unwrap()
@@ -137,13 +134,13 @@ fn h5_round_trip_through_search_and_lookup() {
     let plan = policy.decide(&q, &caller).unwrap();
     assert!(plan.pseudonymize());
     let mut answer = json!({"type": "ZoekMetPostcodeEnHuisnummer", "personen": [{"burgerservicenummer": "999993367", "naam": {"voornamen": "Piet"}}]});
-    let summary = filter_response(&plan, &mut answer);
+    let summary = common::filter(&plan, &mut answer);
     assert_eq!(
         summary.persons[0].burgerservicenummer.as_deref(),
         Some("999993367"),
         "the audit sees the plaintext"
     );
-    let sealed = seal_response(&mut answer, &ring, C1, &mut nonces()).unwrap();
+    let sealed = common::seal(&mut answer, &ring, C1, &mut nonces()).unwrap();
     assert_eq!(sealed, 1);
     let token = answer["personen"][0]["burgerservicenummer"]
         .as_str()
@@ -169,10 +166,10 @@ fn h5_round_trip_through_search_and_lookup() {
         "partners": [{"burgerservicenummer": "999993239"}, {"burgerservicenummer": null}],
         "lijst": {"burgerservicenummer": ["999991425", 999994803_u64]}
     }]});
-    let summary = filter_response(&plan, &mut answer);
+    let summary = common::filter(&plan, &mut answer);
     assert_eq!(summary.stripped_fields, ["lijst"]);
     assert_eq!(
-        seal_response(&mut answer, &ring, C1, &mut nonces()).unwrap(),
+        common::seal(&mut answer, &ring, C1, &mut nonces()).unwrap(),
         2
     );
     let text = answer.to_string();
@@ -182,7 +179,7 @@ fn h5_round_trip_through_search_and_lookup() {
     // Sealing itself reaches any depth, whatever the shape.
     let mut raw =
         json!({"personen": [{"lijst": {"burgerservicenummer": ["999991425", 999994803_u64]}}]});
-    assert!(seal_response(&mut raw, &ring, C1, &mut nonces()).unwrap() >= 1);
+    assert!(common::seal(&mut raw, &ring, C1, &mut nonces()).unwrap() >= 1);
     let raw_text = raw.to_string();
     assert!(
         !raw_text.contains("999991425") && !raw_text.contains("999994803"),
@@ -247,9 +244,9 @@ fn seal_response_refuses_odd_values() {
     let ring = Keyring::new(key("k1", 1), vec![]).unwrap();
     let mut body = json!({"personen": [{"burgerservicenummer": {"nested": "999993367"}}]});
     assert!(matches!(
-        seal_response(&mut body, &ring, C1, &mut nonces()),
+        common::seal(&mut body, &ring, C1, &mut nonces()),
         Err(BrpError::Seal(_))
     ));
     let mut body = json!({"personen": [{"burgerservicenummer": "not-a-bsn"}]});
-    assert!(seal_response(&mut body, &ring, C1, &mut nonces()).is_err());
+    assert!(common::seal(&mut body, &ring, C1, &mut nonces()).is_err());
 }

@@ -8,7 +8,11 @@
 #![allow(clippy::expect_used, clippy::panic, reason = "test helpers")]
 
 use serde_json::Value;
-use sluis_brp::{BrpPolicy, Query, validate};
+use sluis_brp::doc::Node;
+use sluis_brp::{
+    BrpError, BrpPolicy, Keyring, NONCE_LEN, Plan, Query, ResponseSummary, filter_response,
+    seal_response, validate,
+};
 
 /// The scopes and rules of Amsterdam's BRP proxy, as a sluis policy.
 pub const H_POLICY: &str = r#"
@@ -82,4 +86,29 @@ pub fn scopes(names: &[&str]) -> Vec<String> {
 
 pub fn query(body: Value) -> Query {
     validate(&body).unwrap_or_else(|e| panic!("valid request expected, got {e:?}"))
+}
+
+/// Runs `f` on `body` as the adapter does: `body`'s text read into a [`Node`], changed there,
+/// and the node read back into `body`.
+fn on_node<T>(body: &mut Value, f: impl FnOnce(&mut Node<'_>) -> T) -> T {
+    let text = serde_json::to_vec(body).expect("a value has a text");
+    let mut doc = Node::parse(&text).expect("that text reads");
+    let out = f(&mut doc);
+    *body = serde_json::from_slice(&doc.to_vec().expect("a node writes")).expect("and reads");
+    out
+}
+
+/// [`filter_response`] on the answer `body`.
+pub fn filter(plan: &Plan, body: &mut Value) -> ResponseSummary {
+    on_node(body, |doc| filter_response(plan, doc))
+}
+
+/// [`seal_response`] on the answer `body`.
+pub fn seal(
+    body: &mut Value,
+    keyring: &Keyring,
+    context: &str,
+    next_nonce: &mut dyn FnMut() -> [u8; NONCE_LEN],
+) -> Result<usize, BrpError> {
+    on_node(body, |doc| seal_response(doc, keyring, context, next_nonce))
 }

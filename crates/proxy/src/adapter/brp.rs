@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use serde_json::Value;
+use sluis_brp::doc::Node;
 use sluis_brp::{
     BrpError, BrpPolicy, Denial, InvalidParam, Keyring, Plan, QueryType, SealKey, WITHHELD_HEADER,
     filter_response, open_request, seal_response, validate,
@@ -286,8 +287,10 @@ impl BrpAdapter {
         answer: Answer,
     ) -> Result<Delivery, ProxyError> {
         let plan = &grant.plan;
-        let mut out = answer.json()?;
-        if !out.get("personen").is_some_and(Value::is_array) {
+        let mut out = Node::parse(answer.json_bytes()?).map_err(|e| {
+            ProxyError::Upstream(UpstreamFault::Unusable(format!("invalid JSON: {e}")))
+        })?;
+        if !out.get("personen").is_some_and(Node::is_array) {
             return Err(ProxyError::Upstream(UpstreamFault::Unusable(
                 "the upstream answer has no personen array".into(),
             )));
@@ -367,7 +370,10 @@ impl BrpAdapter {
                 return Err(ProxyError::Internal(format!("randomness: {e}")));
             }
         }
-        let mut delivery = Delivery::json("application/json; charset=utf-8", &out)?;
+        let body = out
+            .to_vec()
+            .map_err(|e| ProxyError::Internal(e.to_string()))?;
+        let mut delivery = Delivery::bytes("application/json; charset=utf-8", body);
         delivery.records = summary.persons.len() as u64;
         delivery.subjects = subjects;
         delivery.fields_delivered = std::mem::take(&mut summary.fields_delivered);
