@@ -63,6 +63,10 @@ pub struct Limits {
     /// Open connections on the admin listener, capped apart so `/healthz` and `/metrics` stay
     /// reachable while the API listener is flooded.
     pub admin_max_connections: usize,
+    /// The kernel's accept queue of each listener: connections whose handshake is complete and
+    /// that sluis has not accepted yet. When it is full, a new client's SYN is dropped and
+    /// retried only a second or more later. Linux caps it at `net.core.somaxconn`.
+    pub backlog: u32,
 }
 
 impl Default for Limits {
@@ -74,8 +78,22 @@ impl Default for Limits {
             max_connections: 4096,
             shed_connections: 256,
             admin_max_connections: 64,
+            backlog: 1024,
         }
     }
+}
+
+/// Binds a listener on `addr` with an accept queue of `backlog` connections (`SO_REUSEADDR`
+/// set, as `TcpListener::bind` does).
+pub async fn bind(addr: std::net::SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }
 
 impl Limits {
@@ -475,6 +493,27 @@ mod tests {
     use tokio::net::TcpStream;
 
     use super::*;
+
+    /// A burst of connects completes at once while sluis is not accepting, up to the backlog:
+    /// with the 128 of `TcpListener::bind`, the rest would have their SYNs dropped.
+    #[tokio::test]
+    async fn the_backlog_holds_a_burst_of_connects() {
+        let listener = bind("127.0.0.1:0".parse().unwrap(), 1024).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut held = Vec::new();
+        for i in 0..300 {
+            let c = tokio::time::timeout(
+                Duration::from_millis(500),
+                tokio::net::TcpStream::connect(addr),
+            )
+            .await;
+            match c {
+                Ok(Ok(stream)) => held.push(stream),
+                other => panic!("connect {i} did not complete at once: {other:?}"),
+            }
+        }
+        drop(listener);
+    }
 
     /// Limits without shedding: past the cap, connections wait.
     fn limits(header_ms: u64, max: usize) -> Limits {

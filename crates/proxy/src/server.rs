@@ -9,7 +9,6 @@ use arc_swap::ArcSwap;
 use hyper::body::Incoming as IncomingBody;
 use hyper::{Method, Request, Response};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -77,10 +76,10 @@ pub async fn start(config: Config, audit: AuditWiring) -> Result<ServerHandle, S
     );
     // Fixed until restart, like the listeners they apply to.
     let limits = config.limits.clone();
-    let api = TcpListener::bind(listen)
+    let api = crate::listener::bind(listen, limits.backlog)
         .await
         .map_err(|e| StartError::Bind(listen, e))?;
-    let admin = TcpListener::bind(admin_listen)
+    let admin = crate::listener::bind(admin_listen, limits.backlog)
         .await
         .map_err(|e| StartError::Bind(admin_listen, e))?;
     let api_addr = api.local_addr().map_err(|e| StartError::Bind(listen, e))?;

@@ -69,23 +69,30 @@ pub(crate) async fn serve(
     .await;
 }
 
-/// Binds `addr` on the current runtime.
+/// Binds `addr` on the current runtime, with an accept queue of 1024 connections: with
+/// `TcpListener::bind`'s 128, a burst of connects has SYNs dropped, retried only a second later.
 pub(crate) async fn bind(addr: SocketAddr) -> Result<TcpListener, TestkitError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| TestkitError::Bind { addr, source })
+    listen(addr).map_err(|source| TestkitError::Bind { addr, source })
 }
 
-/// Binds `addr` from synchronous code, registering the socket with `runtime`.
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+/// Binds `addr` from synchronous code, registering the socket with `runtime`; as [`bind`].
 pub(crate) fn bind_on(
     runtime: &tokio::runtime::Handle,
     addr: SocketAddr,
 ) -> Result<TcpListener, TestkitError> {
-    let std_listener =
-        std::net::TcpListener::bind(addr).map_err(|source| TestkitError::Bind { addr, source })?;
-    std_listener.set_nonblocking(true)?;
     let _guard = runtime.enter();
-    Ok(TcpListener::from_std(std_listener)?)
+    listen(addr).map_err(|source| TestkitError::Bind { addr, source })
 }
 
 /// Accepts HTTP/1.1 connections (keep-alive) and answers each request with `handler` until

@@ -513,6 +513,7 @@ impl Validator<'_> {
         for (key, v) in [
             ("limits.max_connections", l.max_connections),
             ("limits.admin_max_connections", l.admin_max_connections),
+            ("limits.backlog", l.backlog as usize),
         ] {
             if v == 0 {
                 self.problem(key, "must be above 0 (the listener would accept nothing)");

@@ -397,6 +397,7 @@ fn limits_default_to_production_values_and_are_validated() {
         "idle_timeout_ms",
         "max_connections",
         "admin_max_connections",
+        "backlog",
     ] {
         assert_problem(
             &format!("\n[limits]\n{key} = 0\n"),
