@@ -498,6 +498,15 @@ mod tests {
     /// with the 128 of `TcpListener::bind`, the rest would have their SYNs dropped.
     #[tokio::test]
     async fn the_backlog_holds_a_burst_of_connects() {
+        // The kernel caps every backlog at net.core.somaxconn (4096 by default since Linux 5.4).
+        if let Some(max) = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .filter(|m| *m < 300)
+        {
+            eprintln!("skipped: net.core.somaxconn is {max}, below the 300 connects of this test");
+            return;
+        }
         let listener = bind("127.0.0.1:0".parse().unwrap(), 1024).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut held = Vec::new();

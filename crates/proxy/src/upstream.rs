@@ -307,12 +307,18 @@ impl UpstreamClient {
 }
 
 /// Connect, TLS and transport failures mean the upstream is unavailable (503); anything else
-/// is an unusable answer (502).
+/// is an unusable answer (502). A connection the upstream closes before its answer is complete
+/// is a transport failure too: so a TLS 1.3 upstream refusing a client certificate shows, when
+/// its alert comes after the request was sent and the client reads only the close.
 fn classify(e: &hyper_util::client::legacy::Error) -> ProxyError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     let mut transport = e.is_connect();
     while let Some(s) = source {
-        if s.is::<std::io::Error>() || s.is::<rustls::Error>() {
+        if s.is::<std::io::Error>()
+            || s.is::<rustls::Error>()
+            || s.downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_incomplete_message)
+        {
             transport = true;
         }
         source = s.source();

@@ -1,5 +1,6 @@
-//! Upstream faults mapped to problem+json: timeout → 504, unreachable → 503, upstream problem
-//! documents passed on with `instance` rewritten, non-JSON and oversized bodies → 502.
+//! Upstream faults mapped to problem+json: timeout → 504, unreachable or closing without an
+//! answer → 503, upstream problem documents passed on with `instance` rewritten, non-JSON and
+//! oversized bodies → 502.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -139,6 +140,35 @@ async fn unreachable_upstream_is_503() {
     assert!(!r.text().contains(&port.to_string()), "{doc}");
     h.shutdown().await;
     drop(holder);
+}
+
+/// An upstream that reads the request and closes the connection without answering (as a TLS 1.3
+/// server that refuses the client's certificate may look to the client) is unavailable, not a
+/// bad answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_closing_without_an_answer_is_503() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let closer = tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            drop(stream);
+        }
+    });
+    let h = Harness::start(Opts {
+        upstream_override: Some(format!("http://127.0.0.1:{port}")),
+        ..Opts::default()
+    })
+    .await;
+    let r = h.get(LIST, Some(&token(&[])), &[]).await;
+    r.problem(503, "upstreamUnavailable");
+    h.shutdown().await;
+    closer.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
