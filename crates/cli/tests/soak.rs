@@ -1,4 +1,4 @@
-//! Soak: `sluis serve` under steady open-loop load at 70% of its measured saturation, with a
+//! Soak: `sluis serve` under steady open-loop load at a share of its measured saturation, with a
 //! policy change and a JWKS key rotation (followed by SIGHUP) every period, for a bounded time.
 //! It checks what an operator relies on over days:
 //!
@@ -11,7 +11,10 @@
 //!
 //! `SLUIS_SOAK_SECS` sets the duration (default 60: the version `.ci/run` runs; `bench/soak`
 //! runs 1800), `SLUIS_SOAK_PERIOD_SECS` the reload and rotation period (default: 60, or a third of
-//! the duration when that is shorter).
+//! the duration when that is shorter), `SLUIS_SOAK_LOAD_PERCENT` the share of the saturation
+//! (default 50; `bench/soak` runs at 70). Saturation is measured in 3 s on an empty log, and over a
+//! run the log grows, its index is built and the machine's disk is shared: on a shared test
+//! machine, 70% of it is more than sluis could always sustain there.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -341,14 +344,20 @@ fn soak_with_reloads_and_key_rotations_loses_nothing_and_does_not_grow() {
         }
         done.load(Ordering::Relaxed) as f64 / 3.0
     });
-    let rate = (saturation * 0.7).max(50.0);
-    // Requests left waiting beyond this many are shed and fail the run: more than five seconds
-    // of load. A server that cannot keep up at 70% of its saturation falls further behind every
+    let share = std::env::var("SLUIS_SOAK_LOAD_PERCENT")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|p| (1..=100).contains(p))
+        .unwrap_or(50);
+    let rate = (saturation * f64::from(share) / 100.0).max(50.0);
+    // Requests left waiting beyond this many are shed and fail the run: up to five seconds of
+    // load, between 2,000 and 3,000. A server that cannot keep up falls further behind every
     // second and reaches it; a pause of the machine (a disk flush that takes seconds on a shared
-    // host) is caught up with, as it would be in production.
-    let max_in_flight = ((rate * 5.0) as u64).max(2_000);
+    // host) is caught up with, as it would be in production. Below sluis's connection cap
+    // (4,096), so that falling behind is reported here, not as sluis's 503s.
+    let max_in_flight = ((rate * 5.0) as u64).clamp(2_000, 3_000);
     eprintln!(
-        "[soak] saturation {saturation:.0} req/s; load {rate:.0} req/s for {} s, reload and \
+        "[soak] saturation {saturation:.0} req/s; load {rate:.0} req/s ({share}%) for {} s, reload and \
          rotation every {} s",
         duration.as_secs(),
         period.as_secs()
