@@ -71,13 +71,6 @@ impl<'a> Node<'a> {
         }
     }
 
-    pub fn as_array(&self) -> Option<&Vec<Node<'a>>> {
-        match self {
-            Node::Array(a) => Some(a),
-            _ => None,
-        }
-    }
-
     pub fn as_array_mut(&mut self) -> Option<&mut Vec<Node<'a>>> {
         match self {
             Node::Array(a) => Some(a),
@@ -102,10 +95,6 @@ impl<'a> Node<'a> {
 }
 
 impl<'a> Object<'a> {
-    pub fn len(&self) -> usize {
-        self.members.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
     }
@@ -125,11 +114,6 @@ impl<'a> Object<'a> {
     pub fn remove(&mut self, key: &str) -> Option<Node<'a>> {
         let i = self.members.iter().position(|(k, _)| k == key)?;
         Some(self.members.remove(i).1)
-    }
-
-    /// Keeps the members `keep` says yes to, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Node<'a>) -> bool) {
-        self.members.retain_mut(|(k, v)| keep(k, v));
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
