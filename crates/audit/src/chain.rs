@@ -157,24 +157,37 @@ pub fn chain_hash(
     canonical_body: &str,
 ) -> Result<String, AuditError> {
     let prev = decode_hash(prev_hash)?;
+    Ok(to_hex(&chain_digest(&prev, seq, time_ms, canonical_body)))
+}
+
+/// The chain hash of an entry after the one whose hash is `prev`.
+fn chain_digest(prev: &[u8; 32], seq: u64, time_ms: u64, canonical_body: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(HASH_DOMAIN);
     h.update(prev);
     h.update(seq.to_be_bytes());
     h.update(time_ms.to_be_bytes());
     h.update(canonical_body.as_bytes());
-    Ok(to_hex(&h.finalize()))
+    h.finalize().into()
 }
 
 /// Lowercase hex of bytes.
 pub fn to_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        for nibble in [b >> 4, b & 0x0f] {
-            s.extend(char::from_digit(u32::from(nibble), 16));
-        }
-    }
+    push_hex(bytes, &mut s);
     s
+}
+
+/// Appends the lowercase hex of `bytes` to `out`.
+pub fn push_hex(bytes: &[u8], out: &mut String) {
+    fn digit(n: u8) -> char {
+        char::from(if n < 10 { b'0' + n } else { b'a' - 10 + n })
+    }
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        out.push(digit(b >> 4));
+        out.push(digit(b & 0x0f));
+    }
 }
 
 /// Decodes hex (either case) into exactly `N` bytes.
@@ -417,12 +430,15 @@ pub fn link(
         Some((seq, hash)) => (seq, hash.to_owned()),
         None => (0, GENESIS_HASH.to_owned()),
     };
+    // The previous hash as bytes too, so that each is decoded once.
+    let mut prev_bytes = decode_hash(&prev)?;
     let mut rows = Vec::with_capacity(encoded.len());
     for e in encoded {
         seq = seq
             .checked_add(1)
             .ok_or_else(|| AuditError::Invalid("sequence number overflow".into()))?;
-        let hash = chain_hash(&prev, seq, now_ms, &e.body)?;
+        prev_bytes = chain_digest(&prev_bytes, seq, now_ms, &e.body);
+        let hash = to_hex(&prev_bytes);
         rows.push(RawRow {
             seq,
             time_ms: now_ms,

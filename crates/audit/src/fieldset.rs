@@ -30,7 +30,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::AuditError;
-use crate::chain::to_hex;
+use crate::chain::push_hex;
 
 /// The prefix of a field set reference.
 pub const FIELD_SET_PREFIX: &str = "fs1:";
@@ -116,13 +116,91 @@ pub fn shape_id(canonical_object: &str) -> String {
     content_id(SHAPE_PREFIX, canonical_object)
 }
 
-fn content_id(prefix: &str, canonical: &str) -> String {
+fn content_id(prefix: &'static str, canonical: &str) -> String {
+    RECENT_IDS.with_borrow_mut(|recent| recent.id(prefix, canonical))
+}
+
+/// The id of `canonical` under `prefix`, computed.
+fn digest_id(prefix: &str, canonical: &str) -> String {
     let digest = Sha256::digest(canonical.as_bytes());
     let mut id = String::with_capacity(prefix.len() + 32);
     id.push_str(prefix);
-    id.push_str(&to_hex(digest.get(..16).unwrap_or_default()));
+    push_hex(digest.get(..16).unwrap_or_default(), &mut id);
     id
 }
+
+/// Bytes of content [`RecentIds`] holds per thread before it starts over.
+const RECENT_IDS_BYTES: usize = 256 * 1024;
+
+thread_local! {
+    static RECENT_IDS: std::cell::RefCell<RecentIds> = std::cell::RefCell::default();
+}
+
+/// The ids computed lately on this thread, by prefix and content. Requests of one kind repeat
+/// their field lists and shapes (a BRP lookup's four processing records spell out about 10 KB of
+/// them), and finding one here (a fast hash and a comparison) is cheaper than SHA-256 over it.
+/// Bounded by [`RECENT_IDS_BYTES`]: past it, the map starts over.
+#[derive(Debug, Default)]
+struct RecentIds {
+    ids: HashMap<(&'static str, Box<str>), String, foldhash::fast::RandomState>,
+    bytes: usize,
+}
+
+impl RecentIds {
+    fn id(&mut self, prefix: &'static str, canonical: &str) -> String {
+        if let Some(id) = self.ids.get(&(prefix, canonical) as &dyn RecentKey) {
+            return id.clone();
+        }
+        let id = digest_id(prefix, canonical);
+        let size = canonical.len() + id.len();
+        if size <= RECENT_IDS_BYTES / 8 {
+            if self.bytes + size > RECENT_IDS_BYTES {
+                self.ids.clear();
+                self.bytes = 0;
+            }
+            self.ids.insert((prefix, canonical.into()), id.clone());
+            self.bytes += size;
+        }
+        id
+    }
+}
+
+/// A key of [`RecentIds`] borrowed or owned, so that a lookup copies nothing.
+trait RecentKey {
+    fn key(&self) -> (&'static str, &str);
+}
+
+impl RecentKey for (&'static str, Box<str>) {
+    fn key(&self) -> (&'static str, &str) {
+        (self.0, &self.1)
+    }
+}
+
+impl RecentKey for (&'static str, &str) {
+    fn key(&self) -> (&'static str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn RecentKey + 'a> for (&'static str, Box<str>) {
+    fn borrow(&self) -> &(dyn RecentKey + 'a) {
+        self
+    }
+}
+
+impl std::hash::Hash for dyn RecentKey + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+impl PartialEq for dyn RecentKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for dyn RecentKey + '_ {}
 
 /// Adds a field set or shape to the ones an encoding references, once per id.
 #[cfg(test)]
@@ -314,6 +392,45 @@ mod tests {
                 .map(|s| (s.id.clone(), s.paths.clone()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn remembered_ids_are_the_computed_ones() {
+        let list = r#"["naam.voornamen","naam.geslachtsnaam","geboorte.datum.datum"]"#;
+        let object = r#"{"kind":"processing","name":"x"}"#;
+        for _ in 0..3 {
+            assert_eq!(field_set_id(list), digest_id(FIELD_SET_PREFIX, list));
+            assert_eq!(shape_id(list), digest_id(SHAPE_PREFIX, list));
+            assert_eq!(shape_id(object), digest_id(SHAPE_PREFIX, object));
+        }
+        assert_ne!(
+            field_set_id(list),
+            shape_id(list),
+            "the prefix is part of the key"
+        );
+    }
+
+    #[test]
+    fn the_remembered_ids_stay_within_their_bound() {
+        let mut recent = RecentIds::default();
+        let contents: Vec<String> = (0..2_000)
+            .map(|i| format!("[\"{}\"]", "x".repeat(100 + i % 900)))
+            .collect();
+        for c in contents.iter().chain(&contents) {
+            assert_eq!(
+                recent.id(FIELD_SET_PREFIX, c),
+                digest_id(FIELD_SET_PREFIX, c)
+            );
+            assert!(recent.bytes <= RECENT_IDS_BYTES, "{}", recent.bytes);
+        }
+        // Content larger than an eighth of the bound is never kept.
+        let huge = "y".repeat(RECENT_IDS_BYTES);
+        let before = recent.ids.len();
+        assert_eq!(
+            recent.id(SHAPE_PREFIX, &huge),
+            digest_id(SHAPE_PREFIX, &huge)
+        );
+        assert_eq!(recent.ids.len(), before);
     }
 
     #[test]

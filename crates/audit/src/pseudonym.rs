@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::AuditError;
-use crate::chain::to_hex;
+use crate::chain::push_hex;
 
 /// One HMAC key with its id.
 #[derive(Clone)]
@@ -71,7 +71,11 @@ impl SubjectKey {
         mac.update(id_type.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
-        format!("{}:{}", self.id, to_hex(&mac.finalize().into_bytes()))
+        let mut out = String::with_capacity(self.id.len() + 65);
+        out.push_str(&self.id);
+        out.push(':');
+        push_hex(&mac.finalize().into_bytes(), &mut out);
+        out
     }
 }
 
