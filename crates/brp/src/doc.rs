@@ -42,7 +42,13 @@ const SCAN_LIMIT: usize = 32;
 impl<'a> Node<'a> {
     /// Reads a document; the error is serde_json's.
     pub fn parse(text: &'a [u8]) -> Result<Node<'a>, serde_json::Error> {
-        serde_json::from_slice(text)
+        // Checked as UTF-8 once, the strings need no check each (serde_json's `from_slice`
+        // checks every string it reads on its own). Text that is not UTF-8 is read as bytes,
+        // for serde_json's error with its line and column.
+        match std::str::from_utf8(text) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(text),
+        }
     }
 
     /// The document's text, as serde_json writes it.
