@@ -116,7 +116,7 @@ pub fn shape_id(canonical_object: &str) -> String {
     content_id(SHAPE_PREFIX, canonical_object)
 }
 
-fn content_id(prefix: &'static str, canonical: &str) -> String {
+fn content_id(prefix: &str, canonical: &str) -> String {
     RECENT_IDS.with_borrow_mut(|recent| recent.id(prefix, canonical))
 }
 
@@ -140,67 +140,62 @@ thread_local! {
 /// their field lists and shapes (a BRP lookup's four processing records spell out about 10 KB of
 /// them), and finding one here (a fast hash and a comparison) is cheaper than SHA-256 over it.
 /// Bounded by [`RECENT_IDS_BYTES`]: past it, the map starts over.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct RecentIds {
-    ids: HashMap<(&'static str, Box<str>), String, foldhash::fast::RandomState>,
+    /// One map per prefix, from the content to its id.
+    by_prefix: [(&'static str, Ids); 2],
     bytes: usize,
 }
 
+type Ids = HashMap<Box<str>, String, foldhash::fast::RandomState>;
+
+impl Default for RecentIds {
+    fn default() -> Self {
+        RecentIds {
+            by_prefix: [
+                (FIELD_SET_PREFIX, Ids::default()),
+                (SHAPE_PREFIX, Ids::default()),
+            ],
+            bytes: 0,
+        }
+    }
+}
+
 impl RecentIds {
-    fn id(&mut self, prefix: &'static str, canonical: &str) -> String {
-        if let Some(id) = self.ids.get(&(prefix, canonical) as &dyn RecentKey) {
+    fn id(&mut self, prefix: &str, canonical: &str) -> String {
+        let Some(at) = self.by_prefix.iter().position(|(p, _)| *p == prefix) else {
+            return digest_id(prefix, canonical);
+        };
+        if let Some(id) = self
+            .by_prefix
+            .get(at)
+            .and_then(|(_, ids)| ids.get(canonical))
+        {
             return id.clone();
         }
         let id = digest_id(prefix, canonical);
         let size = canonical.len() + id.len();
         if size <= RECENT_IDS_BYTES / 8 {
             if self.bytes + size > RECENT_IDS_BYTES {
-                self.ids.clear();
+                for (_, ids) in &mut self.by_prefix {
+                    ids.clear();
+                }
                 self.bytes = 0;
             }
-            self.ids.insert((prefix, canonical.into()), id.clone());
-            self.bytes += size;
+            if let Some((_, ids)) = self.by_prefix.get_mut(at) {
+                ids.insert(canonical.into(), id.clone());
+                self.bytes += size;
+            }
         }
         id
     }
-}
 
-/// A key of [`RecentIds`] borrowed or owned, so that a lookup copies nothing.
-trait RecentKey {
-    fn key(&self) -> (&'static str, &str);
-}
-
-impl RecentKey for (&'static str, Box<str>) {
-    fn key(&self) -> (&'static str, &str) {
-        (self.0, &self.1)
+    /// How many ids are remembered.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_prefix.iter().map(|(_, ids)| ids.len()).sum()
     }
 }
-
-impl RecentKey for (&'static str, &str) {
-    fn key(&self) -> (&'static str, &str) {
-        (self.0, self.1)
-    }
-}
-
-impl<'a> std::borrow::Borrow<dyn RecentKey + 'a> for (&'static str, Box<str>) {
-    fn borrow(&self) -> &(dyn RecentKey + 'a) {
-        self
-    }
-}
-
-impl std::hash::Hash for dyn RecentKey + '_ {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.key().hash(state);
-    }
-}
-
-impl PartialEq for dyn RecentKey + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl Eq for dyn RecentKey + '_ {}
 
 /// Adds a field set or shape to the ones an encoding references, once per id.
 #[cfg(test)]
@@ -425,12 +420,12 @@ mod tests {
         }
         // Content larger than an eighth of the bound is never kept.
         let huge = "y".repeat(RECENT_IDS_BYTES);
-        let before = recent.ids.len();
+        let before = recent.len();
         assert_eq!(
             recent.id(SHAPE_PREFIX, &huge),
             digest_id(SHAPE_PREFIX, &huge)
         );
-        assert_eq!(recent.ids.len(), before);
+        assert_eq!(recent.len(), before);
     }
 
     #[test]
